@@ -1,0 +1,44 @@
+"""safsim: an agent-based model of English public-service commissioning for social value,
+read as a strategic action field (Fligstein & McAdam).
+
+Public API:
+    load_scenario(path_or_mapping, overrides=None) -> Scenario
+    run_scenario(scenario, seed) -> RunResult
+    run_replicates(scenario, n, seed=None, workers=1) -> Results
+    FieldModel: the mesa.Model (imported lazily: importing Mesa has side effects)
+    Scenario, ScenarioError
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from safsim.config import Scenario
+from safsim.experiments.replicates import Results, run_replicates
+from safsim.runner import RunResult, run_scenario
+from safsim.scenario import ScenarioError, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safsim.model import FieldModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FieldModel",
+    "Results",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "run_replicates",
+    "run_scenario",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FieldModel":
+        from safsim.model import FieldModel
+
+        return FieldModel
+    raise AttributeError(f"module 'safsim' has no attribute {name!r}")

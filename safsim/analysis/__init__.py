@@ -1,0 +1,1 @@
+"""Analysis of result tables: summaries (and later comparisons, sensitivity, validation)."""

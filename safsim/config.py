@@ -1,0 +1,740 @@
+"""Typed, frozen scenario configuration: `Scenario` and its parts.
+
+Objects:
+    Beta, Uniform, Normal, LogNormal, Choice: per-agent distributions (``{dist: beta, a: 2, b: 5}``).
+    Param: a number or a distribution; ``draw(param, rng, n)`` samples it.
+    Engagement, SvDefinition, ProviderKind, ShockKind, PeerNetwork: the options, as enums.
+    FieldConfig, CommissionerConfig, AuthorityOverride, ProviderKindConfig, ProvidersConfig,
+    PoliciesConfig, BehaviourConfig, Shock, Scenario: the scenario tree.
+
+Every value the seeds do not give is a named parameter with a default marked
+``# assumption`` here and in docs/ODD.md; values with a thesis source cite it as ``T<line>``
+(shared/seeds/000_aee37fffcf5bcbbb.txt).  Validation is strict (``extra="forbid"``): unknown
+keys, wrong types, out-of-range values, award weights that do not sum to 1, negative money and
+NaN/inf all fail at load.  Objects are frozen; overrides build new objects.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+__all__ = [
+    "AuthorityOverride",
+    "BehaviourConfig",
+    "Beta",
+    "Choice",
+    "CommissionerConfig",
+    "Dist",
+    "Engagement",
+    "FieldConfig",
+    "LogNormal",
+    "Normal",
+    "Param",
+    "PeerNetwork",
+    "PoliciesConfig",
+    "ProviderKind",
+    "ProviderKindConfig",
+    "ProvidersConfig",
+    "Scenario",
+    "Shock",
+    "ShockKind",
+    "SvDefinition",
+    "Uniform",
+    "draw",
+    "param_bounds",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        validate_default=True,
+        use_enum_values=False,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Options
+# --------------------------------------------------------------------------------------
+
+
+class Engagement(StrEnum):
+    """Pre-procurement engagement ladder (T7185-7284, T7647-7930)."""
+
+    none = "none"
+    consultation = "consultation"
+    co_design = "co_design"
+    co_production = "co_production"
+
+    @property
+    def rung(self) -> int:
+        return _ENGAGEMENT_ORDER.index(self)
+
+
+_ENGAGEMENT_ORDER = [
+    Engagement.none,
+    Engagement.consultation,
+    Engagement.co_design,
+    Engagement.co_production,
+]
+
+
+class SvDefinition(StrEnum):
+    """Who defines social value in a tender (T6967-6999; S36-42; K106-113)."""
+
+    supplier_open = "supplier_open"
+    commissioner_list = "commissioner_list"
+    co_defined_local = "co_defined_local"
+
+
+class ProviderKind(StrEnum):
+    """The four challenger kinds (spec section 2)."""
+
+    sme_vso = "sme_vso"
+    large_charity = "large_charity"
+    corporate = "corporate"
+    social_enterprise = "social_enterprise"
+
+
+PROVIDER_KINDS: tuple[ProviderKind, ...] = tuple(ProviderKind)
+
+
+class ShockKind(StrEnum):
+    """Exogenous events of the governance unit and the wider environment."""
+
+    austerity = "austerity"
+    political_crisis = "political_crisis"
+    guidance = "guidance"
+    sva_strengthened = "sva_strengthened"
+
+
+class PeerNetwork(StrEnum):
+    """Which peers a commissioner observes when imitating practice (T6179-6184, T9455)."""
+
+    all = "all"
+    ring = "ring"
+    random = "random"
+
+
+# --------------------------------------------------------------------------------------
+# Distributions
+# --------------------------------------------------------------------------------------
+
+
+class Beta(_Frozen):
+    """Beta(a, b) rescaled to [low, high]."""
+
+    dist: Literal["beta"]
+    a: float = Field(gt=0)
+    b: float = Field(gt=0)
+    low: float = 0.0
+    high: float = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Beta:
+        if not self.low < self.high:
+            raise ValueError("beta needs low < high")
+        return self
+
+
+class Uniform(_Frozen):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low <= self.high:
+            raise ValueError("uniform needs low <= high")
+        return self
+
+
+class Normal(_Frozen):
+    """Normal(mean, sd) clipped to [low, high] (clipping, not resampling: bounds hold exactly)."""
+
+    dist: Literal["normal"]
+    mean: float
+    sd: float = Field(ge=0)
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Normal:
+        if self.low is not None and self.high is not None and not self.low <= self.high:
+            raise ValueError("normal needs low <= high")
+        return self
+
+
+class LogNormal(_Frozen):
+    """Log-normal with the given median and log-scale sigma, clipped to [low, high]."""
+
+    dist: Literal["lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(ge=0)
+    low: float | None = None
+    high: float | None = None
+
+
+class Choice(_Frozen):
+    """A draw from a finite list of values, optionally weighted by ``p``."""
+
+    dist: Literal["choice"]
+    values: list[float] = Field(min_length=1)
+    p: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _probs(self) -> Choice:
+        if self.p is not None:
+            if len(self.p) != len(self.values):
+                raise ValueError("choice needs as many p as values")
+            if any(x < 0 for x in self.p) or not math.isclose(sum(self.p), 1.0, abs_tol=1e-6):
+                raise ValueError("choice p must be non-negative and sum to 1")
+        return self
+
+
+Dist = Annotated[Beta | Uniform | Normal | LogNormal | Choice, Field(discriminator="dist")]
+Param = float | Dist
+
+
+def param_bounds(p: Param) -> tuple[float, float]:
+    """The smallest interval that holds every value ``p`` can take."""
+    if isinstance(p, int | float):
+        return float(p), float(p)
+    if isinstance(p, Beta | Uniform):
+        return p.low, p.high
+    if isinstance(p, Normal | LogNormal):
+        lo = p.low if p.low is not None else (-math.inf if isinstance(p, Normal) else 0.0)
+        hi = p.high if p.high is not None else math.inf
+        return lo, hi
+    assert isinstance(p, Choice)
+    return min(p.values), max(p.values)
+
+
+def draw(p: Param, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw ``n`` values of ``p`` (a number gives ``n`` copies) from the run's generator."""
+    if isinstance(p, int | float):
+        return np.full(n, float(p))
+    if isinstance(p, Beta):
+        return p.low + (p.high - p.low) * rng.beta(p.a, p.b, n)
+    if isinstance(p, Uniform):
+        return rng.uniform(p.low, p.high, n)
+    if isinstance(p, Normal):
+        x = rng.normal(p.mean, p.sd, n)
+    elif isinstance(p, LogNormal):
+        x = p.median * np.exp(rng.normal(0.0, p.sigma, n))
+    else:
+        assert isinstance(p, Choice)
+        idx = rng.choice(len(p.values), size=n, p=p.p)
+        return np.asarray(p.values, dtype=float)[idx]
+    lo = -np.inf if p.low is None else p.low
+    hi = np.inf if p.high is None else p.high
+    return np.clip(x, lo, hi)
+
+
+def _check_range(name: str, p: Param, lo: float, hi: float) -> None:
+    a, b = param_bounds(p)
+    if a < lo or b > hi:
+        if isinstance(p, int | float):
+            raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {p:g}")
+        raise ValueError(
+            f"{name}: the distribution can give values in [{a:g}, {b:g}], outside [{lo:g}, {hi:g}]"
+            " (set low/high bounds)"
+        )
+
+
+def _check_params(model: BaseModel, ranges: dict[str, tuple[float, float]]) -> None:
+    for name, (lo, hi) in ranges.items():
+        value = getattr(model, name)
+        if value is not None:
+            _check_range(name, value, lo, hi)
+
+
+UNIT = (0.0, 1.0)
+MONEY = (0.0, math.inf)
+
+
+# --------------------------------------------------------------------------------------
+# Field, commissioners, providers
+# --------------------------------------------------------------------------------------
+
+
+class FieldConfig(_Frozen):
+    """The field as a whole: its size, trust, contention and field-state rules."""
+
+    n_authorities: int = Field(3, ge=1, le=5000)
+    steps_per_year: int = Field(4, ge=1, le=52)  # one step is a quarter (spec section 2)
+    initial_trust: float = Field(0.5, ge=0, le=1)  # assumption
+    # Contention index weights (spec section 3, step 11); assumptions.
+    contention_w_losses: float = Field(0.3, ge=0)
+    contention_w_exits: float = Field(0.3, ge=0)
+    contention_w_trust_deficit: float = Field(0.3, ge=0)
+    contention_w_shocks: float = Field(0.4, ge=0)
+    contention_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest step; assumption
+    crisis_threshold: float = Field(0.55, ge=0, le=1)  # assumption
+    crisis_persistence_steps: int = Field(2, ge=1)  # steps above threshold before crisis; assumption
+    resettlement_exit_threshold: float = Field(0.4, ge=0, le=1)  # assumption
+    crisis_max_steps: int = Field(8, ge=1)  # a crisis unresolved this long restores price-led rules
+    broker_skill_threshold: float = Field(0.6, ge=0, le=1)  # assumption (F14, T10187-10214)
+    broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # assumption
+    broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a capable broker acts; assumption
+    political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # T4863-4866; assumption
+    peer_network: PeerNetwork = PeerNetwork.all
+    peer_degree: int = Field(2, ge=1)  # peers observed per year under `random`; assumption
+    imitation_rate: float = Field(0.3, ge=0, le=1)  # T6179-6184, T9455; assumption
+    imitation_inertia: float = Field(0.5, ge=0, le=1)  # assumption
+
+
+class CommissionerConfig(_Frozen):
+    """Attributes of the local-authority commissioners (incumbents); numbers or distributions."""
+
+    annual_budget_gbp: Param = 12_000_000.0  # assumption: commissioned community services
+    service_lines: int = Field(12, ge=1, le=500)  # assumption
+    grant_share: Param = 0.05  # T12016-12020 (A/C: 0), T12022-12026 (B: >0); assumption
+    price_weight: Param = 0.6  # NOT in text; assumption ("top priority", T11910-11915)
+    quality_weight: Param = 0.35  # NOT in text; assumption
+    sv_weight: Param = 0.05  # T4589, T7916, T11015-11017 (5-10%)
+    sv_understanding: Param = Field(
+        default_factory=lambda: Beta(dist="beta", a=2.0, b=3.0)
+    )  # two-thirds limited understanding (T9956-9958)
+    social_skill: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))
+    risk_aversion: Param = Field(default_factory=lambda: Beta(dist="beta", a=3.0, b=2.0))
+    political_commitment: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))
+    engagement: Engagement = Engagement.consultation  # T7185-7284: most stop at consultation
+    sv_definition: SvDefinition = SvDefinition.supplier_open  # T6967-6999
+    monitoring_rate: Param = 0.3  # assumption; "frequently no follow-up" (T11884-11890)
+    max_lot_gbp: float | None = Field(None, gt=0)  # None: no cap on lot size (S66 small lots)
+    has_sv_policy: bool = False
+    sv_policy_floor: float = Field(0.10, ge=0, le=1)  # "10% upwards" (T11862-11866)
+    contract_years: int = Field(3, ge=1, le=20)  # assumption
+    min_sv_weight_considered: float = Field(0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _validate(self) -> CommissionerConfig:
+        _check_params(
+            self,
+            {
+                "annual_budget_gbp": MONEY,
+                "grant_share": UNIT,
+                "price_weight": UNIT,
+                "quality_weight": UNIT,
+                "sv_weight": UNIT,
+                "sv_understanding": UNIT,
+                "social_skill": UNIT,
+                "risk_aversion": UNIT,
+                "political_commitment": UNIT,
+                "monitoring_rate": UNIT,
+            },
+        )
+        _check_weights(self.price_weight, self.quality_weight, self.sv_weight)
+        return self
+
+
+def _check_weights(price: Param, quality: Param, sv: Param) -> None:
+    """Award weights must sum to 1 when given as numbers.
+
+    When any weight is a distribution the three are renormalised per authority after drawing
+    (documented in the scenario reference), so only numbers are checked here.
+    """
+    if all(isinstance(w, int | float) for w in (price, quality, sv)):
+        total = float(price) + float(quality) + float(sv)  # type: ignore[arg-type]
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(
+                f"award weights price_weight + quality_weight + sv_weight must sum to 1, "
+                f"got {price:g} + {quality:g} + {sv:g} = {total:g}"
+            )
+
+
+class AuthorityOverride(_Frozen):
+    """Per-authority overrides: the i-th entry of ``authorities:`` applies to authority i."""
+
+    name: str | None = None
+    annual_budget_gbp: Param | None = None
+    service_lines: int | None = Field(None, ge=1, le=500)
+    grant_share: Param | None = None
+    price_weight: Param | None = None
+    quality_weight: Param | None = None
+    sv_weight: Param | None = None
+    sv_understanding: Param | None = None
+    social_skill: Param | None = None
+    risk_aversion: Param | None = None
+    political_commitment: Param | None = None
+    engagement: Engagement | None = None
+    sv_definition: SvDefinition | None = None
+    monitoring_rate: Param | None = None
+    max_lot_gbp: float | None = Field(None, gt=0)
+    has_sv_policy: bool | None = None
+
+    @model_validator(mode="after")
+    def _validate(self) -> AuthorityOverride:
+        _check_params(
+            self,
+            {
+                "annual_budget_gbp": MONEY,
+                "grant_share": UNIT,
+                "price_weight": UNIT,
+                "quality_weight": UNIT,
+                "sv_weight": UNIT,
+                "sv_understanding": UNIT,
+                "social_skill": UNIT,
+                "risk_aversion": UNIT,
+                "political_commitment": UNIT,
+                "monitoring_rate": UNIT,
+            },
+        )
+        return self
+
+
+class ProviderKindConfig(_Frozen):
+    """Count and attribute distributions of one provider kind."""
+
+    count: int = Field(ge=0, le=100_000)
+    reserves_gbp: Param
+    overhead_gbp: Param  # per step
+    fundraising_gbp: Param = 0.0  # per step (donations; large charities and VSOs)
+    capacity_gbp: Param  # most contract value deliverable per year
+    unit_cost: Param  # cost per pound of standard service; economies of scale favour large
+    quality: Param
+    sv_intrinsic: Param  # true social value per pound delivered (F17: highest for VSOs)
+    hard_sv_delivered: Param  # share of delivered value in hard categories
+    local_knowledge: Param
+    sv_articulation: Param  # skill in evidencing SV (T463-465, T7030-7040)
+    claim_inflation: Param = 1.0  # claimed / true-as-articulated; CSR framing > 1 (T7014-7024)
+    hard_sv_bias: Param  # share of claims in easy-to-measure categories (T7056-7075)
+    bid_capacity: Param  # bids it can write per year
+    social_skill: Param
+    markup: Param  # initial markup over cost
+    min_markup: float = Field(0.0, ge=-0.9, le=1.0)  # below 0: may bid below cost (F13)
+    mission_weight: Param = 0.0  # value placed on delivering its mission per unit of SV
+    min_sv_weight_to_bid: Param = 0.0  # T9689-9695, T12187-12191
+    sv_weight_sensitivity: float = 0.0  # log-odds of perceived win chance per unit SV weight
+    tender_prep_weeks: float = Field(2.0, gt=0)  # weeks needed to write a bid (T10569-10573)
+    entry_rate_per_year: float = Field(0.0, ge=0)  # expected entrants per year at baseline demand
+
+    @model_validator(mode="after")
+    def _validate(self) -> ProviderKindConfig:
+        _check_params(
+            self,
+            {
+                "reserves_gbp": MONEY,
+                "overhead_gbp": MONEY,
+                "fundraising_gbp": MONEY,
+                "capacity_gbp": MONEY,
+                "unit_cost": (0.05, 5.0),
+                "quality": UNIT,
+                "sv_intrinsic": (0.0, 10.0),
+                "hard_sv_delivered": UNIT,
+                "local_knowledge": UNIT,
+                "sv_articulation": UNIT,
+                "claim_inflation": (0.0, 10.0),
+                "hard_sv_bias": UNIT,
+                "bid_capacity": (0.0, 1000.0),
+                "social_skill": UNIT,
+                "markup": (-0.9, 2.0),
+                "mission_weight": (0.0, 100.0),
+                "min_sv_weight_to_bid": UNIT,
+            },
+        )
+        return self
+
+
+def _kind(**kw: Any) -> ProviderKindConfig:
+    return ProviderKindConfig.model_validate(kw)
+
+
+def _u(lo: float, hi: float) -> dict[str, Any]:
+    return {"dist": "uniform", "low": lo, "high": hi}
+
+
+def _b(a: float, b: float) -> dict[str, Any]:
+    return {"dist": "beta", "a": a, "b": b}
+
+
+# Default provider populations.  The seeds give no counts, costs or reserves (digest section 4);
+# every number below is an assumption with the direction taken from the cited passages.
+def _default_sme_vso() -> ProviderKindConfig:
+    return _kind(
+        count=50,
+        reserves_gbp=_u(20_000, 250_000),  # low resources (T449-451, T12177-12185)
+        overhead_gbp=_u(3_000, 15_000),
+        fundraising_gbp=_u(2_000, 12_000),
+        capacity_gbp=_u(150_000, 900_000),
+        unit_cost=_u(0.95, 1.1),  # no economies of scale
+        quality=_b(5, 3),
+        sv_intrinsic={"dist": "uniform", "low": 0.25, "high": 0.45},  # F17 (T1603-1635)
+        hard_sv_delivered=_u(0.2, 0.4),  # soft, relational value
+        local_knowledge=_b(6, 2),  # T7362-7376
+        sv_articulation=_b(2, 5),  # T463-465, T8587-8589
+        claim_inflation=1.0,
+        hard_sv_bias=_u(0.3, 0.6),
+        bid_capacity=_u(1, 4),
+        social_skill=_b(2, 3),
+        markup=_u(0.0, 0.08),
+        min_markup=-0.08,
+        mission_weight=0.5,
+        min_sv_weight_to_bid={"dist": "uniform", "low": 0.0, "high": 0.14},  # T9689-9695, T12187
+        sv_weight_sensitivity=6.0,
+        tender_prep_weeks=6.0,  # T10569-10573
+        entry_rate_per_year=1.5,
+    )
+
+
+def _default_large_charity() -> ProviderKindConfig:
+    return _kind(
+        count=8,
+        reserves_gbp=_u(1_000_000, 5_000_000),
+        overhead_gbp=_u(40_000, 120_000),
+        fundraising_gbp=_u(40_000, 150_000),  # T9283-9300
+        capacity_gbp=_u(3_000_000, 10_000_000),
+        unit_cost=_u(0.85, 0.97),
+        quality=_b(6, 3),
+        sv_intrinsic=_u(0.18, 0.3),
+        hard_sv_delivered=_u(0.4, 0.6),
+        local_knowledge=_b(3, 3),
+        sv_articulation=_b(5, 3),  # T11011-11014, T9696-9699
+        claim_inflation=_u(1.0, 1.2),
+        hard_sv_bias=_u(0.55, 0.8),
+        bid_capacity=_u(6, 12),
+        social_skill=_b(3, 2),
+        markup=_u(0.0, 0.06),
+        min_markup=-0.12,  # may bid below cost and subsidise (F13, T9283-9291)
+        mission_weight=0.3,
+        min_sv_weight_to_bid=0.0,
+        sv_weight_sensitivity=2.0,
+        tender_prep_weeks=3.0,
+        entry_rate_per_year=0.1,
+    )
+
+
+def _default_corporate() -> ProviderKindConfig:
+    return _kind(
+        count=12,
+        reserves_gbp=_u(3_000_000, 20_000_000),
+        overhead_gbp=_u(60_000, 200_000),
+        fundraising_gbp=0.0,
+        capacity_gbp=_u(8_000_000, 30_000_000),
+        unit_cost=_u(0.78, 0.9),  # economies of scale, price advantage (T6855-6865)
+        quality=_b(5, 3),
+        sv_intrinsic=_u(0.05, 0.12),
+        hard_sv_delivered=_u(0.75, 0.95),
+        local_knowledge=_b(2, 5),
+        sv_articulation=_b(6, 2),  # SROI-style stories (T7030-7040)
+        claim_inflation=_u(1.4, 2.2),  # CSR framing (T7014-7024, T9994-10000)
+        hard_sv_bias=_u(0.75, 0.95),
+        bid_capacity=_u(10, 25),
+        social_skill=_b(3, 3),
+        markup=_u(0.06, 0.14),
+        min_markup=0.02,
+        mission_weight=0.0,
+        min_sv_weight_to_bid=0.0,
+        sv_weight_sensitivity=0.0,
+        tender_prep_weeks=2.0,
+        entry_rate_per_year=0.3,
+    )
+
+
+def _default_social_enterprise() -> ProviderKindConfig:
+    return _kind(
+        count=10,
+        reserves_gbp=_u(100_000, 800_000),
+        overhead_gbp=_u(8_000, 30_000),
+        fundraising_gbp=_u(0, 5_000),
+        capacity_gbp=_u(500_000, 2_500_000),
+        unit_cost=_u(0.9, 1.02),
+        quality=_b(5, 3),
+        sv_intrinsic=_u(0.18, 0.32),
+        hard_sv_delivered=_u(0.4, 0.6),
+        local_knowledge=_b(4, 3),
+        sv_articulation=_b(3, 3),  # design inference: moderate (digest 1.7)
+        claim_inflation=_u(1.0, 1.2),
+        hard_sv_bias=_u(0.5, 0.7),
+        bid_capacity=_u(3, 8),
+        social_skill=_b(3, 3),
+        markup=_u(0.02, 0.08),
+        min_markup=-0.03,
+        mission_weight=0.3,
+        min_sv_weight_to_bid=_u(0.0, 0.05),
+        sv_weight_sensitivity=3.0,
+        tender_prep_weeks=4.0,
+        entry_rate_per_year=0.6,
+    )
+
+
+class ProvidersConfig(_Frozen):
+    """The four provider kinds; each may be overridden in part in a scenario."""
+
+    sme_vso: ProviderKindConfig = Field(default_factory=_default_sme_vso)
+    large_charity: ProviderKindConfig = Field(default_factory=_default_large_charity)
+    corporate: ProviderKindConfig = Field(default_factory=_default_corporate)
+    social_enterprise: ProviderKindConfig = Field(default_factory=_default_social_enterprise)
+
+    def of(self, kind: ProviderKind) -> ProviderKindConfig:
+        return getattr(self, kind.value)
+
+
+class PoliciesConfig(_Frozen):
+    """Commissioning policies that a scenario switches on or off."""
+
+    consortia: bool = True  # T1930-1934, T9078-9084
+    consortium_max_members: int = Field(4, ge=2, le=20)  # assumption
+    consortium_min_skill: float = Field(0.35, ge=0, le=1)  # assumption
+    consortium_overhead: float = Field(0.05, ge=0, le=1)  # coordination cost on unit cost; assumption
+    reimburse_engagement: bool = False  # T7490-7498
+    feedback_to_participants: bool = False  # T12087-12092
+    exclude_codesign_participants: bool = False  # T10444-10448, T7553-7558
+    publish_sv_criteria: bool = False  # T7916-7924, T12142-12155
+    tender_window_weeks: float = Field(4.0, gt=0, le=52)  # assumption; short windows harm SMEs
+    sva_in_force: bool = True  # Act in force since 31 Jan 2013 (T2826-2828)
+    sva_mandatory: bool = False  # "consider" not "apply" (T6120-6137)
+    mandatory_min_sv_weight: float = Field(0.10, ge=0, le=1)  # assumption
+
+
+class BehaviourConfig(_Frozen):
+    """Functional-form parameters of decisions and learning.  All are assumptions (digest s.4)."""
+
+    # Commissioner practice (spec section 3, step 2)
+    sv_weight_understanding_slope: float = 1.2  # F11: w_SV rises with understanding
+    sv_weight_commitment_slope: float = 0.8  # T11917-11921: politics drives adoption
+    sv_weight_pressure_cut: float = 0.5  # budget pressure lowers w_SV (T3226-3229)
+    price_weight_pressure_shift: float = 0.6  # pressure moves weight to price (T9251-9267)
+    max_sv_weight: float = Field(0.3, ge=0, le=1)
+    list_definition_min_understanding: float = Field(0.35, ge=0, le=1)  # F11
+    engagement_base_logit: float = 0.0
+    engagement_skill_slope: float = 3.0
+    engagement_commitment_slope: float = 1.5
+    engagement_crisis_bonus: float = 1.0
+    engagement_risk_slope: float = 3.0  # F8: risk-averse LAs resist co-design (T7521-7541)
+    engagement_pressure_slope: float = 2.0
+    aggregation_sensitivity: float = 2.5  # austerity aggregates lines (T8550-8556, T11394-11396)
+    # Engagement (step 4)
+    codesign_invitees: int = Field(5, ge=0)
+    engagement_cost_share: float = Field(0.01, ge=0)  # of annual lot value, per participant
+    codesign_understanding_gain: float = Field(0.04, ge=0)
+    consultation_understanding_gain: float = Field(0.01, ge=0)
+    codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
+    participant_articulation_boost: float = Field(0.2, ge=0, le=1)
+    # Bidding (steps 5-6)
+    eligibility_turnover_multiple: float = Field(1.0, ge=0)  # x risk_aversion x annual value
+    bid_cost_share: float = Field(0.01, ge=0)  # of annual lot value; assumption
+    bid_cost_floor_gbp: float = Field(2_000, ge=0)
+    belief_prior: float = Field(0.3, gt=0, lt=1)
+    belief_learning_rate: float = Field(0.25, gt=0, le=1)
+    belief_forgetting: float = Field(0.05, ge=0, le=1)
+    markup_step: float = Field(0.02, ge=0)
+    max_markup: float = Field(0.3, ge=0)
+    collaborative_framing_logit: float = 0.4
+    publish_articulation_gain: float = Field(0.3, ge=0, le=1)  # F16
+    # Evaluation (step 7)
+    soft_legibility: float = Field(0.5, ge=0, le=1)  # soft claims count less when scored
+    codefined_understanding_bonus: float = Field(0.3, ge=0, le=1)
+    list_understanding_bonus: float = Field(0.1, ge=0, le=1)
+    track_record_weight: float = Field(0.1, ge=0, le=1)  # x risk_aversion (T8560-8564)
+    quality_noise_sd: float = Field(0.05, ge=0)
+    # Delivery and monitoring (step 8)
+    shortfall_tolerance: float = Field(0.1, ge=0, le=1)
+    credibility_penalty: float = Field(0.5, ge=0)
+    monitoring_understanding_gain: float = Field(0.02, ge=0)
+    # Lifecycle (step 9)
+    turnover_smoothing: float = Field(0.25, gt=0, le=1)
+    # Trust (step 11)
+    trust_collaborative_gain: float = 0.01
+    trust_contentious_loss: float = 0.015
+    trust_feedback_gain: float = 0.02
+    trust_no_feedback_loss: float = 0.02
+    trust_unpaid_loss: float = 0.01
+    trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step
+    trust_reversion: float = 0.01
+    legitimacy_recovery: float = 0.03
+    framing_skill_threshold: float = Field(0.5, ge=0, le=1)
+
+
+class Shock(_Frozen):
+    """A scheduled exogenous event (governance unit or environment)."""
+
+    kind: ShockKind
+    at_step: int = Field(ge=0)
+    budget_cut: float | None = Field(None, ge=0, lt=1)  # austerity: total cut
+    over_steps: int | None = Field(None, ge=1)  # austerity: phased in over these steps
+    legitimacy_drop: float | None = Field(None, ge=0, le=1)  # political_crisis
+    understanding_gain: float | None = Field(None, ge=0, le=1)  # guidance
+    min_sv_weight: float | None = Field(None, ge=0, le=1)  # sva_strengthened
+    authorities: list[int] | None = None  # None: every authority
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Shock:
+        allowed = {
+            ShockKind.austerity: {"budget_cut", "over_steps"},
+            ShockKind.political_crisis: {"legitimacy_drop"},
+            ShockKind.guidance: {"understanding_gain"},
+            ShockKind.sva_strengthened: {"min_sv_weight"},
+        }[self.kind]
+        extras = {"budget_cut", "over_steps", "legitimacy_drop", "understanding_gain", "min_sv_weight"}
+        for name in sorted(extras - allowed):
+            if getattr(self, name) is not None:
+                raise ValueError(f"'{name}' does not apply to a {self.kind.value} shock")
+        if self.kind is ShockKind.austerity and self.budget_cut is None:
+            raise ValueError("an austerity shock needs budget_cut")
+        return self
+
+    def value(self, name: str, default: float) -> float:
+        v = getattr(self, name)
+        return default if v is None else float(v)
+
+
+class Scenario(_Frozen):
+    """One scenario file: the whole configuration of a run except its seed."""
+
+    name: str = "unnamed"
+    description: str = ""
+    horizon_steps: int = Field(40, ge=1, le=10_000)
+    seed: int = Field(20260101, ge=0, le=2**63 - 1)
+    replicates: int = Field(30, ge=1, le=1_000_000)
+    field: FieldConfig = Field(default_factory=FieldConfig)
+    commissioners: CommissionerConfig = Field(default_factory=CommissionerConfig)
+    authorities: list[AuthorityOverride] = Field(default_factory=list)
+    providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
+    policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
+    behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+    shocks: list[Shock] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        if len(self.authorities) > self.field.n_authorities:
+            raise ValueError(
+                f"authorities lists {len(self.authorities)} entries but field.n_authorities is "
+                f"{self.field.n_authorities}"
+            )
+        for i, ov in enumerate(self.authorities):
+            merged = {
+                k: getattr(ov, k) if getattr(ov, k) is not None else getattr(self.commissioners, k)
+                for k in ("price_weight", "quality_weight", "sv_weight")
+            }
+            try:
+                _check_weights(merged["price_weight"], merged["quality_weight"], merged["sv_weight"])
+            except ValueError as exc:
+                raise ValueError(f"authorities[{i}]: {exc}") from None
+        for i, s in enumerate(self.shocks):
+            for a in s.authorities or []:
+                if not 0 <= a < self.field.n_authorities:
+                    raise ValueError(
+                        f"shocks[{i}].authorities: {a} is not an authority index "
+                        f"(0..{self.field.n_authorities - 1})"
+                    )
+        return self
+
+    @property
+    def total_providers(self) -> int:
+        return sum(self.providers.of(k).count for k in PROVIDER_KINDS)

@@ -1,0 +1,1 @@
+"""Designs, replicates and execution backends: the only place that starts processes."""

@@ -1,0 +1,122 @@
+"""Replicates of one scenario, run serially or on worker processes.
+
+Objects:
+    Results: the runs table, the time-series table and run metadata of many replicates.
+    run_replicates: run a scenario ``n`` times from one root seed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import pandas as pd
+
+from safsim.analysis.summary import summarise
+from safsim.config import Scenario
+from safsim.metrics import RUN_ID_COLUMNS, RUN_OUTCOMES
+from safsim.runner import RunResult, child_seeds, run_scenario
+
+__all__ = ["Results", "run_replicates"]
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Results:
+    """Outcome tables of many runs of one scenario.
+
+    Attributes:
+        scenario: the Scenario that was run.
+        root_seed: the root seed the per-run seeds were spawned from.
+        runs: one row per run: RUN_ID_COLUMNS then every outcome in RUN_OUTCOMES.
+        timeseries: one row per run and step: run_id, replicate, seed, then TIMESERIES_COLUMNS.
+        elapsed_s: wall-clock seconds of each run, in run_id order.
+        workers: how many worker processes were used.
+    """
+
+    scenario: Scenario
+    root_seed: int
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    elapsed_s: tuple[float, ...]
+    workers: int
+
+    def summary(self) -> pd.DataFrame:
+        """Mean, sd and quantiles of every outcome across replicates."""
+        return summarise(self.runs, RUN_OUTCOMES)
+
+
+def _run_one(args: tuple[Scenario, int]) -> RunResult:
+    scenario, seed = args
+    return run_scenario(scenario, seed)
+
+
+def run_replicates(
+    scenario: Scenario,
+    n: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+) -> Results:
+    """Run ``scenario`` ``n`` times with seeds spawned from one root seed.
+
+    Args:
+        scenario: the validated Scenario.
+        n: number of replicates (default: ``scenario.replicates``).
+        seed: root seed (default: ``scenario.seed``).
+        workers: worker processes; results do not depend on this number.
+        progress: called as ``progress(done, total)`` after each run.
+    """
+    n = scenario.replicates if n is None else int(n)
+    if n < 1:
+        raise ValueError("the number of replicates must be at least 1")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    root = scenario.seed if seed is None else int(seed)
+    seeds = child_seeds(root, n)
+    tasks = [(scenario, s) for s in seeds]
+    results: list[RunResult] = []
+    if workers == 1 or n == 1:
+        for i, task in enumerate(tasks):
+            results.append(_run_one(task))
+            if progress:
+                progress(i + 1, n)
+    else:
+        # An explicit spawn context (Mesa sets spawn on import anyway) and worker recycling:
+        # Mesa 3.3.1 keeps every model alive through `Agent._ids`, so a worker is replaced
+        # after a batch of runs to bound its memory.
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, max_tasks_per_child=200
+        ) as pool:
+            for i, res in enumerate(pool.map(_run_one, tasks, chunksize=1)):
+                results.append(res)
+                if progress:
+                    progress(i + 1, n)
+    return _collect(scenario, root, results, workers)
+
+
+def _collect(scenario: Scenario, root: int, results: list[RunResult], workers: int) -> Results:
+    rows = []
+    frames = []
+    for i, r in enumerate(results):
+        rows.append({"run_id": i, "scenario": scenario.name, "replicate": i, "seed": r.seed} | r.outcomes)
+        ts = r.timeseries.copy()
+        ts.insert(0, "seed", r.seed)
+        ts.insert(0, "replicate", i)
+        ts.insert(0, "run_id", i)
+        frames.append(ts)
+    runs = pd.DataFrame(rows, columns=[*RUN_ID_COLUMNS, *RUN_OUTCOMES])
+    timeseries = pd.concat(frames, ignore_index=True)
+    return Results(
+        scenario=scenario,
+        root_seed=root,
+        runs=runs,
+        timeseries=timeseries,
+        elapsed_s=tuple(r.elapsed_s for r in results),
+        workers=workers,
+    )

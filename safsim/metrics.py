@@ -1,0 +1,159 @@
+"""Every outcome, defined once by name (spec section 4: the names are a public contract).
+
+Objects:
+    RUN_ID_COLUMNS: identifying columns of each runs-table row.
+    RUN_OUTCOMES: the final outcomes of a run, in table order, with their descriptions.
+    TIMESERIES_COLUMNS: the per-step columns of the time-series table.
+    HEADLINE_OUTCOMES: the outcomes shown first in summaries and plots.
+    run_outcomes(model): compute the final outcomes of a finished FieldModel.
+    step_record(model): one time-series row for the current step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from safsim.config import PROVIDER_KINDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safsim.model import FieldModel
+
+RUN_ID_COLUMNS: tuple[str, ...] = ("run_id", "scenario", "replicate", "seed")
+
+RUN_OUTCOMES: dict[str, str] = {
+    "share_value_sme_vso": "share of awarded contract value won by small/medium VSOs",
+    "share_value_large_charity": "share of awarded contract value won by large charities",
+    "share_value_corporate": "share of awarded contract value won by corporates",
+    "share_value_social_enterprise": "share of awarded contract value won by social enterprises",
+    "share_value_consortium": "share of awarded contract value won by VSO consortia",
+    "hhi": "Herfindahl index of awarded value over providers (0-1)",
+    "top10pct_value_share": "share of awarded value won by the top 10% of providers",
+    "mean_contract_value_gbp": "mean awarded contract value (whole term), GBP",
+    "bids_per_tender": "mean number of bids per tender",
+    "bid_rate_sme_vso": "probability that an active small VSO bids on a tender",
+    "win_rate_sme_vso": "share of small-VSO bids that win",
+    "survival_sme_vso": "share of the initial small VSOs still active at the end",
+    "exits_total": "providers that exited (reserves below zero)",
+    "entries_total": "providers that entered",
+    "sv_claimed": "social value claimed in winning bids over delivered contract steps",
+    "sv_delivered": "social value actually delivered by contracts",
+    "sv_gap": "(claimed - delivered) / claimed",
+    "sv_per_gbp": "delivered social value per pound paid on contracts",
+    "sv_hard_share": "share of claimed social value in hard (easy-to-measure) categories",
+    "winner_changed_by_sv": "share of tenders whose winner differs without social value",
+    "mean_sv_weight": "mean social-value weight over tenders",
+    "codesign_rate": "share of tenders preceded by co-design or co-production",
+    "monitoring_rate_realised": "share of contracts whose social value was followed up",
+    "policy_adoption_share": "share of commissioners with an SV policy at the end",
+    "trust_final": "mean commissioner trust towards the voluntary sector at the end",
+    "contention_mean": "mean contention index over the run",
+    "state_share_settled": "share of steps in the settled state",
+    "state_share_crisis": "share of steps in the crisis state",
+    "state_share_resettlement": "share of steps in the resettlement state",
+    "price_to_cost_ratio": "contract payments / delivery costs",
+    "budget_spent_gbp": "money paid by commissioners (contracts, grants, reimbursements)",
+}
+
+HEADLINE_OUTCOMES: tuple[str, ...] = (
+    "share_value_sme_vso",
+    "share_value_corporate",
+    "hhi",
+    "bid_rate_sme_vso",
+    "survival_sme_vso",
+    "sv_gap",
+    "winner_changed_by_sv",
+    "trust_final",
+)
+
+TIMESERIES_COLUMNS: tuple[str, ...] = (
+    "step",
+    "field_state",
+    "budget_gbp",
+    *(f"income_{k.value}_gbp" for k in PROVIDER_KINDS),
+    "income_consortium_gbp",
+    *(f"active_{k.value}" for k in PROVIDER_KINDS),
+    "trust",
+    "legitimacy",
+    "contention",
+    "mean_sv_weight",
+    "codesign_rate",
+    "policy_adoption_share",
+    "bid_rate_sme_vso",
+    "tenders",
+    "mean_understanding",
+)
+
+
+def _safe_div(a: float, b: float, default: float = float("nan")) -> float:
+    return float(a) / float(b) if b else default
+
+
+def step_record(model: FieldModel) -> dict[str, object]:
+    """One time-series row describing the model after the current step."""
+    acc = model.step_acc
+    comms = model.commissioners
+    row: dict[str, object] = {
+        "step": model.steps,
+        "field_state": model.field_state.value,
+        "budget_gbp": float(sum(c.budget_gbp for c in comms)),
+    }
+    for k in PROVIDER_KINDS:
+        row[f"income_{k.value}_gbp"] = float(acc.income_by_kind.get(k.value, 0.0))
+    row["income_consortium_gbp"] = float(acc.income_by_kind.get("consortium", 0.0))
+    for k in PROVIDER_KINDS:
+        row[f"active_{k.value}"] = int(model.active_count(k))
+    row["trust"] = float(np.mean([c.trust for c in comms]))
+    row["legitimacy"] = float(np.mean([c.legitimacy for c in comms]))
+    row["contention"] = float(model.contention)
+    row["mean_sv_weight"] = float(np.mean([c.sv_weight for c in comms]))
+    row["codesign_rate"] = float(np.mean([c.engagement.rung >= 2 for c in comms]))
+    row["policy_adoption_share"] = float(np.mean([c.has_sv_policy for c in comms]))
+    row["bid_rate_sme_vso"] = _safe_div(acc.vso_bids, acc.vso_opportunities)
+    row["tenders"] = int(acc.tenders)
+    row["mean_understanding"] = float(np.mean([c.sv_understanding for c in comms]))
+    return row
+
+
+def run_outcomes(model: FieldModel) -> dict[str, float]:
+    """The final outcomes of a finished run, keyed by the names in RUN_OUTCOMES."""
+    t = model.totals
+    out: dict[str, float] = {}
+    awarded = sum(t.value_by_kind.values())
+    for k in (*(k.value for k in PROVIDER_KINDS), "consortium"):
+        out[f"share_value_{k}"] = _safe_div(t.value_by_kind.get(k, 0.0), awarded)
+    values = np.array(list(t.value_by_provider.values()), dtype=float)
+    if values.size and values.sum() > 0:
+        s = values / values.sum()
+        out["hhi"] = float(np.sum(s**2))
+        n_top = max(1, int(np.ceil(0.1 * model.providers_ever)))
+        out["top10pct_value_share"] = float(np.sort(s)[::-1][:n_top].sum())
+    else:
+        out["hhi"] = float("nan")
+        out["top10pct_value_share"] = float("nan")
+    out["mean_contract_value_gbp"] = _safe_div(awarded, t.awards)
+    out["bids_per_tender"] = _safe_div(t.bids, t.tenders)
+    out["bid_rate_sme_vso"] = _safe_div(t.vso_bids, t.vso_opportunities)
+    out["win_rate_sme_vso"] = _safe_div(t.vso_wins, t.vso_bids)
+    out["survival_sme_vso"] = _safe_div(model.initial_vsos_active(), model.initial_vso_count)
+    out["exits_total"] = float(t.exits)
+    out["entries_total"] = float(t.entries)
+    out["sv_claimed"] = float(t.sv_claimed)
+    out["sv_delivered"] = float(t.sv_delivered)
+    out["sv_gap"] = _safe_div(t.sv_claimed - t.sv_delivered, t.sv_claimed)
+    out["sv_per_gbp"] = _safe_div(t.sv_delivered, t.contract_payments)
+    out["sv_hard_share"] = _safe_div(t.sv_claimed_hard, t.sv_claimed)
+    out["winner_changed_by_sv"] = _safe_div(t.winner_changed, t.awards)
+    out["mean_sv_weight"] = _safe_div(t.sv_weight_sum, t.tenders)
+    out["codesign_rate"] = _safe_div(t.codesign_tenders, t.tenders)
+    out["monitoring_rate_realised"] = _safe_div(t.monitored_contracts, t.awards)
+    out["policy_adoption_share"] = float(np.mean([c.has_sv_policy for c in model.commissioners]))
+    out["trust_final"] = float(np.mean([c.trust for c in model.commissioners]))
+    out["contention_mean"] = _safe_div(t.contention_sum, model.steps)
+    for state in ("settled", "crisis", "resettlement"):
+        out[f"state_share_{state}"] = _safe_div(t.state_steps.get(state, 0), model.steps)
+    out["price_to_cost_ratio"] = _safe_div(t.contract_payments, t.delivery_cost)
+    out["budget_spent_gbp"] = float(t.commissioner_paid)
+    assert list(out) == list(RUN_OUTCOMES), "outcome order drifted from RUN_OUTCOMES"
+    return out
