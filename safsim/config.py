@@ -276,6 +276,9 @@ class FieldConfig(_Frozen):
     """The field as a whole: its size, trust, contention and field-state rules."""
 
     n_authorities: int = Field(3, ge=1, le=5000)
+    # Service areas (care, youth, housing support, ...): a provider bids only for lots whose
+    # areas it covers; bundling lines of several areas narrows the field.  Assumption.
+    service_areas: int = Field(6, ge=1, le=60)
     steps_per_year: int = Field(4, ge=1, le=52)  # one step is a quarter (spec section 2)
     initial_trust: float = Field(0.5, ge=0, le=1)  # assumption
     # Contention index weights (spec section 3, step 11); assumptions.
@@ -302,7 +305,7 @@ class CommissionerConfig(_Frozen):
     """Attributes of the local-authority commissioners (incumbents); numbers or distributions."""
 
     annual_budget_gbp: Param = 12_000_000.0  # assumption: commissioned community services
-    service_lines: int = Field(12, ge=1, le=500)  # assumption
+    service_lines: int = Field(20, ge=1, le=500)  # assumption
     grant_share: Param = 0.05  # T12016-12020 (A/C: 0), T12022-12026 (B: >0); assumption
     price_weight: Param = 0.6  # NOT in text; assumption ("top priority", T11910-11915)
     quality_weight: Param = 0.35  # NOT in text; assumption
@@ -415,6 +418,7 @@ class ProviderKindConfig(_Frozen):
     claim_inflation: Param = 1.0  # claimed / true-as-articulated; CSR framing > 1 (T7014-7024)
     hard_sv_bias: Param  # share of claims in easy-to-measure categories (T7056-7075)
     bid_capacity: Param  # bids it can write per year
+    service_areas: Param = 1.0  # how many of field.service_areas it covers (rounded, >= 1)
     social_skill: Param
     markup: Param  # initial markup over cost
     min_markup: float = Field(0.0, ge=-0.9, le=1.0)  # below 0: may bid below cost (F13)
@@ -442,6 +446,7 @@ class ProviderKindConfig(_Frozen):
                 "claim_inflation": (0.0, 10.0),
                 "hard_sv_bias": UNIT,
                 "bid_capacity": (0.0, 1000.0),
+                "service_areas": (1.0, 60.0),
                 "social_skill": UNIT,
                 "markup": (-0.9, 2.0),
                 "mission_weight": (0.0, 100.0),
@@ -478,9 +483,10 @@ def _default_sme_vso() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.2, 0.4),  # soft, relational value
         local_knowledge=_b(6, 2),  # T7362-7376
         sv_articulation=_b(2, 5),  # T463-465, T8587-8589
-        claim_inflation=1.0,
+        claim_inflation=_u(1.0, 1.3),
         hard_sv_bias=_u(0.3, 0.6),
         bid_capacity=_u(1, 4),
+        service_areas=1.0,  # specialists
         social_skill=_b(2, 3),
         markup=_u(0.0, 0.08),
         min_markup=-0.08,
@@ -505,9 +511,10 @@ def _default_large_charity() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.4, 0.6),
         local_knowledge=_b(3, 3),
         sv_articulation=_b(5, 3),  # T11011-11014, T9696-9699
-        claim_inflation=_u(1.0, 1.2),
+        claim_inflation=_u(1.2, 1.6),  # learned measurement tools (T9696-9699)
         hard_sv_bias=_u(0.55, 0.8),
         bid_capacity=_u(6, 12),
+        service_areas=_u(1.5, 3.5),
         social_skill=_b(3, 2),
         markup=_u(0.0, 0.06),
         min_markup=-0.12,  # may bid below cost and subsidise (F13, T9283-9291)
@@ -532,9 +539,10 @@ def _default_corporate() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.75, 0.95),
         local_knowledge=_b(2, 5),
         sv_articulation=_b(6, 2),  # SROI-style stories (T7030-7040)
-        claim_inflation=_u(1.4, 2.2),  # CSR framing (T7014-7024, T9994-10000)
+        claim_inflation=_u(1.6, 2.4),  # CSR framing (T7014-7024, T9994-10000)
         hard_sv_bias=_u(0.75, 0.95),
         bid_capacity=_u(10, 25),
+        service_areas=_u(1.5, 4.5),
         social_skill=_b(3, 3),
         markup=_u(0.06, 0.14),
         min_markup=0.02,
@@ -559,9 +567,10 @@ def _default_social_enterprise() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.4, 0.6),
         local_knowledge=_b(4, 3),
         sv_articulation=_b(3, 3),  # design inference: moderate (digest 1.7)
-        claim_inflation=_u(1.0, 1.2),
+        claim_inflation=_u(1.1, 1.5),
         hard_sv_bias=_u(0.5, 0.7),
         bid_capacity=_u(3, 8),
+        service_areas=_u(1.0, 2.5),
         social_skill=_b(3, 3),
         markup=_u(0.02, 0.08),
         min_markup=-0.03,
@@ -643,20 +652,29 @@ class BehaviourConfig(_Frozen):
     list_understanding_bonus: float = Field(0.1, ge=0, le=1)
     track_record_weight: float = Field(0.1, ge=0, le=1)  # x risk_aversion (T8560-8564)
     quality_noise_sd: float = Field(0.05, ge=0)
+    # Quality and SV answers are marked on a 0..score_levels scale (0 = continuous); UK
+    # tender evaluation commonly uses 0-5 marks (assumption, not in the seeds).
+    score_levels: int = Field(5, ge=0, le=100)
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
     credibility_penalty: float = Field(0.5, ge=0)
+    # Unmonitored holders learn that claims carry no consequence (T11849-11853); assumption.
+    inflation_drift_unmonitored: float = Field(0.03, ge=0, le=1)
+    max_claim_inflation: float = Field(3.0, ge=1, le=10)
+    # Under-funded delivery sheds social value: delivered x min(1, paid/cost)^elasticity
+    # ("low-cost contracts with lower quality and social value", T9251-9267); assumption.
+    underfunding_sv_elasticity: float = Field(1.0, ge=0, le=10)
     monitoring_understanding_gain: float = Field(0.02, ge=0)
     # Lifecycle (step 9)
     turnover_smoothing: float = Field(0.25, gt=0, le=1)
     # Trust (step 11)
-    trust_collaborative_gain: float = 0.01
-    trust_contentious_loss: float = 0.015
-    trust_feedback_gain: float = 0.02
-    trust_no_feedback_loss: float = 0.02
-    trust_unpaid_loss: float = 0.01
+    trust_collaborative_gain: float = 0.006
+    trust_contentious_loss: float = 0.006
+    trust_feedback_gain: float = 0.008
+    trust_no_feedback_loss: float = 0.008
+    trust_unpaid_loss: float = 0.004
     trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step
-    trust_reversion: float = 0.01
+    trust_reversion: float = 0.05  # pull towards field.initial_trust per step
     legitimacy_recovery: float = 0.03
     framing_skill_threshold: float = Field(0.5, ge=0, le=1)
 

@@ -95,7 +95,7 @@ def step_record(model: FieldModel) -> dict[str, object]:
     acc = model.step_acc
     comms = model.commissioners
     row: dict[str, object] = {
-        "step": model.steps,
+        "step": model.steps - 1,
         "field_state": model.field_state.value,
         "budget_gbp": float(sum(c.budget_gbp for c in comms)),
     }

@@ -1,0 +1,303 @@
+"""The field's actors as Mesa agents: Commissioner (incumbent) and Provider (challenger).
+
+Objects:
+    Commissioner: a local authority's commissioning team; sets budget and practice, runs
+        engagement, awards contracts, monitors, learns and imitates peers.
+    Provider: a small/medium VSO, large charity, corporate or social enterprise; decides
+        whether to bid, forms its bid, delivers, learns, exits.
+    sigmoid, logit: the link functions used by the decision rules.
+
+Decision rules are documented in docs/ODD.md (submodels) with their sources.  Agents borrow
+the model's single generator (``self.model.rng``); no other randomness is used.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from safsim.config import (
+    BehaviourConfig,
+    Engagement,
+    PoliciesConfig,
+    ProviderKind,
+    SvDefinition,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safsim.model import FieldModel
+    from safsim.tendering import Tender
+
+__all__ = ["Commissioner", "Provider", "logit", "sigmoid"]
+
+
+def sigmoid(x: float) -> float:
+    """The logistic function."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def logit(p: float) -> float:
+    """The inverse of ``sigmoid`` (``p`` is clipped away from 0 and 1)."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1.0 - p))
+
+
+class Commissioner(mesa.Agent):
+    """A local-authority commissioner: the field's incumbent (T1057-1061, T3464-3472).
+
+    Static attributes are drawn at set-up from the scenario (numbers or distributions);
+    ``trust``, ``legitimacy``, ``sv_understanding``, practice and the policy flag change.
+    """
+
+    model: FieldModel
+
+    def __init__(self, model: FieldModel, index: int, attrs: dict[str, float | object]) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = str(attrs["name"])
+        self.base_budget_gbp = float(attrs["annual_budget_gbp"])  # type: ignore[arg-type]
+        self.budget_gbp = self.base_budget_gbp
+        self.budget_multiplier = 1.0  # cumulative austerity
+        self.service_lines = int(attrs["service_lines"])  # type: ignore[arg-type]
+        self.grant_share = float(attrs["grant_share"])  # type: ignore[arg-type]
+        w = np.array(
+            [attrs["price_weight"], attrs["quality_weight"], attrs["sv_weight"]], dtype=float
+        )
+        # Weights drawn from distributions are renormalised to sum to 1 (scenario reference).
+        w = w / w.sum() if w.sum() > 0 else np.array([1.0, 0.0, 0.0])
+        self.base_price_weight, self.base_quality_weight, self.base_sv_weight = map(float, w)
+        self.price_weight, self.quality_weight, self.sv_weight = map(float, w)
+        self.sv_understanding = float(attrs["sv_understanding"])  # type: ignore[arg-type]
+        self.social_skill = float(attrs["social_skill"])  # type: ignore[arg-type]
+        self.risk_aversion = float(attrs["risk_aversion"])  # type: ignore[arg-type]
+        self.political_commitment = float(attrs["political_commitment"])  # type: ignore[arg-type]
+        self.engagement_intent: Engagement = attrs["engagement"]  # type: ignore[assignment]
+        self.engagement: Engagement = self.engagement_intent
+        self.sv_definition_pref: SvDefinition = attrs["sv_definition"]  # type: ignore[assignment]
+        self.sv_definition: SvDefinition = self.sv_definition_pref
+        self.monitoring_rate = float(attrs["monitoring_rate"])  # type: ignore[arg-type]
+        self.max_lot_gbp: float | None = attrs["max_lot_gbp"]  # type: ignore[assignment]
+        self.has_sv_policy = bool(attrs["has_sv_policy"])
+        self.codesign_institutionalised = False
+        self.price_led_shift = 0.0  # added after a crisis restored price-led rules
+        self.min_sv_weight = 0.0  # raised by a strengthened Act
+        self.trust = float(attrs["initial_trust"])  # type: ignore[arg-type]
+        self.legitimacy = 1.0
+        self.collaborative = False  # framing this year
+        # Service lines: standard-cost volume per line (share of the base budget) and the
+        # fraction of each line not covered by a live contract.
+        self.line_weights: np.ndarray = attrs["line_weights"]  # type: ignore[assignment]
+        self.line_areas: np.ndarray = attrs["line_areas"]  # type: ignore[assignment]
+        self.line_free = np.ones(self.service_lines)
+        # Performance memory for imitation (reset each year).
+        self.year_sv = 0.0
+        self.year_paid = 0.0
+        self.performance = 0.0
+
+    # -- budget and practice (spec section 3, step 2) -----------------------------------
+
+    @property
+    def budget_pressure(self) -> float:
+        """Share of the original budget lost to cuts (0 = none)."""
+        return max(0.0, 1.0 - self.budget_multiplier)
+
+    def contract_budget_gbp(self) -> float:
+        """Annual money for contracts (the rest is grants)."""
+        return self.budget_gbp * (1.0 - self.grant_share)
+
+    def line_volume_gbp(self) -> np.ndarray:
+        """Standard-cost service volume of each line per year (fixed by need, not budget)."""
+        return self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share)
+
+    def line_ceiling_gbp(self) -> np.ndarray:
+        """What the commissioner can pay per year for each line under the current budget."""
+        return self.line_weights * self.contract_budget_gbp()
+
+    def set_practice(self, crisis: bool, behaviour: BehaviourConfig, policies: PoliciesConfig) -> None:
+        """Yearly: budget, award weights, definition mode, engagement level and framing."""
+        rng = self.model.rng
+        self.budget_gbp = self.base_budget_gbp * self.budget_multiplier
+        pressure = self.budget_pressure
+        # Social-value weight: discretion shaped by understanding and political commitment
+        # (F9, F11; T7199-7200, T11917-11921), squeezed by budget pressure (T3226-3229);
+        # a policy sets a floor (F10, T11862-11866); a strengthened Act sets a minimum.
+        factor = (
+            1.0
+            + behaviour.sv_weight_understanding_slope * (self.sv_understanding - 0.5)
+            + behaviour.sv_weight_commitment_slope * (self.political_commitment - 0.5)
+        )
+        ws = self.base_sv_weight * max(0.0, factor) * max(0.0, 1.0 - behaviour.sv_weight_pressure_cut * pressure)
+        if not policies.sva_in_force and not self.has_sv_policy:
+            ws = 0.0
+        if self.has_sv_policy:
+            ws = max(ws, self.model.scenario.commissioners.sv_policy_floor)
+        if policies.sva_mandatory:
+            ws = max(ws, policies.mandatory_min_sv_weight)
+        ws = min(max(ws, self.min_sv_weight), behaviour.max_sv_weight)
+        pq = self.base_price_weight + self.base_quality_weight
+        r = self.base_price_weight / pq if pq > 0 else 1.0
+        r = r + (behaviour.price_weight_pressure_shift * pressure + self.price_led_shift) * (1.0 - r)
+        r = min(r, 1.0)
+        self.sv_weight = ws
+        self.price_weight = (1.0 - ws) * r
+        self.quality_weight = (1.0 - ws) * (1.0 - r)
+        # Definition mode: a list needs some understanding, otherwise suppliers define it (F11).
+        if self.sv_understanding < behaviour.list_definition_min_understanding:
+            self.sv_definition = SvDefinition.supplier_open
+        else:
+            self.sv_definition = self.sv_definition_pref
+        # Engagement: co-design adopted with a probability that rises with social skill,
+        # political commitment and crisis and falls with risk aversion and budget pressure
+        # (F8; T7521-7541, T11713-11715, T10153-10161).
+        p_adopt = self.codesign_adoption_probability(crisis, behaviour)
+        intent = self.engagement_intent
+        if self.codesign_institutionalised and intent.rung < 2:
+            intent = Engagement.co_design
+        if intent.rung >= 2:
+            self.engagement = intent if rng.random() < p_adopt else Engagement.consultation
+        else:
+            self.engagement = intent
+        # Framing: collaborative rather than contentious when social skill carries it
+        # (T851-855, T1063-1081).
+        p_collab = sigmoid(10.0 * (self.social_skill - behaviour.framing_skill_threshold))
+        self.collaborative = bool(rng.random() < p_collab)
+
+    def codesign_adoption_probability(self, crisis: bool, behaviour: BehaviourConfig) -> float:
+        """Probability of running co-design this year when it is intended (F8)."""
+        x = (
+            behaviour.engagement_base_logit
+            + behaviour.engagement_skill_slope * (self.social_skill - 0.5)
+            + behaviour.engagement_commitment_slope * (self.political_commitment - 0.5)
+            + behaviour.engagement_crisis_bonus * float(crisis)
+            - behaviour.engagement_risk_slope * (self.risk_aversion - 0.5)
+            - behaviour.engagement_pressure_slope * self.budget_pressure
+        )
+        if self.codesign_institutionalised:
+            x += 2.0
+        return sigmoid(x)
+
+    def package_lots(self, behaviour: BehaviourConfig) -> list[tuple[tuple[tuple[int, float], ...], float, float]]:
+        """Group the uncovered parts of service lines into lots.
+
+        Budget pressure aggregates lines into fewer, larger contracts (F1; T8550-8556,
+        T11394-11396); ``max_lot_gbp`` splits lots above a cap (small lots, S66).
+
+        Returns:
+            A list of (portions, volume per year, ceiling per year).
+        """
+        free = np.flatnonzero(self.line_free > 1e-9)
+        if free.size == 0:
+            return []
+        volume = self.line_volume_gbp()
+        ceiling = self.line_ceiling_gbp()
+        group = 1 + int(round(behaviour.aggregation_sensitivity * self.budget_pressure * 2.0))
+        # Lines of the same service area are bundled together first.
+        shuffled = free[self.model.rng.permutation(free.size)]
+        order = shuffled[np.argsort(self.line_areas[shuffled], kind="stable")]
+        lots = []
+        for start in range(0, order.size, group):
+            lines = order[start : start + group]
+            portions = tuple((int(i), float(self.line_free[i])) for i in lines)
+            vol = float(sum(volume[i] * f for i, f in portions))
+            ceil = float(sum(ceiling[i] * f for i, f in portions))
+            n_split = 1
+            if self.max_lot_gbp is not None and ceil > self.max_lot_gbp:
+                n_split = int(math.ceil(ceil / self.max_lot_gbp))
+            for _ in range(n_split):
+                lots.append((tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split))
+        return lots
+
+
+class Provider(mesa.Agent):
+    """A challenger organisation of one ``ProviderKind``.
+
+    Money, delivery and bidding attributes are drawn from the kind's distributions; beliefs,
+    markup, credibility, track record and reserves change as it bids, wins, delivers and is
+    monitored.
+    """
+
+    model: FieldModel
+
+    def __init__(self, model: FieldModel, kind: ProviderKind, attrs: dict[str, float], initial: bool) -> None:
+        super().__init__(model)
+        self.kind = kind
+        self.initial = initial
+        self.active = True
+        self.reserves_gbp = attrs["reserves_gbp"]
+        self.overhead_gbp = attrs["overhead_gbp"]
+        self.fundraising_gbp = attrs["fundraising_gbp"]
+        self.capacity_gbp = attrs["capacity_gbp"]
+        self.unit_cost = attrs["unit_cost"]
+        self.quality = attrs["quality"]
+        self.sv_intrinsic = attrs["sv_intrinsic"]
+        self.hard_sv_delivered = attrs["hard_sv_delivered"]
+        self.local_knowledge = attrs["local_knowledge"]
+        self.sv_articulation = attrs["sv_articulation"]
+        self.claim_inflation = attrs["claim_inflation"]
+        self.hard_sv_bias = attrs["hard_sv_bias"]
+        self.bid_capacity = attrs["bid_capacity"]
+        self.social_skill = attrs["social_skill"]
+        self.markup = attrs["markup"]
+        self.min_markup = attrs["min_markup"]
+        self.mission_weight = attrs["mission_weight"]
+        self.min_sv_weight_to_bid = attrs["min_sv_weight_to_bid"]
+        self.sv_weight_sensitivity = attrs["sv_weight_sensitivity"]
+        self.tender_prep_weeks = attrs["tender_prep_weeks"]
+        self.areas_mask = int(attrs["areas_mask"])
+        # Turnover: annual income; starts as what its capacity suggests it already runs.
+        self.turnover_gbp = 0.5 * self.capacity_gbp + 4.0 * self.fundraising_gbp
+        self.belief = attrs["belief_prior"]
+        self.belief_prior = attrs["belief_prior"]
+        self.credibility = 1.0
+        self.track_record = 0.5
+        self.contracted_annual_gbp = 0.0
+        self.bids_this_year = 0
+        self.year_income_gbp = 0.0
+        # Ledger (for outcomes and the money-conservation check)
+        self.income_contracts_gbp = 0.0
+        self.income_grants_gbp = 0.0
+        self.income_fundraising_gbp = 0.0
+        self.wins = 0
+        self.bids = 0
+
+    @property
+    def kind_value(self) -> str:
+        return self.kind.value
+
+    def spare_capacity_gbp(self) -> float:
+        return self.capacity_gbp - self.contracted_annual_gbp
+
+    def win_probability(self, tender: Tender, collaborative: bool, behaviour: BehaviourConfig) -> float:
+        """Perceived chance of winning, learned from its own record and read off the tender.
+
+        A higher social-value weight raises mission-driven providers' hopes (F3;
+        T9689-9695, T11931-11933); collaborative framing encourages challengers.
+        """
+        x = logit(self.belief) + self.sv_weight_sensitivity * (tender.sv_weight - 0.05)
+        if collaborative and self.kind is not ProviderKind.corporate:
+            x += behaviour.collaborative_framing_logit
+        return sigmoid(x)
+
+    def bid_cost_gbp(self, tender: Tender, behaviour: BehaviourConfig, window_weeks: float) -> float:
+        """Cost of writing a bid; a window shorter than its preparation time makes it dearer."""
+        base = max(behaviour.bid_cost_floor_gbp, behaviour.bid_cost_share * tender.ceiling_gbp)
+        return base * max(1.0, self.tender_prep_weeks / window_weeks) ** 0.5
+
+    def learn(self, won: bool, lost_on_price: bool, behaviour: BehaviourConfig) -> None:
+        """Update win belief and markup after an award (T10175-10179: losers stop expecting)."""
+        lr = behaviour.belief_learning_rate
+        self.belief += lr * ((1.0 if won else 0.0) - self.belief)
+        if won:
+            self.markup = min(behaviour.max_markup, self.markup + 0.5 * behaviour.markup_step)
+        elif lost_on_price:
+            self.markup = max(self.min_markup, self.markup - behaviour.markup_step)
+
+    def forget(self, behaviour: BehaviourConfig) -> None:
+        """Beliefs drift back towards the prior when not refreshed by new outcomes."""
+        self.belief += behaviour.belief_forgetting * (self.belief_prior - self.belief)

@@ -1,0 +1,318 @@
+"""Tenders, bids, awards and contracts, and the MEAT award rule.
+
+Objects:
+    Tender: one procurement round of a commissioner (frozen record).
+    Bid: one offer, by a provider or a consortium (frozen record).
+    Award: the outcome of a tender, with every bid's score breakdown and the counterfactual
+        winner without social value (frozen record).
+    Contract: a live contract being delivered (mutable record: it accumulates delivery).
+    perceived_social_value: what the commissioner believes each bid's social value to be.
+    score_bids: vectorised MEAT scores for all bids of a tender.
+    award: score, break ties through the run's generator, and record the counterfactual.
+
+Everything here is a pure function of its arguments; randomness comes in as ``rng``.
+The award rule follows spec section 3, step 7: price is scored as lowest price / price,
+quality and social value relative to the best bid (T6906-6914, T11666-11672, K78-80).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from safsim.config import BehaviourConfig, Engagement, SvDefinition
+
+__all__ = [
+    "Award",
+    "Bid",
+    "Contract",
+    "Tender",
+    "award",
+    "effective_understanding",
+    "perceived_social_value",
+    "score_bids",
+    "soft_legibility",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    """One procurement round.
+
+    Attributes:
+        tender_id: unique within the run.
+        commissioner: index of the commissioner.
+        step: the step the tender was issued.
+        volume_gbp: standard-cost service volume per year (what delivery costs at unit cost 1).
+        ceiling_gbp: most the commissioner will pay per year (its current budget for the lot).
+        duration_steps: contract length in steps.
+        portions: ((line, fraction), ...) of the commissioner's service lines the lot covers.
+        price_weight, quality_weight, sv_weight: award weights (sum to 1).
+        engagement: the pre-procurement engagement that preceded it.
+        sv_definition: who defined social value for it.
+        eligibility_turnover_gbp: minimum annual turnover of a bidder.
+        years: contract length in years.
+        areas_mask: bit mask of the service areas the lot spans (bidders must cover all).
+        excluded: provider ids barred from bidding (co-design participants, optional rule).
+    """
+
+    tender_id: int
+    commissioner: int
+    step: int
+    volume_gbp: float
+    ceiling_gbp: float
+    duration_steps: int
+    portions: tuple[tuple[int, float], ...]
+    price_weight: float
+    quality_weight: float
+    sv_weight: float
+    engagement: Engagement
+    sv_definition: SvDefinition
+    eligibility_turnover_gbp: float
+    years: float
+    areas_mask: int = 1
+    excluded: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Bid:
+    """One offer on a tender.
+
+    Attributes:
+        members: provider ids (one for a single provider, several for a consortium).
+        shares: each member's share of delivery (sums to 1).
+        kind: provider kind value, or ``"consortium"``.
+        price_gbp: total price over the contract term.
+        cost_gbp: the bidder's own delivery cost over the term (private, not scored).
+        quality: perceived quality (0-1).
+        sv_true: social value the bidder would really deliver over the term.
+        sv_claim_hard, sv_claim_soft: social value claimed, by category.
+        credibility: the commissioner's discount on this bidder's claims (0-1; 1 = believed).
+        track_record: the bidder's delivery record (0-1).
+        hard_delivered: share of true delivered value in hard categories.
+    """
+
+    members: tuple[int, ...]
+    shares: tuple[float, ...]
+    kind: str
+    price_gbp: float
+    cost_gbp: float
+    quality: float
+    sv_true: float
+    sv_claim_hard: float
+    sv_claim_soft: float
+    credibility: float
+    track_record: float
+    hard_delivered: float
+
+    @property
+    def sv_claim(self) -> float:
+        return self.sv_claim_hard + self.sv_claim_soft
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    """The outcome of a tender.
+
+    Attributes:
+        tender: the tender.
+        bids: every bid, in submission order.
+        winner: index into ``bids`` of the winner.
+        scores, price_scores, quality_scores, sv_scores: the breakdown of every bid.
+        counterfactual_winner: index of the winner with ``sv_weight = 0`` (weights renormalised).
+    """
+
+    tender: Tender
+    bids: tuple[Bid, ...]
+    winner: int
+    scores: np.ndarray
+    price_scores: np.ndarray
+    quality_scores: np.ndarray
+    sv_scores: np.ndarray
+    counterfactual_winner: int
+
+    @property
+    def winning_bid(self) -> Bid:
+        return self.bids[self.winner]
+
+    @property
+    def changed_by_sv(self) -> bool:
+        return self.winner != self.counterfactual_winner
+
+
+@dataclass(slots=True)
+class Contract:
+    """A live contract: what was promised and what is being delivered, step by step."""
+
+    contract_id: int
+    tender: Tender
+    bid: Bid
+    start_step: int
+    end_step: int
+    monitored: bool
+    unit_cost: float  # the holder's delivery cost per pound of volume
+    sv_rate: float  # true social value per pound of volume per year
+    payment_per_step: float = 0.0
+    cost_per_step: float = 0.0
+    funding_factor: float = 1.0  # share of the promised social value the funding sustains
+    delivered: float = 0.0
+    delivered_hard: float = 0.0
+    claimed_to_date: float = 0.0
+    claimed_hard_to_date: float = 0.0
+    active: bool = True
+    checks: list[float] = field(default_factory=list)
+
+    @property
+    def commissioner(self) -> int:
+        return self.tender.commissioner
+
+
+def soft_legibility(definition: SvDefinition, behaviour: BehaviourConfig) -> float:
+    """How much a soft (well-being, cohesion) claim counts when scored, by definition mode.
+
+    Hard claims (jobs, apprenticeships, volunteers, donations) are easy to score and count
+    fully (T7056-7075, T3192-3198).  A commissioner's own list mostly names hard categories,
+    so soft claims count half as much again; a locally co-defined specification names the
+    soft outcomes that matter, so they count fully (T11589-11601, K106-113).
+    """
+    if definition is SvDefinition.co_defined_local:
+        return 1.0
+    if definition is SvDefinition.commissioner_list:
+        return 0.5 * behaviour.soft_legibility
+    return behaviour.soft_legibility
+
+
+def effective_understanding(
+    understanding: float, definition: SvDefinition, behaviour: BehaviourConfig
+) -> float:
+    """The weight a commissioner gives to true rather than claimed social value.
+
+    Understanding is raised by a commissioner-written list and more by a co-defined
+    specification ("scoring depends on the commissioner's understanding", T11845-11849).
+    """
+    bonus = {
+        SvDefinition.supplier_open: 0.0,
+        SvDefinition.commissioner_list: behaviour.list_understanding_bonus,
+        SvDefinition.co_defined_local: behaviour.codefined_understanding_bonus,
+    }[definition]
+    return float(min(1.0, understanding + bonus))
+
+
+def perceived_social_value(
+    sv_true: np.ndarray,
+    claim_hard: np.ndarray,
+    claim_soft: np.ndarray,
+    credibility: np.ndarray,
+    understanding: float,
+    legibility: float,
+) -> np.ndarray:
+    """Perceived social value of each bid.
+
+    ``understanding * true + (1 - understanding) * credibility * (hard + legibility * soft)``:
+    a commissioner who understands social value sees what will really be delivered; one who
+    does not takes the written claim, soft parts discounted ("you just took whatever they gave
+    you", T6989-6999; the LA takes corporate offers "without contesting", T9994-10000).
+    """
+    written = credibility * (claim_hard + legibility * claim_soft)
+    return understanding * sv_true + (1.0 - understanding) * written
+
+
+def _relative_to_best(x: np.ndarray) -> np.ndarray:
+    top = float(np.max(x)) if x.size else 0.0
+    if top <= 0.0:
+        return np.zeros_like(x)
+    return x / top
+
+
+def _marks(x: np.ndarray, levels: int) -> np.ndarray:
+    """Relative scores rounded to a 0..levels marking scale (levels = 0 keeps them exact)."""
+    if levels <= 0:
+        return x
+    return np.round(x * levels) / levels
+
+
+def score_bids(
+    prices: np.ndarray,
+    quality: np.ndarray,
+    sv_perceived: np.ndarray,
+    track_record: np.ndarray,
+    weights: tuple[float, float, float],
+    track_weight: float,
+    score_levels: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MEAT scores of all bids: one vectorised expression.
+
+    ``w_p * min(price)/price + w_q * marks(q/max(q)) + w_sv * marks(sv/max(sv))
+    + track_weight * track``, where ``marks`` rounds to a 0..score_levels scale as
+    evaluators mark written answers (price is scored by formula, unrounded).
+
+    Returns:
+        (scores, price_scores, quality_scores, sv_scores).
+    """
+    wp, wq, ws = weights
+    price_scores = np.min(prices) / prices
+    quality_scores = _marks(_relative_to_best(quality), score_levels)
+    sv_scores = _marks(_relative_to_best(sv_perceived), score_levels)
+    scores = wp * price_scores + wq * quality_scores + ws * sv_scores + track_weight * track_record
+    return scores, price_scores, quality_scores, sv_scores
+
+
+def _argmax_tiebreak(scores: np.ndarray, rng: np.random.Generator) -> int:
+    best = np.flatnonzero(scores >= np.max(scores) - 1e-12)
+    if best.size == 1:
+        return int(best[0])
+    return int(best[rng.integers(best.size)])
+
+
+def award(
+    tender: Tender,
+    bids: list[Bid] | tuple[Bid, ...],
+    understanding: float,
+    risk_aversion: float,
+    behaviour: BehaviourConfig,
+    rng: np.random.Generator,
+) -> Award:
+    """Score every bid and pick the winner; also record the winner without social value.
+
+    Risk-averse commissioners add a track-record term (they prefer "a good contract delivery
+    record", T8560-8564).  Ties break through ``rng``.
+    """
+    if not bids:
+        raise ValueError("a tender with no bids cannot be awarded")
+    prices = np.fromiter((b.price_gbp for b in bids), float, len(bids))
+    quality = np.fromiter((b.quality for b in bids), float, len(bids))
+    sv_true = np.fromiter((b.sv_true for b in bids), float, len(bids))
+    hard = np.fromiter((b.sv_claim_hard for b in bids), float, len(bids))
+    soft = np.fromiter((b.sv_claim_soft for b in bids), float, len(bids))
+    cred = np.fromiter((b.credibility for b in bids), float, len(bids))
+    track = np.fromiter((b.track_record for b in bids), float, len(bids))
+    u_eff = effective_understanding(understanding, tender.sv_definition, behaviour)
+    legibility = soft_legibility(tender.sv_definition, behaviour)
+    sv_perc = perceived_social_value(sv_true, hard, soft, cred, u_eff, legibility)
+    track_weight = behaviour.track_record_weight * risk_aversion
+    weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
+    scores, ps, qs, ss = score_bids(
+        prices, quality, sv_perc, track, weights, track_weight, behaviour.score_levels
+    )
+    winner = _argmax_tiebreak(scores, rng)
+    if tender.sv_weight > 0.0:
+        pq = tender.price_weight + tender.quality_weight
+        cf_w = (tender.price_weight / pq, tender.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
+        cf_scores = cf_w[0] * ps + cf_w[1] * qs + track_weight * track
+        cf_best = np.flatnonzero(cf_scores >= np.max(cf_scores) - 1e-12)
+        # The counterfactual keeps the actual winner when it is among the tied best, so that a
+        # tie-break alone never counts as a change of winner.
+        counterfactual = winner if winner in cf_best else _argmax_tiebreak(cf_scores, rng)
+    else:
+        counterfactual = winner
+    return Award(
+        tender=tender,
+        bids=tuple(bids),
+        winner=winner,
+        scores=scores,
+        price_scores=ps,
+        quality_scores=qs,
+        sv_scores=ss,
+        counterfactual_winner=counterfactual,
+    )
