@@ -1,0 +1,506 @@
+"""The ``safsim`` command line: parses arguments, calls the API, maps errors to exit codes.
+
+Objects:
+    main(argv): entry point of the ``safsim`` console script; returns the exit status.
+    build_parser(): the argparse parser (subcommands ``run``, ``check``, ``schema``, ``list``).
+    format_value(outcome, x): how the summary table prints one outcome value.
+    EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
+
+Exit statuses: 0 success; 2 bad input (a scenario that does not load, bad arguments, an
+unusable ``--out``), reported as one line on stderr with no traceback and nothing written;
+1 an unexpected internal error (one line, plus the traceback when ``SAFSIM_DEBUG=1``);
+130 interrupted (Ctrl-C), with nothing half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import re
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from safsim.config import Scenario
+    from safsim.experiments.replicates import Results
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "build_parser",
+    "format_value",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+DEFAULT_SCENARIO = "baseline"
+MAX_SEED = 2**63 - 1
+
+
+class BadInput(Exception):
+    """A user error that maps to exit status 2; ``str()`` is the one-line message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# --------------------------------------------------------------------------------------
+# Argument types
+# --------------------------------------------------------------------------------------
+
+
+def _int_at_least(low: int, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{what} must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed must be an integer, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must be between 0 and 2**63-1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``safsim`` argument parser."""
+    parser = _Parser(
+        prog="safsim",
+        description="Agent-based simulation of public-service commissioning for social value.",
+    )
+    parser.add_argument("--version", action="version", version=f"safsim {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser(
+        "run",
+        help="run replicates of a scenario and write tables, a manifest and plots",
+        description=(
+            "Run a scenario (a YAML file or a bundled name; default: baseline) N times from one "
+            "root seed. Prints the median and 90%% interval of every outcome and writes "
+            "runs.csv, timeseries.csv, summary.csv, manifest.json and plots/*.png to the output "
+            "directory. An existing output directory is written into: files of these names are "
+            "overwritten, other files are kept."
+        ),
+    )
+    run.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        metavar="SCENARIO",
+        help="scenario YAML file or bundled scenario name (default: baseline)",
+    )
+    run.add_argument(
+        "-n",
+        "--replicates",
+        type=_int_at_least(1, "-n"),
+        default=None,
+        metavar="N",
+        help="number of replicates (default: the scenario's `replicates`)",
+    )
+    run.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="S",
+        help="root seed; per-run seeds are spawned from it (default: the scenario's `seed`)",
+    )
+    run.add_argument(
+        "--run-seed",
+        type=_seed,
+        default=None,
+        metavar="SEED",
+        help="run exactly one run with this integer seed (reproduces the runs.csv row whose "
+        "`seed` column is SEED); not combinable with -n or --seed",
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override one scenario value by dotted path, e.g. --set horizon_steps=8; "
+        "repeat for several",
+    )
+    run.add_argument(
+        "--workers",
+        type=_int_at_least(1, "--workers"),
+        default=1,
+        metavar="K",
+        help="worker processes (default 1); results do not depend on this",
+    )
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: results/<scenario>-<YYYYmmdd-HHMMSS>)",
+    )
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no summary table; print only the output directory",
+    )
+    run.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
+    run.set_defaults(handler=_cmd_run)
+
+    check = sub.add_parser(
+        "check",
+        help="validate scenario files",
+        description="Validate scenario files without running them. Prints `FILE: ok` for each "
+        "good file and one line on stderr for each bad one; exits 2 if any is bad.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(handler=_cmd_check)
+
+    schema = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files",
+        description="Print the JSON Schema of scenario files (for editors and validators).",
+    )
+    schema.set_defaults(handler=_cmd_schema)
+
+    lst = sub.add_parser(
+        "list",
+        help="list the bundled scenarios",
+        description="List the bundled scenarios with the first line of their description.",
+    )
+    lst.set_defaults(handler=_cmd_list)
+    return parser
+
+
+# --------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``safsim`` command line with ``argv`` (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit status (see the module docstring); never raises SystemExit.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(args_list)
+        except SystemExit as exc:  # argparse: --help, --version and usage errors
+            return _exit_code(exc)
+        return int(args.handler(args, args_list))
+    except BadInput as exc:
+        _err(f"safsim: error: {_one_line(str(exc))}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _err("safsim: interrupted; nothing was written")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        from safsim.scenario import ScenarioError
+
+        if isinstance(exc, ScenarioError):
+            _err(f"safsim: error: {_one_line(str(exc))}")
+            return EXIT_BAD_INPUT
+        if os.environ.get("SAFSIM_DEBUG") == "1":
+            traceback.print_exc(file=sys.stderr)
+        _err(
+            f"safsim: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(please report this; set SAFSIM_DEBUG=1 for a traceback)"
+        )
+        return EXIT_INTERNAL
+
+
+def _exit_code(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    _err(str(code))
+    return EXIT_BAD_INPUT
+
+
+# --------------------------------------------------------------------------------------
+# run
+# --------------------------------------------------------------------------------------
+
+
+def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.output import write_results
+
+    if args.run_seed is not None and (args.replicates is not None or args.seed is not None):
+        raise BadInput("--run-seed runs exactly one run; do not combine it with -n or --seed")
+    for item in args.overrides:
+        _check_override(item)
+    if args.out is not None:
+        _check_out_dir(args.out)
+    source = args.scenario if args.scenario is not None else DEFAULT_SCENARIO
+    scenario = _load(source, args.overrides)
+    out_dir = args.out if args.out is not None else _default_out_dir(scenario.name)
+    if args.out is None:
+        _check_out_dir(out_dir)
+
+    t0 = time.perf_counter()
+    if args.run_seed is not None:
+        results = _single_run(scenario, args.run_seed)
+        extra: dict[str, Any] = {"run_seed": int(args.run_seed)}
+    else:
+        n = scenario.replicates if args.replicates is None else args.replicates
+        results = _replicates(scenario, n, args.seed, args.workers, show=_show_progress(args))
+        extra = {}
+    wall = time.perf_counter() - t0
+
+    try:
+        write_results(
+            results,
+            out_dir,
+            argv=["safsim", *argv],
+            scenario_source=source,
+            plots=not args.no_plots,
+            wall_time_s=wall,
+            extra=extra,
+        )
+    except OSError as exc:
+        _err(f"safsim: error: cannot write results to {out_dir}: {_one_line(str(exc))}")
+        return EXIT_INTERNAL
+    if not args.quiet:
+        print(summary_table(results.runs))
+        print()
+    print(f"Results written to {out_dir}")
+    return EXIT_OK
+
+
+def _check_override(item: str) -> None:
+    path, sep, _value = item.partition("=")
+    if not sep or not path.strip():
+        raise BadInput(f"--set expects PATH=VALUE (e.g. --set horizon_steps=8), got {item!r}")
+
+
+def _check_out_dir(out: Path) -> None:
+    """Fail early (exit 2, nothing run or written) when ``out`` cannot be a results directory."""
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} exists and is not a directory")
+    ancestor = out.absolute()
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise BadInput(f"--out {out}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise BadInput(f"--out {out}: {ancestor} is not writable")
+
+
+def _default_out_dir(scenario_name: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", scenario_name).strip("._") or "scenario"
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("results") / f"{safe}-{stamp}"
+    candidate, i = base, 1
+    while candidate.exists():  # never write into the results of an earlier run
+        i += 1
+        candidate = base.with_name(f"{base.name}-{i}")
+    return candidate
+
+
+def _load(source: str, overrides: Sequence[str] | None = None) -> Scenario:
+    from safsim.scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(source, list(overrides) if overrides else None)
+    except ScenarioError:
+        raise
+    except OSError as exc:  # unreadable file: bad input, not an internal error
+        raise BadInput(f"{source}: {exc.strerror or exc}") from None
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    if args.quiet or os.environ.get("CI"):
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _replicates(
+    scenario: Scenario, n: int, seed: int | None, workers: int, *, show: bool
+) -> Results:
+    from safsim.experiments import replicates
+
+    if not show:
+        return replicates.run_replicates(scenario, n, seed, workers)
+    from tqdm import tqdm
+
+    with tqdm(total=n, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        return replicates.run_replicates(scenario, n, seed, workers, progress)
+
+
+def _single_run(scenario: Scenario, seed: int) -> Results:
+    """One run with an explicit seed, packaged like a one-replicate Results."""
+    from safsim import runner
+    from safsim.experiments import replicates
+
+    result = runner.run_scenario(scenario, seed)
+    # replicates has no public "run these seeds" entry point; reuse its table builder so the
+    # single-run tables have exactly the replicate layout (root_seed = the run's seed).
+    return replicates._collect(scenario, seed, [result], 1)
+
+
+# --------------------------------------------------------------------------------------
+# Summary table
+# --------------------------------------------------------------------------------------
+
+
+def format_value(outcome: str, x: float) -> str:
+    """One outcome value as the summary table prints it.
+
+    Money (``*_gbp``) as pounds with thousands separators; counts (``*_total``) with one
+    decimal; large values with thousands separators; everything else (shares, rates, indices)
+    as a plain decimal to 3 places.
+    """
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    x = float(x)
+    if outcome.endswith("_gbp"):
+        return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+    if outcome.endswith("_total"):
+        return f"{x:,.1f}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3f}"
+
+
+def summary_table(runs: pd.DataFrame) -> str:
+    """Median and 90% interval (p5-p95) of every outcome in ``runs``, headline outcomes first."""
+    from safsim.analysis.summary import summarise
+    from safsim.metrics import HEADLINE_OUTCOMES, RUN_OUTCOMES
+
+    headline = [o for o in HEADLINE_OUTCOMES if o in runs.columns]
+    rest = [o for o in RUN_OUTCOMES if o in runs.columns and o not in headline]
+    summary = summarise(runs, [*headline, *rest]).set_index("outcome")
+    width = max(len(o) for o in [*headline, *rest, "outcome"])
+    rows: list[tuple[str, str, str]] = []
+    for name in [*headline, *rest]:
+        s = summary.loc[name]
+        median = format_value(name, s["median"])
+        if math.isfinite(float(s["p5"])):
+            interval = f"{format_value(name, s['p5'])} to {format_value(name, s['p95'])}"
+        else:
+            interval = "n/a"
+        rows.append((name, median, interval))
+    med_w = max(len("median"), *(len(r[1]) for r in rows))
+    lines = [
+        f"Outcome distributions over {len(runs)} run{'s' if len(runs) != 1 else ''}",
+        f"{'outcome':<{width}}  {'median':>{med_w}}  90% interval (p5 to p95)",
+        f"{'-' * width}  {'-' * med_w}  {'-' * 24}",
+    ]
+    for i, (name, median, interval) in enumerate(rows):
+        if i == len(headline) and headline and rest:
+            lines.append("")
+        lines.append(f"{name:<{width}}  {median:>{med_w}}  {interval}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# check, schema, list
+# --------------------------------------------------------------------------------------
+
+
+def _cmd_check(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.scenario import ScenarioError, load_scenario
+
+    failed = 0
+    for file in args.files:
+        try:
+            load_scenario(file)
+        except ScenarioError as exc:
+            failed += 1
+            msg = _one_line(str(exc))
+            _err(msg if Path(file).name in msg else f"{file}: {msg}")
+        except OSError as exc:
+            failed += 1
+            _err(f"{file}: {exc.strerror or exc}")
+        else:
+            print(f"{file}: ok")
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.scenario import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def _cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.scenario import ScenarioError, list_bundled, load_scenario
+
+    names = list(list_bundled())
+    width = max((len(str(n)) for n in names), default=0)
+    status = EXIT_OK
+    for name in names:
+        try:
+            description = load_scenario(str(name)).description
+        except ScenarioError as exc:
+            description = f"(does not load: {_one_line(str(exc))})"
+            status = EXIT_INTERNAL  # a bundled scenario that does not load is our bug
+        first = next((ln.strip() for ln in description.splitlines() if ln.strip()), "")
+        print(f"{str(name):<{width}}  {first}".rstrip())
+    return status
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("safsim")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
