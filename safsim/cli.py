@@ -385,14 +385,14 @@ def _single_run(scenario: Scenario, seed: int) -> Results:
 def format_value(outcome: str, x: float) -> str:
     """One outcome value as the summary table prints it.
 
-    Money (``*_gbp``) as pounds with thousands separators; counts (``*_total``) with one
+    Money (``*_gbp``, not ``*_per_gbp``) as pounds with thousands separators; counts (``*_total``) with one
     decimal; large values with thousands separators; everything else (shares, rates, indices)
     as a plain decimal to 3 places.
     """
     if x is None or not math.isfinite(float(x)):
         return "n/a"
     x = float(x)
-    if outcome.endswith("_gbp"):
+    if outcome.endswith("_gbp") and not outcome.endswith("_per_gbp"):
         return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
     if outcome.endswith("_total"):
         return f"{x:,.1f}"

@@ -184,7 +184,7 @@ def fan_chart_income(
             label=KIND_LABELS.get(kind, kind),
         )
     overlay.set_title("Medians compared")
-    overlay.legend(loc="upper left", fontsize="small", frameon=False)
+    overlay.legend(loc="best", fontsize="small", frameon=False)
     for ax in axes[n_panels:]:
         ax.set_visible(False)
     for idx, ax in enumerate(axes[:n_panels]):

@@ -319,6 +319,7 @@ def test_format_value_formats_by_kind_of_outcome() -> None:
     """Money gets pounds and thousands separators, shares three decimals, NaN 'n/a'."""
     assert cli.format_value("budget_spent_gbp", 12_345_678.4) == "£12,345,678"
     assert cli.format_value("share_value_sme_vso", 0.12345) == "0.123"
+    assert cli.format_value("sv_per_gbp", 0.1734) == "0.173"
     assert cli.format_value("exits_total", 3.0) == "3.0"
     assert cli.format_value("sv_claimed", 1_234_567.0) == "1,234,567"
     assert cli.format_value("hhi", float("nan")) == "n/a"
