@@ -95,6 +95,7 @@ class Commissioner(mesa.Agent):
         self.line_weights: np.ndarray = attrs["line_weights"]  # type: ignore[assignment]
         self.line_areas: np.ndarray = attrs["line_areas"]  # type: ignore[assignment]
         self.line_free = np.ones(self.service_lines)
+        self.line_failures = np.zeros(self.service_lines)
         # Performance memory for imitation (reset each year).
         self.year_sv = 0.0
         self.year_paid = 0.0
@@ -111,9 +112,16 @@ class Commissioner(mesa.Agent):
         """Annual money for contracts (the rest is grants)."""
         return self.budget_gbp * (1.0 - self.grant_share)
 
-    def line_volume_gbp(self) -> np.ndarray:
-        """Standard-cost service volume of each line per year (fixed by need, not budget)."""
-        return self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share)
+    def line_volume_gbp(self, squeeze: float) -> np.ndarray:
+        """Standard-cost service volume of each line per year.
+
+        Need fixes the volume at the base budget; under cuts the commissioner buys less, but
+        asks for more per pound than the cut alone allows (``squeeze``: "low-cost contracts",
+        T9251-9267, T4490-4492).  A lot that drew no bids is re-specified 10% smaller.
+        """
+        m = min(1.0, self.budget_multiplier * (1.0 + squeeze * self.budget_pressure))
+        base = self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share) * m
+        return base * 0.9**self.line_failures
 
     def line_ceiling_gbp(self) -> np.ndarray:
         """What the commissioner can pay per year for each line under the current budget."""
@@ -194,7 +202,7 @@ class Commissioner(mesa.Agent):
         free = np.flatnonzero(self.line_free > 1e-9)
         if free.size == 0:
             return []
-        volume = self.line_volume_gbp()
+        volume = self.line_volume_gbp(behaviour.austerity_volume_squeeze)
         ceiling = self.line_ceiling_gbp()
         group = 1 + int(round(behaviour.aggregation_sensitivity * self.budget_pressure * 2.0))
         # Lines of the same service area are bundled together first.
@@ -260,15 +268,37 @@ class Provider(mesa.Agent):
         self.bids_this_year = 0
         self.year_income_gbp = 0.0
         # Ledger (for outcomes and the money-conservation check)
+        self.initial_reserves_gbp = self.reserves_gbp
         self.income_contracts_gbp = 0.0
         self.income_grants_gbp = 0.0
+        self.income_reimbursed_gbp = 0.0
         self.income_fundraising_gbp = 0.0
+        self.spent_delivery_gbp = 0.0
+        self.spent_overhead_gbp = 0.0
+        self.spent_bids_gbp = 0.0
+        self.spent_engagement_gbp = 0.0
         self.wins = 0
         self.bids = 0
 
     @property
     def kind_value(self) -> str:
         return self.kind.value
+
+    def spend(self, amount: float, what: str) -> None:
+        """Pay a cost out of reserves, booked under ``what`` (delivery, overhead, bids, engagement)."""
+        self.reserves_gbp -= amount
+        setattr(self, f"spent_{what}_gbp", getattr(self, f"spent_{what}_gbp") + amount)
+
+    def ledger_balance_gbp(self) -> float:
+        """Reserves implied by the ledger: initial + income - spending (equals reserves)."""
+        income = (
+            self.income_contracts_gbp
+            + self.income_grants_gbp
+            + self.income_reimbursed_gbp
+            + self.income_fundraising_gbp
+        )
+        spent = self.spent_delivery_gbp + self.spent_overhead_gbp + self.spent_bids_gbp + self.spent_engagement_gbp
+        return self.initial_reserves_gbp + income - spent
 
     def spare_capacity_gbp(self) -> float:
         return self.capacity_gbp - self.contracted_annual_gbp

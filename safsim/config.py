@@ -477,7 +477,7 @@ def _default_sme_vso() -> ProviderKindConfig:
         overhead_gbp=_u(3_000, 15_000),
         fundraising_gbp=_u(2_000, 12_000),
         capacity_gbp=_u(150_000, 900_000),
-        unit_cost=_u(0.95, 1.1),  # no economies of scale
+        unit_cost=_u(0.9, 1.05),  # no economies of scale
         quality=_b(5, 3),
         sv_intrinsic={"dist": "uniform", "low": 0.25, "high": 0.45},  # F17 (T1603-1635)
         hard_sv_delivered=_u(0.2, 0.4),  # soft, relational value
@@ -491,7 +491,12 @@ def _default_sme_vso() -> ProviderKindConfig:
         markup=_u(0.0, 0.08),
         min_markup=-0.08,
         mission_weight=0.5,
-        min_sv_weight_to_bid={"dist": "uniform", "low": 0.0, "high": 0.14},  # T9689-9695, T12187
+        # Not worth bidding at 5% (T9689-9695); some stop even at 10% (T12187-12191).
+        min_sv_weight_to_bid={
+            "dist": "choice",
+            "values": [0.0, 0.03, 0.06, 0.1, 0.15],
+            "p": [0.3, 0.2, 0.2, 0.2, 0.1],
+        },
         sv_weight_sensitivity=6.0,
         tender_prep_weeks=6.0,  # T10569-10573
         entry_rate_per_year=1.5,
@@ -628,6 +633,7 @@ class BehaviourConfig(_Frozen):
     engagement_risk_slope: float = 3.0  # F8: risk-averse LAs resist co-design (T7521-7541)
     engagement_pressure_slope: float = 2.0
     aggregation_sensitivity: float = 2.5  # austerity aggregates lines (T8550-8556, T11394-11396)
+    austerity_volume_squeeze: float = Field(0.5, ge=0)  # more service per pound under cuts
     # Engagement (step 4)
     codesign_invitees: int = Field(5, ge=0)
     engagement_cost_share: float = Field(0.01, ge=0)  # of annual lot value, per participant
@@ -642,6 +648,9 @@ class BehaviourConfig(_Frozen):
     belief_prior: float = Field(0.3, gt=0, lt=1)
     belief_learning_rate: float = Field(0.25, gt=0, le=1)
     belief_forgetting: float = Field(0.05, ge=0, le=1)
+    # A provider takes on a loss-making contract only if the loss is at most this share of
+    # its reserves (prudence); assumption.
+    max_loss_share_of_reserves: float = Field(0.5, ge=0)
     markup_step: float = Field(0.02, ge=0)
     max_markup: float = Field(0.3, ge=0)
     collaborative_framing_logit: float = 0.4

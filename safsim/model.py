@@ -414,7 +414,7 @@ class FieldModel(mesa.Model):
                 self._pay(comm, p, cost, "engagement")
             else:
                 self.totals.engagement_cost_unpaid += cost
-            p.reserves_gbp -= cost  # the time spent is a real cost either way
+            p.spend(cost, "engagement")  # the time spent is a real cost either way
         gain = b.consultation_understanding_gain if level is Engagement.consultation else b.codesign_understanding_gain
         if participants:
             comm.sv_understanding = min(1.0, comm.sv_understanding + gain)
@@ -481,7 +481,7 @@ class FieldModel(mesa.Model):
         for bid, group in zip(bids, bidders, strict=True):
             cost = self._bid_cost(tender, group, window)
             for p, share in zip(group, bid.shares, strict=True):
-                p.reserves_gbp -= cost * share
+                p.spend(cost * share, "bids")
                 p.bids_this_year += 1
                 p.bids += 1
                 if p.kind is ProviderKind.sme_vso:
@@ -491,7 +491,10 @@ class FieldModel(mesa.Model):
         self.totals.vso_opportunities += n_vso_active
         self.step_acc.vso_opportunities += n_vso_active
         if not bids:
-            return  # the lot stays uncovered and is tendered again next step
+            # The lot stays uncovered and is tendered again next step, re-specified smaller.
+            for line, _ in tender.portions:
+                comm.line_failures[line] = min(comm.line_failures[line] + 1, 10)
+            return
         result = award(tender, bids, comm.sv_understanding, comm.risk_aversion, b, self.rng)
         self._apply_award(result, bidders)
 
@@ -544,6 +547,9 @@ class FieldModel(mesa.Model):
         until small VSOs stop bidding (F3; T10175-10179).
         """
         price, cost_total, sv_true = self._bid_terms(tender, group)
+        reserves = sum(max(p.reserves_gbp, 0.0) for p in group)
+        if cost_total - price > self.behaviour.max_loss_share_of_reserves * reserves:
+            return False  # cannot afford to carry the loss
         lead = group[0]
         p_win = lead.win_probability(tender, collaborative, self.behaviour)
         mission = sum(p.mission_weight for p in group) / len(group)
@@ -641,6 +647,7 @@ class FieldModel(mesa.Model):
         self.contracts.append(contract)
         for line, frac in tender.portions:
             comm.line_free[line] = max(0.0, comm.line_free[line] - frac)
+            comm.line_failures[line] = 0
         for p, share in zip(winners, win_bid.shares, strict=True):
             p.contracted_annual_gbp += share * tender.volume_gbp
         # Learning of every bidder (spec step 10)
@@ -707,7 +714,7 @@ class FieldModel(mesa.Model):
             for pid, share in zip(k.bid.members, k.bid.shares, strict=True):
                 p = self.by_id[pid]
                 self._pay(comm, p, share * k.payment_per_step, "contract")
-                p.reserves_gbp -= share * k.cost_per_step
+                p.spend(share * k.cost_per_step, "delivery")
             if step + 1 >= k.end_step:
                 self._end_contract(k, completed=True)
 
@@ -731,6 +738,8 @@ class FieldModel(mesa.Model):
         elif what == "grant":
             p.income_grants_gbp += amount
             self.totals.grants_paid += amount
+        else:
+            p.income_reimbursed_gbp += amount
         self.totals.commissioner_paid += amount
         self.totals.provider_received += amount
 
@@ -751,8 +760,9 @@ class FieldModel(mesa.Model):
                 for p, s in zip(vsos, lk, strict=True):
                     self._pay(c, p, pot * s, "grant")
         for p in active:
-            p.reserves_gbp += p.fundraising_gbp - p.overhead_gbp
+            p.reserves_gbp += p.fundraising_gbp
             p.income_fundraising_gbp += p.fundraising_gbp
+            p.spend(p.overhead_gbp, "overhead")
             p.year_income_gbp += p.fundraising_gbp
             p.forget(self.behaviour)
         vso_exits = 0
