@@ -275,7 +275,7 @@ MONEY = (0.0, math.inf)
 class FieldConfig(_Frozen):
     """The field as a whole: its size, trust, contention and field-state rules."""
 
-    n_authorities: int = Field(3, ge=1, le=5000)
+    n_authorities: int = Field(3, ge=1, le=5000)  # local authorities (commissioners); up to thousands for diffusion studies
     # Service areas (care, youth, housing support, ...): a provider bids only for lots whose
     # areas it covers; bundling lines of several areas narrows the field.  Assumption.
     service_areas: int = Field(6, ge=1, le=60)
@@ -283,9 +283,9 @@ class FieldConfig(_Frozen):
     initial_trust: float = Field(0.5, ge=0, le=1)  # assumption
     # Contention index weights (spec section 3, step 11); assumptions.
     contention_w_losses: float = Field(0.3, ge=0)
-    contention_w_exits: float = Field(0.3, ge=0)
-    contention_w_trust_deficit: float = Field(0.3, ge=0)
-    contention_w_shocks: float = Field(0.4, ge=0)
+    contention_w_exits: float = Field(0.3, ge=0)  # weight of small-VSO exits
+    contention_w_trust_deficit: float = Field(0.3, ge=0)  # weight of 1 - trust
+    contention_w_shocks: float = Field(0.4, ge=0)  # weight of recent shocks
     contention_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest step; assumption
     crisis_threshold: float = Field(0.55, ge=0, le=1)  # assumption
     crisis_persistence_steps: int = Field(2, ge=1)  # steps above threshold before crisis; assumption
@@ -295,7 +295,7 @@ class FieldConfig(_Frozen):
     broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # assumption
     broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a capable broker acts; assumption
     political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # T4863-4866; assumption
-    peer_network: PeerNetwork = PeerNetwork.all
+    peer_network: PeerNetwork = PeerNetwork.all  # whom commissioners imitate: all peers, ring neighbours or random peers
     peer_degree: int = Field(2, ge=1)  # peers observed per year under `random`; assumption
     imitation_rate: float = Field(0.3, ge=0, le=1)  # T6179-6184, T9455; assumption
     imitation_inertia: float = Field(0.5, ge=0, le=1)  # assumption
@@ -313,17 +313,16 @@ class CommissionerConfig(_Frozen):
     sv_understanding: Param = Field(
         default_factory=lambda: Beta(dist="beta", a=2.0, b=3.0)
     )  # two-thirds limited understanding (T9956-9958)
-    social_skill: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))
-    risk_aversion: Param = Field(default_factory=lambda: Beta(dist="beta", a=3.0, b=2.0))
-    political_commitment: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))
+    social_skill: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))  # framing, brokering, bridging (T851-855, T1063-1081); assumption on the distribution
+    risk_aversion: Param = Field(default_factory=lambda: Beta(dist="beta", a=3.0, b=2.0))  # T7521-7541, T8560-8564; skewed high (assumption)
+    political_commitment: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))  # T9200-9204, T11917-11921; assumption on the distribution
     engagement: Engagement = Engagement.consultation  # T7185-7284: most stop at consultation
     sv_definition: SvDefinition = SvDefinition.supplier_open  # T6967-6999
     monitoring_rate: Param = 0.3  # assumption; "frequently no follow-up" (T11884-11890)
     max_lot_gbp: float | None = Field(None, gt=0)  # None: no cap on lot size (S66 small lots)
-    has_sv_policy: bool = False
+    has_sv_policy: bool = False  # a charter with a weight floor (T11921-11925)
     sv_policy_floor: float = Field(0.10, ge=0, le=1)  # "10% upwards" (T11862-11866)
     contract_years: int = Field(3, ge=1, le=20)  # assumption
-    min_sv_weight_considered: float = Field(0.0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _validate(self) -> CommissionerConfig:
@@ -404,22 +403,22 @@ class AuthorityOverride(_Frozen):
 class ProviderKindConfig(_Frozen):
     """Count and attribute distributions of one provider kind."""
 
-    count: int = Field(ge=0, le=100_000)
-    reserves_gbp: Param
+    count: int = Field(ge=0, le=100_000)  # initial number of providers of this kind
+    reserves_gbp: Param  # initial reserves; exit below zero
     overhead_gbp: Param  # per step
     fundraising_gbp: Param = 0.0  # per step (donations; large charities and VSOs)
     capacity_gbp: Param  # most contract value deliverable per year
     unit_cost: Param  # cost per pound of standard service; economies of scale favour large
-    quality: Param
+    quality: Param  # service quality as scored (0-1)
     sv_intrinsic: Param  # true social value per pound delivered (F17: highest for VSOs)
     hard_sv_delivered: Param  # share of delivered value in hard categories
-    local_knowledge: Param
+    local_knowledge: Param  # local intelligence; VSOs high (T7362-7376); orders engagement invitations and grants
     sv_articulation: Param  # skill in evidencing SV (T463-465, T7030-7040)
     claim_inflation: Param = 1.0  # claimed / true-as-articulated; CSR framing > 1 (T7014-7024)
     hard_sv_bias: Param  # share of claims in easy-to-measure categories (T7056-7075)
     bid_capacity: Param  # bids it can write per year
     service_areas: Param = 1.0  # how many of field.service_areas it covers (rounded, >= 1)
-    social_skill: Param
+    social_skill: Param  # coalition building: needed to lead or join a consortium
     markup: Param  # initial markup over cost
     min_markup: float = Field(0.0, ge=-0.9, le=1.0)  # below 0: may bid below cost (F13)
     mission_weight: Param = 0.0  # value placed on delivering its mission per unit of SV
@@ -624,75 +623,75 @@ class BehaviourConfig(_Frozen):
     sv_weight_commitment_slope: float = 0.8  # T11917-11921: politics drives adoption
     sv_weight_pressure_cut: float = 0.5  # budget pressure lowers w_SV (T3226-3229)
     price_weight_pressure_shift: float = 0.6  # pressure moves weight to price (T9251-9267)
-    max_sv_weight: float = Field(0.3, ge=0, le=1)
+    max_sv_weight: float = Field(0.3, ge=0, le=1)  # cap on any SV weight ("in some cases reaching 20%", T9228)
     list_definition_min_understanding: float = Field(0.35, ge=0, le=1)  # F11
-    engagement_base_logit: float = 0.0
-    engagement_skill_slope: float = 3.0
-    engagement_commitment_slope: float = 1.5
-    engagement_crisis_bonus: float = 1.0
+    engagement_base_logit: float = 0.0  # log-odds of adopting intended co-design at average attributes
+    engagement_skill_slope: float = 3.0  # social skill raises co-design adoption
+    engagement_commitment_slope: float = 1.5  # political commitment raises it
+    engagement_crisis_bonus: float = 1.0  # a field crisis opens the incumbent (T10153-10161)
     engagement_risk_slope: float = 3.0  # F8: risk-averse LAs resist co-design (T7521-7541)
-    engagement_pressure_slope: float = 2.0
+    engagement_pressure_slope: float = 2.0  # budget pressure lowers it (T4895-4901)
     aggregation_sensitivity: float = 2.5  # austerity aggregates lines (T8550-8556, T11394-11396)
     austerity_volume_squeeze: float = Field(0.5, ge=0)  # more service per pound under cuts
     # Engagement (step 4)
     codesign_invitees: int = Field(5, ge=0)
     engagement_cost_share: float = Field(0.01, ge=0)  # of annual lot value, per participant
-    codesign_understanding_gain: float = Field(0.04, ge=0)
-    consultation_understanding_gain: float = Field(0.01, ge=0)
+    codesign_understanding_gain: float = Field(0.04, ge=0)  # understanding gained per co-design round
+    consultation_understanding_gain: float = Field(0.01, ge=0)  # understanding gained per consultation round
     codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
-    participant_articulation_boost: float = Field(0.2, ge=0, le=1)
+    participant_articulation_boost: float = Field(0.2, ge=0, le=1)  # participants learn what is wanted (T7926-7930)
     # Bidding (steps 5-6)
     eligibility_turnover_multiple: float = Field(1.0, ge=0)  # x risk_aversion x annual value
     bid_cost_share: float = Field(0.01, ge=0)  # of annual lot value; assumption
-    bid_cost_floor_gbp: float = Field(2_000, ge=0)
-    belief_prior: float = Field(0.3, gt=0, lt=1)
-    belief_learning_rate: float = Field(0.25, gt=0, le=1)
-    belief_forgetting: float = Field(0.05, ge=0, le=1)
+    bid_cost_floor_gbp: float = Field(2_000, ge=0)  # least a bid costs to write
+    belief_prior: float = Field(0.3, gt=0, lt=1)  # initial perceived win probability
+    belief_learning_rate: float = Field(0.25, gt=0, le=1)  # weight of the newest outcome in the win belief
+    belief_forgetting: float = Field(0.05, ge=0, le=1)  # per-step drift of the belief back to the prior
     # A provider takes on a loss-making contract only if the loss is at most this share of
     # its reserves (prudence); assumption.
     max_loss_share_of_reserves: float = Field(0.5, ge=0)
-    markup_step: float = Field(0.02, ge=0)
-    max_markup: float = Field(0.3, ge=0)
-    collaborative_framing_logit: float = 0.4
+    markup_step: float = Field(0.02, ge=0)  # markup change after losing on price (half after a win)
+    max_markup: float = Field(0.3, ge=0)  # highest markup over cost
+    collaborative_framing_logit: float = 0.4  # collaborative framing encourages challengers to bid
     publish_articulation_gain: float = Field(0.3, ge=0, le=1)  # F16
     # Evaluation (step 7)
     soft_legibility: float = Field(0.5, ge=0, le=1)  # soft claims count less when scored
-    codefined_understanding_bonus: float = Field(0.3, ge=0, le=1)
-    list_understanding_bonus: float = Field(0.1, ge=0, le=1)
+    codefined_understanding_bonus: float = Field(0.3, ge=0, le=1)  # a co-defined specification reveals true value
+    list_understanding_bonus: float = Field(0.1, ge=0, le=1)  # a commissioner list helps a little
     track_record_weight: float = Field(0.1, ge=0, le=1)  # x risk_aversion (T8560-8564)
-    quality_noise_sd: float = Field(0.05, ge=0)
+    quality_noise_sd: float = Field(0.05, ge=0)  # evaluation noise on quality
     # Quality and SV answers are marked on a 0..score_levels scale (0 = continuous); UK
     # tender evaluation commonly uses 0-5 marks (assumption, not in the seeds).
     score_levels: int = Field(5, ge=0, le=100)
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
-    credibility_penalty: float = Field(0.5, ge=0)
+    credibility_penalty: float = Field(0.5, ge=0)  # credibility lost per unit of detected shortfall
     # Unmonitored holders learn that claims carry no consequence (T11849-11853); assumption.
     inflation_drift_unmonitored: float = Field(0.03, ge=0, le=1)
-    max_claim_inflation: float = Field(3.0, ge=1, le=10)
+    max_claim_inflation: float = Field(3.0, ge=1, le=10)  # cap on claim inflation
     # Under-funded delivery sheds social value: delivered x min(1, paid/cost)^elasticity
     # ("low-cost contracts with lower quality and social value", T9251-9267); assumption.
     underfunding_sv_elasticity: float = Field(1.0, ge=0, le=10)
-    monitoring_understanding_gain: float = Field(0.02, ge=0)
+    monitoring_understanding_gain: float = Field(0.02, ge=0)  # understanding gained per follow-up check
     # Lifecycle (step 9)
     turnover_smoothing: float = Field(0.25, gt=0, le=1)
     # Trust (step 11)
     trust_collaborative_gain: float = 0.006
-    trust_contentious_loss: float = 0.006
-    trust_feedback_gain: float = 0.008
-    trust_no_feedback_loss: float = 0.008
-    trust_unpaid_loss: float = 0.004
+    trust_contentious_loss: float = 0.006  # per step under contentious framing
+    trust_feedback_gain: float = 0.008  # per step with engagement and feedback (T12087-12092)
+    trust_no_feedback_loss: float = 0.008  # per step with engagement but no feedback (T12087-12092)
+    trust_unpaid_loss: float = 0.004  # per step with unpaid engagement (T7490-7498)
     trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step
     trust_reversion: float = 0.05  # pull towards field.initial_trust per step
-    legitimacy_recovery: float = 0.03
-    framing_skill_threshold: float = Field(0.5, ge=0, le=1)
+    legitimacy_recovery: float = 0.03  # per-step recovery of legitimacy towards 1
+    framing_skill_threshold: float = Field(0.5, ge=0, le=1)  # social skill above which framing is mostly collaborative
 
 
 class Shock(_Frozen):
     """A scheduled exogenous event (governance unit or environment)."""
 
-    kind: ShockKind
-    at_step: int = Field(ge=0)
+    kind: ShockKind  # austerity, political_crisis, guidance or sva_strengthened
+    at_step: int = Field(ge=0)  # step (quarter, from 0) the event happens or starts
     budget_cut: float | None = Field(None, ge=0, lt=1)  # austerity: total cut
     over_steps: int | None = Field(None, ge=1)  # austerity: phased in over these steps
     legitimacy_drop: float | None = Field(None, ge=0, le=1)  # political_crisis
@@ -724,18 +723,18 @@ class Shock(_Frozen):
 class Scenario(_Frozen):
     """One scenario file: the whole configuration of a run except its seed."""
 
-    name: str = "unnamed"
-    description: str = ""
-    horizon_steps: int = Field(40, ge=1, le=10_000)
-    seed: int = Field(20260101, ge=0, le=2**63 - 1)
-    replicates: int = Field(30, ge=1, le=1_000_000)
+    name: str = "unnamed"  # shown in tables and plots; defaults to the file name
+    description: str = ""  # first line is the summary shown by `safsim list`
+    horizon_steps: int = Field(40, ge=1, le=10_000)  # quarters simulated (40 = 10 years, spec section 2)
+    seed: int = Field(20260101, ge=0, le=2**63 - 1)  # root seed; per-run seeds are spawned from it
+    replicates: int = Field(30, ge=1, le=1_000_000)  # runs per scenario when `-n` is not given
     field: FieldConfig = Field(default_factory=FieldConfig)
     commissioners: CommissionerConfig = Field(default_factory=CommissionerConfig)
-    authorities: list[AuthorityOverride] = Field(default_factory=list)
+    authorities: list[AuthorityOverride] = Field(default_factory=list)  # per-authority overrides, see below
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
-    shocks: list[Shock] = Field(default_factory=list)
+    shocks: list[Shock] = Field(default_factory=list)  # scheduled events, see below
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
