@@ -127,7 +127,9 @@ class Commissioner(mesa.Agent):
         """What the commissioner can pay per year for each line under the current budget."""
         return self.line_weights * self.contract_budget_gbp()
 
-    def set_practice(self, crisis: bool, behaviour: BehaviourConfig, policies: PoliciesConfig) -> None:
+    def set_practice(
+        self, crisis: bool, behaviour: BehaviourConfig, policies: PoliciesConfig
+    ) -> None:
         """Yearly: budget, award weights, definition mode, engagement level and framing."""
         rng = self.model.rng
         self.budget_gbp = self.base_budget_gbp * self.budget_multiplier
@@ -140,7 +142,11 @@ class Commissioner(mesa.Agent):
             + behaviour.sv_weight_understanding_slope * (self.sv_understanding - 0.5)
             + behaviour.sv_weight_commitment_slope * (self.political_commitment - 0.5)
         )
-        ws = self.base_sv_weight * max(0.0, factor) * max(0.0, 1.0 - behaviour.sv_weight_pressure_cut * pressure)
+        ws = (
+            self.base_sv_weight
+            * max(0.0, factor)
+            * max(0.0, 1.0 - behaviour.sv_weight_pressure_cut * pressure)
+        )
         if not policies.sva_in_force and not self.has_sv_policy:
             ws = 0.0
         if self.has_sv_policy:
@@ -150,7 +156,9 @@ class Commissioner(mesa.Agent):
         ws = min(max(ws, self.min_sv_weight), behaviour.max_sv_weight)
         pq = self.base_price_weight + self.base_quality_weight
         r = self.base_price_weight / pq if pq > 0 else 1.0
-        r = r + (behaviour.price_weight_pressure_shift * pressure + self.price_led_shift) * (1.0 - r)
+        r = r + (behaviour.price_weight_pressure_shift * pressure + self.price_led_shift) * (
+            1.0 - r
+        )
         r = min(r, 1.0)
         self.sv_weight = ws
         self.price_weight = (1.0 - ws) * r
@@ -190,7 +198,9 @@ class Commissioner(mesa.Agent):
             x += 2.0
         return sigmoid(x)
 
-    def package_lots(self, behaviour: BehaviourConfig) -> list[tuple[tuple[tuple[int, float], ...], float, float]]:
+    def package_lots(
+        self, behaviour: BehaviourConfig
+    ) -> list[tuple[tuple[tuple[int, float], ...], float, float]]:
         """Group the uncovered parts of service lines into lots.
 
         Budget pressure aggregates lines into fewer, larger contracts (F1; T8550-8556,
@@ -218,7 +228,9 @@ class Commissioner(mesa.Agent):
             if self.max_lot_gbp is not None and ceil > self.max_lot_gbp:
                 n_split = int(math.ceil(ceil / self.max_lot_gbp))
             for _ in range(n_split):
-                lots.append((tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split))
+                lots.append(
+                    (tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split)
+                )
         return lots
 
 
@@ -232,7 +244,9 @@ class Provider(mesa.Agent):
 
     model: FieldModel
 
-    def __init__(self, model: FieldModel, kind: ProviderKind, attrs: dict[str, float], initial: bool) -> None:
+    def __init__(
+        self, model: FieldModel, kind: ProviderKind, attrs: dict[str, float], initial: bool
+    ) -> None:
         super().__init__(model)
         self.kind = kind
         self.initial = initial
@@ -297,13 +311,20 @@ class Provider(mesa.Agent):
             + self.income_reimbursed_gbp
             + self.income_fundraising_gbp
         )
-        spent = self.spent_delivery_gbp + self.spent_overhead_gbp + self.spent_bids_gbp + self.spent_engagement_gbp
+        spent = (
+            self.spent_delivery_gbp
+            + self.spent_overhead_gbp
+            + self.spent_bids_gbp
+            + self.spent_engagement_gbp
+        )
         return self.initial_reserves_gbp + income - spent
 
     def spare_capacity_gbp(self) -> float:
         return self.capacity_gbp - self.contracted_annual_gbp
 
-    def win_probability(self, tender: Tender, collaborative: bool, behaviour: BehaviourConfig) -> float:
+    def win_probability(
+        self, tender: Tender, collaborative: bool, behaviour: BehaviourConfig
+    ) -> float:
         """Perceived chance of winning, learned from its own record and read off the tender.
 
         A higher social-value weight raises mission-driven providers' hopes (F3;
@@ -314,7 +335,9 @@ class Provider(mesa.Agent):
             x += behaviour.collaborative_framing_logit
         return sigmoid(x)
 
-    def bid_cost_gbp(self, tender: Tender, behaviour: BehaviourConfig, window_weeks: float) -> float:
+    def bid_cost_gbp(
+        self, tender: Tender, behaviour: BehaviourConfig, window_weeks: float
+    ) -> float:
         """Cost of writing a bid; a window shorter than its preparation time makes it dearer."""
         base = max(behaviour.bid_cost_floor_gbp, behaviour.bid_cost_share * tender.ceiling_gbp)
         return base * max(1.0, self.tender_prep_weeks / window_weeks) ** 0.5

@@ -368,13 +368,9 @@ def _replicates(
 
 def _single_run(scenario: Scenario, seed: int) -> Results:
     """One run with an explicit seed, packaged like a one-replicate Results."""
-    from safsim import runner
     from safsim.experiments import replicates
 
-    result = runner.run_scenario(scenario, seed)
-    # replicates has no public "run these seeds" entry point; reuse its table builder so the
-    # single-run tables have exactly the replicate layout (root_seed = the run's seed).
-    return replicates._collect(scenario, seed, [result], 1)
+    return replicates.run_seeds(scenario, [seed], root_seed=seed)
 
 
 # --------------------------------------------------------------------------------------

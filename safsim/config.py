@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import numpy as np
 from pydantic import (
@@ -55,6 +55,20 @@ __all__ = [
 ]
 
 
+def _is_numeric(annotation: Any) -> bool:
+    """True for number fields (int, float, Param and their optional forms)."""
+    if annotation in (int, float):
+        return True
+    args = get_args(annotation)
+    if not args:
+        return False
+    if get_origin(annotation) is Annotated:
+        return _is_numeric(args[0])
+    if any(a is str or a is bool or (isinstance(a, type) and issubclass(a, StrEnum)) for a in args):
+        return False
+    return any(_is_numeric(a) for a in args)
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -63,6 +77,28 @@ class _Frozen(BaseModel):
         validate_default=True,
         use_enum_values=False,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        """Refuse YAML booleans and quoted text where a number is expected.
+
+        Pydantic's lax mode would read ``true`` as 1 and ``"12"`` as 12; a scenario author who
+        wrote either almost certainly meant something else.
+        """
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name) if isinstance(name, str) else None
+                if (
+                    field is not None
+                    and isinstance(value, bool | str)
+                    and _is_numeric(field.annotation)
+                ):
+                    what = "a number"
+                    if "Beta" in str(field.annotation):
+                        what = "a number or a distribution ({dist: beta|uniform|normal|lognormal|choice, ...})"
+                    raise ValueError(f"{name}: expected {what}, got {value!r}")
+        return data
 
 
 # --------------------------------------------------------------------------------------
@@ -249,6 +285,8 @@ def _check_range(name: str, p: Param, lo: float, hi: float) -> None:
     a, b = param_bounds(p)
     if a < lo or b > hi:
         if isinstance(p, int | float):
+            if hi == math.inf:
+                raise ValueError(f"{name} must be >= {lo:g}, got {p:g}")
             raise ValueError(f"{name} must be between {lo:g} and {hi:g}, got {p:g}")
         raise ValueError(
             f"{name}: the distribution can give values in [{a:g}, {b:g}], outside [{lo:g}, {hi:g}]"
@@ -275,7 +313,9 @@ MONEY = (0.0, math.inf)
 class FieldConfig(_Frozen):
     """The field as a whole: its size, trust, contention and field-state rules."""
 
-    n_authorities: int = Field(3, ge=1, le=5000)  # local authorities (commissioners); up to thousands for diffusion studies
+    n_authorities: int = Field(
+        3, ge=1, le=5000
+    )  # local authorities (commissioners); up to thousands for diffusion studies
     # Service areas (care, youth, housing support, ...): a provider bids only for lots whose
     # areas it covers; bundling lines of several areas narrows the field.  Assumption.
     service_areas: int = Field(6, ge=1, le=60)
@@ -286,16 +326,24 @@ class FieldConfig(_Frozen):
     contention_w_exits: float = Field(0.3, ge=0)  # weight of small-VSO exits
     contention_w_trust_deficit: float = Field(0.3, ge=0)  # weight of 1 - trust
     contention_w_shocks: float = Field(0.4, ge=0)  # weight of recent shocks
-    contention_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest step; assumption
+    contention_smoothing: float = Field(
+        0.3, gt=0, le=1
+    )  # EMA weight of the newest step; assumption
     crisis_threshold: float = Field(0.55, ge=0, le=1)  # assumption
-    crisis_persistence_steps: int = Field(2, ge=1)  # steps above threshold before crisis; assumption
+    crisis_persistence_steps: int = Field(
+        2, ge=1
+    )  # steps above threshold before crisis; assumption
     resettlement_exit_threshold: float = Field(0.4, ge=0, le=1)  # assumption
     crisis_max_steps: int = Field(8, ge=1)  # a crisis unresolved this long restores price-led rules
     broker_skill_threshold: float = Field(0.6, ge=0, le=1)  # assumption (F14, T10187-10214)
     broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # assumption
-    broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a capable broker acts; assumption
+    broker_rate_per_step: float = Field(
+        0.35, ge=0, le=1
+    )  # chance a capable broker acts; assumption
     political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # T4863-4866; assumption
-    peer_network: PeerNetwork = PeerNetwork.all  # whom commissioners imitate: all peers, ring neighbours or random peers
+    peer_network: PeerNetwork = (
+        PeerNetwork.all
+    )  # whom commissioners imitate: all peers, ring neighbours or random peers
     peer_degree: int = Field(2, ge=1)  # peers observed per year under `random`; assumption
     imitation_rate: float = Field(0.3, ge=0, le=1)  # T6179-6184, T9455; assumption
     imitation_inertia: float = Field(0.5, ge=0, le=1)  # assumption
@@ -313,9 +361,15 @@ class CommissionerConfig(_Frozen):
     sv_understanding: Param = Field(
         default_factory=lambda: Beta(dist="beta", a=2.0, b=3.0)
     )  # two-thirds limited understanding (T9956-9958)
-    social_skill: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))  # framing, brokering, bridging (T851-855, T1063-1081); assumption on the distribution
-    risk_aversion: Param = Field(default_factory=lambda: Beta(dist="beta", a=3.0, b=2.0))  # T7521-7541, T8560-8564; skewed high (assumption)
-    political_commitment: Param = Field(default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0))  # T9200-9204, T11917-11921; assumption on the distribution
+    social_skill: Param = Field(
+        default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0)
+    )  # framing, brokering, bridging (T851-855, T1063-1081); assumption on the distribution
+    risk_aversion: Param = Field(
+        default_factory=lambda: Beta(dist="beta", a=3.0, b=2.0)
+    )  # T7521-7541, T8560-8564; skewed high (assumption)
+    political_commitment: Param = Field(
+        default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0)
+    )  # T9200-9204, T11917-11921; assumption on the distribution
     engagement: Engagement = Engagement.consultation  # T7185-7284: most stop at consultation
     sv_definition: SvDefinition = SvDefinition.supplier_open  # T6967-6999
     monitoring_rate: Param = 0.3  # assumption; "frequently no follow-up" (T11884-11890)
@@ -604,7 +658,9 @@ class PoliciesConfig(_Frozen):
     consortia: bool = True  # T1930-1934, T9078-9084
     consortium_max_members: int = Field(4, ge=2, le=20)  # assumption
     consortium_min_skill: float = Field(0.35, ge=0, le=1)  # assumption
-    consortium_overhead: float = Field(0.05, ge=0, le=1)  # coordination cost on unit cost; assumption
+    consortium_overhead: float = Field(
+        0.05, ge=0, le=1
+    )  # coordination cost on unit cost; assumption
     reimburse_engagement: bool = False  # T7490-7498
     feedback_to_participants: bool = False  # T12087-12092
     exclude_codesign_participants: bool = False  # T10444-10448, T7553-7558
@@ -623,9 +679,13 @@ class BehaviourConfig(_Frozen):
     sv_weight_commitment_slope: float = 0.8  # T11917-11921: politics drives adoption
     sv_weight_pressure_cut: float = 0.5  # budget pressure lowers w_SV (T3226-3229)
     price_weight_pressure_shift: float = 0.6  # pressure moves weight to price (T9251-9267)
-    max_sv_weight: float = Field(0.3, ge=0, le=1)  # cap on any SV weight ("in some cases reaching 20%", T9228)
+    max_sv_weight: float = Field(
+        0.3, ge=0, le=1
+    )  # cap on any SV weight ("in some cases reaching 20%", T9228)
     list_definition_min_understanding: float = Field(0.35, ge=0, le=1)  # F11
-    engagement_base_logit: float = 0.0  # log-odds of adopting intended co-design at average attributes
+    engagement_base_logit: float = (
+        0.0  # log-odds of adopting intended co-design at average attributes
+    )
     engagement_skill_slope: float = 3.0  # social skill raises co-design adoption
     engagement_commitment_slope: float = 1.5  # political commitment raises it
     engagement_crisis_bonus: float = 1.0  # a field crisis opens the incumbent (T10153-10161)
@@ -636,17 +696,27 @@ class BehaviourConfig(_Frozen):
     # Engagement (step 4)
     codesign_invitees: int = Field(5, ge=0)
     engagement_cost_share: float = Field(0.01, ge=0)  # of annual lot value, per participant
-    codesign_understanding_gain: float = Field(0.04, ge=0)  # understanding gained per co-design round
-    consultation_understanding_gain: float = Field(0.01, ge=0)  # understanding gained per consultation round
+    codesign_understanding_gain: float = Field(
+        0.04, ge=0
+    )  # understanding gained per co-design round
+    consultation_understanding_gain: float = Field(
+        0.01, ge=0
+    )  # understanding gained per consultation round
     codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
-    participant_articulation_boost: float = Field(0.2, ge=0, le=1)  # participants learn what is wanted (T7926-7930)
+    participant_articulation_boost: float = Field(
+        0.2, ge=0, le=1
+    )  # participants learn what is wanted (T7926-7930)
     # Bidding (steps 5-6)
     eligibility_turnover_multiple: float = Field(1.0, ge=0)  # x risk_aversion x annual value
     bid_cost_share: float = Field(0.01, ge=0)  # of annual lot value; assumption
     bid_cost_floor_gbp: float = Field(2_000, ge=0)  # least a bid costs to write
     belief_prior: float = Field(0.3, gt=0, lt=1)  # initial perceived win probability
-    belief_learning_rate: float = Field(0.25, gt=0, le=1)  # weight of the newest outcome in the win belief
-    belief_forgetting: float = Field(0.05, ge=0, le=1)  # per-step drift of the belief back to the prior
+    belief_learning_rate: float = Field(
+        0.25, gt=0, le=1
+    )  # weight of the newest outcome in the win belief
+    belief_forgetting: float = Field(
+        0.05, ge=0, le=1
+    )  # per-step drift of the belief back to the prior
     # A provider takes on a loss-making contract only if the loss is at most this share of
     # its reserves (prudence); assumption.
     max_loss_share_of_reserves: float = Field(0.5, ge=0)
@@ -656,7 +726,9 @@ class BehaviourConfig(_Frozen):
     publish_articulation_gain: float = Field(0.3, ge=0, le=1)  # F16
     # Evaluation (step 7)
     soft_legibility: float = Field(0.5, ge=0, le=1)  # soft claims count less when scored
-    codefined_understanding_bonus: float = Field(0.3, ge=0, le=1)  # a co-defined specification reveals true value
+    codefined_understanding_bonus: float = Field(
+        0.3, ge=0, le=1
+    )  # a co-defined specification reveals true value
     list_understanding_bonus: float = Field(0.1, ge=0, le=1)  # a commissioner list helps a little
     track_record_weight: float = Field(0.1, ge=0, le=1)  # x risk_aversion (T8560-8564)
     quality_noise_sd: float = Field(0.05, ge=0)  # evaluation noise on quality
@@ -672,7 +744,9 @@ class BehaviourConfig(_Frozen):
     # Under-funded delivery sheds social value: delivered x min(1, paid/cost)^elasticity
     # ("low-cost contracts with lower quality and social value", T9251-9267); assumption.
     underfunding_sv_elasticity: float = Field(1.0, ge=0, le=10)
-    monitoring_understanding_gain: float = Field(0.02, ge=0)  # understanding gained per follow-up check
+    monitoring_understanding_gain: float = Field(
+        0.02, ge=0
+    )  # understanding gained per follow-up check
     # Lifecycle (step 9)
     turnover_smoothing: float = Field(0.25, gt=0, le=1)
     # Trust (step 11)
@@ -684,7 +758,9 @@ class BehaviourConfig(_Frozen):
     trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step
     trust_reversion: float = 0.05  # pull towards field.initial_trust per step
     legitimacy_recovery: float = 0.03  # per-step recovery of legitimacy towards 1
-    framing_skill_threshold: float = Field(0.5, ge=0, le=1)  # social skill above which framing is mostly collaborative
+    framing_skill_threshold: float = Field(
+        0.5, ge=0, le=1
+    )  # social skill above which framing is mostly collaborative
 
 
 class Shock(_Frozen):
@@ -707,7 +783,13 @@ class Shock(_Frozen):
             ShockKind.guidance: {"understanding_gain"},
             ShockKind.sva_strengthened: {"min_sv_weight"},
         }[self.kind]
-        extras = {"budget_cut", "over_steps", "legitimacy_drop", "understanding_gain", "min_sv_weight"}
+        extras = {
+            "budget_cut",
+            "over_steps",
+            "legitimacy_drop",
+            "understanding_gain",
+            "min_sv_weight",
+        }
         for name in sorted(extras - allowed):
             if getattr(self, name) is not None:
                 raise ValueError(f"'{name}' does not apply to a {self.kind.value} shock")
@@ -725,12 +807,16 @@ class Scenario(_Frozen):
 
     name: str = "unnamed"  # shown in tables and plots; defaults to the file name
     description: str = ""  # first line is the summary shown by `safsim list`
-    horizon_steps: int = Field(40, ge=1, le=10_000)  # quarters simulated (40 = 10 years, spec section 2)
+    horizon_steps: int = Field(
+        40, ge=1, le=10_000
+    )  # quarters simulated (40 = 10 years, spec section 2)
     seed: int = Field(20260101, ge=0, le=2**63 - 1)  # root seed; per-run seeds are spawned from it
     replicates: int = Field(30, ge=1, le=1_000_000)  # runs per scenario when `-n` is not given
     field: FieldConfig = Field(default_factory=FieldConfig)
     commissioners: CommissionerConfig = Field(default_factory=CommissionerConfig)
-    authorities: list[AuthorityOverride] = Field(default_factory=list)  # per-authority overrides, see below
+    authorities: list[AuthorityOverride] = Field(
+        default_factory=list
+    )  # per-authority overrides, see below
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
@@ -749,7 +835,9 @@ class Scenario(_Frozen):
                 for k in ("price_weight", "quality_weight", "sv_weight")
             }
             try:
-                _check_weights(merged["price_weight"], merged["quality_weight"], merged["sv_weight"])
+                _check_weights(
+                    merged["price_weight"], merged["quality_weight"], merged["sv_weight"]
+                )
             except ValueError as exc:
                 raise ValueError(f"authorities[{i}]: {exc}") from None
         for i, s in enumerate(self.shocks):

@@ -153,9 +153,7 @@ class FieldModel(mesa.Model):
         self.by_id: dict[int, Provider] = {}
         for kind in PROVIDER_KINDS:
             self._add_providers(kind, scenario.providers.of(kind).count, initial=True)
-        self.initial_vso_count = sum(
-            1 for p in self.providers if p.kind is ProviderKind.sme_vso
-        )
+        self.initial_vso_count = sum(1 for p in self.providers if p.kind is ProviderKind.sme_vso)
         self.providers_ever = len(self.providers)
         self._peers = self._peer_lists()
 
@@ -164,14 +162,22 @@ class FieldModel(mesa.Model):
     def _make_commissioners(self) -> list[Commissioner]:
         cfg = self.scenario.commissioners
         n = self.scenario.field.n_authorities
-        overrides = list(self.scenario.authorities) + [AuthorityOverride()] * (n - len(self.scenario.authorities))
+        overrides = list(self.scenario.authorities) + [AuthorityOverride()] * (
+            n - len(self.scenario.authorities)
+        )
         comms = []
         for i, ov in enumerate(overrides):
             attrs: dict[str, object] = {}
             for name in _COMMISSIONER_PARAMS:
                 p = getattr(ov, name) if getattr(ov, name) is not None else getattr(cfg, name)
                 attrs[name] = float(draw(p, self.rng, 1)[0])
-            for name in ("engagement", "sv_definition", "max_lot_gbp", "has_sv_policy", "service_lines"):
+            for name in (
+                "engagement",
+                "sv_definition",
+                "max_lot_gbp",
+                "has_sv_policy",
+                "service_lines",
+            ):
                 v = getattr(ov, name)
                 attrs[name] = v if v is not None else getattr(cfg, name)
             attrs["name"] = ov.name or f"authority_{i}"
@@ -222,7 +228,9 @@ class FieldModel(mesa.Model):
         return sum(1 for p in self.providers if p.active and p.kind is kind)
 
     def initial_vsos_active(self) -> int:
-        return sum(1 for p in self.providers if p.initial and p.active and p.kind is ProviderKind.sme_vso)
+        return sum(
+            1 for p in self.providers if p.initial and p.active and p.kind is ProviderKind.sme_vso
+        )
 
     def active_providers(self) -> list[Provider]:
         return [p for p in self.providers if p.active]
@@ -303,7 +311,11 @@ class FieldModel(mesa.Model):
             gap = peer.performance - c.performance
             if gap <= 0:
                 continue
-            p_copy = fcfg.imitation_rate * (1.0 - fcfg.imitation_inertia) * min(1.0, gap / max(c.performance, 1e-9))
+            p_copy = (
+                fcfg.imitation_rate
+                * (1.0 - fcfg.imitation_inertia)
+                * min(1.0, gap / max(c.performance, 1e-9))
+            )
             if self.rng.random() < p_copy:
                 c.base_sv_weight = peer.base_sv_weight
                 c.engagement_intent = peer.engagement_intent
@@ -322,7 +334,10 @@ class FieldModel(mesa.Model):
             if k.active and not k.monitored:
                 for pid in k.bid.members:
                     p = self.by_id[pid]
-                    p.claim_inflation = min(b.max_claim_inflation, p.claim_inflation * (1.0 + b.inflation_drift_unmonitored))
+                    p.claim_inflation = min(
+                        b.max_claim_inflation,
+                        p.claim_inflation * (1.0 + b.inflation_drift_unmonitored),
+                    )
             if not (k.active and k.monitored and k.claimed_to_date > 0):
                 continue
             leg = soft_legibility(k.tender.sv_definition, b)
@@ -331,11 +346,15 @@ class FieldModel(mesa.Model):
             shortfall = max(0.0, 1.0 - seen / promised) if promised > 0 else 0.0
             k.checks.append(shortfall)
             comm = self.commissioners[k.commissioner]
-            comm.sv_understanding = min(1.0, comm.sv_understanding + b.monitoring_understanding_gain)
+            comm.sv_understanding = min(
+                1.0, comm.sv_understanding + b.monitoring_understanding_gain
+            )
             for pid in k.bid.members:
                 p = self.by_id[pid]
                 if shortfall > b.shortfall_tolerance:
-                    p.credibility = max(0.1, p.credibility * (1.0 - b.credibility_penalty * shortfall))
+                    p.credibility = max(
+                        0.1, p.credibility * (1.0 - b.credibility_penalty * shortfall)
+                    )
                     p.track_record = max(0.0, p.track_record - 0.2 * shortfall)
                     p.claim_inflation = max(1.0, p.claim_inflation * (1.0 - 0.5 * shortfall))
 
@@ -354,7 +373,12 @@ class FieldModel(mesa.Model):
             self._run_tender(tender)
 
     def _make_tender(
-        self, c: Commissioner, step: int, portions: tuple[tuple[int, float], ...], volume: float, ceiling: float
+        self,
+        c: Commissioner,
+        step: int,
+        portions: tuple[tuple[int, float], ...],
+        volume: float,
+        ceiling: float,
     ) -> Tender:
         tid = self._next_tender_id
         self._next_tender_id += 1
@@ -372,7 +396,9 @@ class FieldModel(mesa.Model):
             sv_weight=c.sv_weight,
             engagement=c.engagement,
             sv_definition=c.sv_definition,
-            eligibility_turnover_gbp=self.behaviour.eligibility_turnover_multiple * c.risk_aversion * ceiling,
+            eligibility_turnover_gbp=self.behaviour.eligibility_turnover_multiple
+            * c.risk_aversion
+            * ceiling,
             areas_mask=int(sum(1 << int(c.line_areas[i]) for i, _ in portions)),
             years=duration / self.steps_per_year,
         )
@@ -396,17 +422,22 @@ class FieldModel(mesa.Model):
         if level is Engagement.consultation:
             cost *= CONSULTATION_COST_FACTOR
         local = [
-            p for p in self.providers
+            p
+            for p in self.providers
             if p.active and p.kind in (ProviderKind.sme_vso, ProviderKind.social_enterprise)
         ]
         if local:
-            knowledge = np.array([p.local_knowledge for p in local]) + 1e-6 * self.rng.random(len(local))
+            knowledge = np.array([p.local_knowledge for p in local]) + 1e-6 * self.rng.random(
+                len(local)
+            )
             invited = [local[i] for i in np.argsort(-knowledge)[: b.codesign_invitees]]
         else:
             invited = []
         participants = []
         for p in invited:
-            can_afford = pol.reimburse_engagement or p.reserves_gbp > ENGAGEMENT_RESERVE_MULTIPLE * cost
+            can_afford = (
+                pol.reimburse_engagement or p.reserves_gbp > ENGAGEMENT_RESERVE_MULTIPLE * cost
+            )
             if can_afford and self.rng.random() < 0.5 + 0.5 * comm.trust:
                 participants.append(p)
         for p in participants:
@@ -415,7 +446,11 @@ class FieldModel(mesa.Model):
             else:
                 self.totals.engagement_cost_unpaid += cost
             p.spend(cost, "engagement")  # the time spent is a real cost either way
-        gain = b.consultation_understanding_gain if level is Engagement.consultation else b.codesign_understanding_gain
+        gain = (
+            b.consultation_understanding_gain
+            if level is Engagement.consultation
+            else b.codesign_understanding_gain
+        )
         if participants:
             comm.sv_understanding = min(1.0, comm.sv_understanding + gain)
             self._engaged_this_step.add(comm.index)
@@ -462,7 +497,10 @@ class FieldModel(mesa.Model):
                 continue
             if tender.sv_weight < p.min_sv_weight_to_bid:
                 continue
-            if p.spare_capacity_gbp() < tender.volume_gbp or p.turnover_gbp < tender.eligibility_turnover_gbp:
+            if (
+                p.spare_capacity_gbp() < tender.volume_gbp
+                or p.turnover_gbp < tender.eligibility_turnover_gbp
+            ):
                 if is_vso:
                     blocked_vsos.append(p)
                 continue
@@ -594,9 +632,12 @@ class FieldModel(mesa.Model):
         (T1930-1934, T9078-9084); the most skilled leads."""
         pol = self.policies
         pool = [
-            p for p in candidates
+            p
+            for p in candidates
             if p.social_skill >= pol.consortium_min_skill
-            and not (window < p.tender_prep_weeks and self.rng.random() > window / p.tender_prep_weeks)
+            and not (
+                window < p.tender_prep_weeks and self.rng.random() > window / p.tender_prep_weeks
+            )
         ]
         if len(pool) < 2:
             return None
@@ -607,7 +648,11 @@ class FieldModel(mesa.Model):
             group.append(p)
             spare = sum(q.spare_capacity_gbp() for q in group)
             turnover = sum(q.turnover_gbp for q in group)
-            if len(group) >= 2 and spare >= tender.volume_gbp and turnover >= tender.eligibility_turnover_gbp:
+            if (
+                len(group) >= 2
+                and spare >= tender.volume_gbp
+                and turnover >= tender.eligibility_turnover_gbp
+            ):
                 if self._wants_to_bid(tender, group, collaborative):
                     return self._form_bid(tender, group, participants), group
                 return None
@@ -641,7 +686,8 @@ class FieldModel(mesa.Model):
             sv_rate=win_bid.sv_true / (tender.volume_gbp * tender.years),
             payment_per_step=win_bid.price_gbp / tender.duration_steps,
             cost_per_step=win_bid.cost_gbp / tender.duration_steps,
-            funding_factor=min(1.0, win_bid.price_gbp / win_bid.cost_gbp) ** b.underfunding_sv_elasticity,
+            funding_factor=min(1.0, win_bid.price_gbp / win_bid.cost_gbp)
+            ** b.underfunding_sv_elasticity,
         )
         self._next_contract_id += 1
         self.contracts.append(contract)
@@ -725,7 +771,9 @@ class FieldModel(mesa.Model):
             comm.line_free[line] = min(1.0, comm.line_free[line] + frac)
         for pid, share in zip(k.bid.members, k.bid.shares, strict=True):
             p = self.by_id[pid]
-            p.contracted_annual_gbp = max(0.0, p.contracted_annual_gbp - share * k.tender.volume_gbp)
+            p.contracted_annual_gbp = max(
+                0.0, p.contracted_annual_gbp - share * k.tender.volume_gbp
+            )
             if completed and not any(c > self.behaviour.shortfall_tolerance for c in k.checks):
                 p.track_record += 0.1 * (1.0 - p.track_record)
 
@@ -811,7 +859,11 @@ class FieldModel(mesa.Model):
             # Engagement rounds move trust once per step, whatever their number: feedback
             # builds it, its absence and unpaid time erode it (T12087-12092, T7490-7498).
             if c.index in self._engaged_this_step:
-                c.trust += b.trust_feedback_gain if pol.feedback_to_participants else -b.trust_no_feedback_loss
+                c.trust += (
+                    b.trust_feedback_gain
+                    if pol.feedback_to_participants
+                    else -b.trust_no_feedback_loss
+                )
                 if not pol.reimburse_engagement:
                     c.trust -= b.trust_unpaid_loss
             if c.index in self._coproduced_this_step:
@@ -819,13 +871,20 @@ class FieldModel(mesa.Model):
             c.trust -= b.trust_exit_loss * exit_share
             c.trust += b.trust_reversion * (cfg.initial_trust - c.trust)
             c.trust = min(1.0, max(0.0, c.trust))
-            c.legitimacy = min(1.0, c.legitimacy + b.legitimacy_recovery * (1.0 - c.legitimacy) + 0.01 * (c.trust - 0.5))
+            c.legitimacy = min(
+                1.0,
+                c.legitimacy
+                + b.legitimacy_recovery * (1.0 - c.legitimacy)
+                + 0.01 * (c.trust - 0.5),
+            )
             c.legitimacy = max(0.0, c.legitimacy)
         acc = self.step_acc
         if acc.vso_bids > 0:
             loss_share = 1.0 - acc.vso_wins / acc.vso_bids
             self._vso_loss_ema += 0.3 * (loss_share - self._vso_loss_ema)
-        self._shock_signal = SHOCK_DECAY * self._shock_signal + min(1.0, 4.0 * fx.budget_cut + fx.legitimacy_drop)
+        self._shock_signal = SHOCK_DECAY * self._shock_signal + min(
+            1.0, 4.0 * fx.budget_cut + fx.legitimacy_drop
+        )
         self._shock_signal = min(1.0, self._shock_signal)
         raw = contention_raw(
             ContentionInputs(
@@ -844,12 +903,20 @@ class FieldModel(mesa.Model):
         else:
             self._recent_budget_cut = max(0, self._recent_budget_cut - 1)
         pressure = max(c.budget_pressure for c in self.commissioners)
-        shock_trigger = bool(fx.political_crisis) and (self._recent_budget_cut > 0 or pressure > 0.1)
+        shock_trigger = bool(fx.political_crisis) and (
+            self._recent_budget_cut > 0 or pressure > 0.1
+        )
         brokered = False
         if self.field_state is FieldState.crisis:
             brokered = self._broker_settlement()
         new = next_state(
-            self.field_state, self.contention, self._steps_above, self._steps_in_state, shock_trigger, brokered, cfg
+            self.field_state,
+            self.contention,
+            self._steps_above,
+            self._steps_in_state,
+            shock_trigger,
+            brokered,
+            cfg,
         )
         if new is not self.field_state:
             if self.field_state is FieldState.crisis and new is FieldState.settled:
@@ -869,11 +936,20 @@ class FieldModel(mesa.Model):
         cfg = self.scenario.field
         brokered = False
         for c in self.commissioners:
-            able = c.social_skill >= cfg.broker_skill_threshold and c.political_commitment >= cfg.broker_commitment_threshold
-            if able and self.rng.random() < cfg.broker_rate_per_step * sigmoid(4.0 * (c.legitimacy - 0.3) + 2.0):
+            able = (
+                c.social_skill >= cfg.broker_skill_threshold
+                and c.political_commitment >= cfg.broker_commitment_threshold
+            )
+            if able and self.rng.random() < cfg.broker_rate_per_step * sigmoid(
+                4.0 * (c.legitimacy - 0.3) + 2.0
+            ):
                 c.has_sv_policy = True
                 c.codesign_institutionalised = True
-                c.engagement_intent = Engagement.co_production if c.engagement_intent is Engagement.co_production else Engagement.co_design
+                c.engagement_intent = (
+                    Engagement.co_production
+                    if c.engagement_intent is Engagement.co_production
+                    else Engagement.co_design
+                )
                 c.grant_share = max(c.grant_share, 0.05)
                 c.price_led_shift = 0.0
                 c.trust = min(1.0, c.trust + 0.1)

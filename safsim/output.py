@@ -240,7 +240,7 @@ def build_manifest(
         "scenario_name": results.scenario.name,
         "scenario_sha256": scenario_sha256(results.scenario),
         "scenario": results.scenario.model_dump(mode="json"),
-        "root_seed": int(results.root_seed),
+        "root_seed": None if results.root_seed is None else int(results.root_seed),
         "n_runs": len(results.runs),
         "seeds": seeds,
         "runs": per_run,

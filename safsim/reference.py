@@ -28,11 +28,27 @@ __all__ = ["field_comments", "reference_rows", "render_reference"]
 _SECTIONS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("", config.Scenario, "Top level"),
     ("field.", config.FieldConfig, "field: the field as a whole"),
-    ("commissioners.", config.CommissionerConfig, "commissioners: every local authority (incumbents)"),
-    ("authorities[i].", config.AuthorityOverride, "authorities: per-authority overrides (entry i applies to authority i)"),
-    ("providers.<kind>.", config.ProviderKindConfig, "providers.<kind>: sme_vso, large_charity, corporate, social_enterprise"),
+    (
+        "commissioners.",
+        config.CommissionerConfig,
+        "commissioners: every local authority (incumbents)",
+    ),
+    (
+        "authorities[i].",
+        config.AuthorityOverride,
+        "authorities: per-authority overrides (entry i applies to authority i)",
+    ),
+    (
+        "providers.<kind>.",
+        config.ProviderKindConfig,
+        "providers.<kind>: sme_vso, large_charity, corporate, social_enterprise",
+    ),
     ("policies.", config.PoliciesConfig, "policies: commissioning policies"),
-    ("behaviour.", config.BehaviourConfig, "behaviour: functional forms of decisions and learning (all assumptions)"),
+    (
+        "behaviour.",
+        config.BehaviourConfig,
+        "behaviour: functional forms of decisions and learning (all assumptions)",
+    ),
     ("shocks[i].", config.Shock, "shocks: scheduled exogenous events"),
 )
 
@@ -50,7 +66,11 @@ def field_comments() -> dict[str, dict[str, str]]:
             fields: dict[str, str] = {}
             for stmt in node.body:
                 if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                    notes = [comments[ln] for ln in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1) if ln in comments]
+                    notes = [
+                        comments[ln]
+                        for ln in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
+                        if ln in comments
+                    ]
                     above = stmt.lineno - 1
                     block = []
                     while above in comments and src.splitlines()[above - 1].strip().startswith("#"):
@@ -68,7 +88,11 @@ def _type_name(ann: Any) -> str:
     for enum in (config.Engagement, config.SvDefinition, config.ShockKind, config.PeerNetwork):
         if enum.__name__ in text:
             text = " \\| ".join(e.value for e in enum)
-    return text.replace("<class '", "").replace("'>", "").replace("|", "\\|") if "\\|" not in text else text
+    return (
+        text.replace("<class '", "").replace("'>", "").replace("|", "\\|")
+        if "\\|" not in text
+        else text
+    )
 
 
 def _default(model: type[BaseModel], name: str) -> str:
@@ -104,12 +128,28 @@ def reference_rows() -> list[tuple[str, str, str, str, str]]:
     rows = []
     for prefix, model, _title in _SECTIONS:
         for name, f in model.model_fields.items():
-            if f.annotation is not None and isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel):
+            if (
+                f.annotation is not None
+                and isinstance(f.annotation, type)
+                and issubclass(f.annotation, BaseModel)
+            ):
                 continue  # a section, documented in its own table
             note = comments.get(model.__name__, {}).get(name, "")
             if model is config.AuthorityOverride and not note:
-                note = "display name" if name == "name" else f"overrides `commissioners.{name}` for this authority"
-            rows.append((prefix + name, _type_name(f.annotation), _default(model, name), _bounds(model, name), note))
+                note = (
+                    "display name"
+                    if name == "name"
+                    else f"overrides `commissioners.{name}` for this authority"
+                )
+            rows.append(
+                (
+                    prefix + name,
+                    _type_name(f.annotation),
+                    _default(model, name),
+                    _bounds(model, name),
+                    note,
+                )
+            )
     return rows
 
 
@@ -139,8 +179,14 @@ def render_reference() -> str:
         doc = (model.__doc__ or "").strip().splitlines()[0]
         lines += [doc, "", "| key | type | default | bounds | notes |", "|---|---|---|---|---|"]
         for path, typ, default, bounds, note in rows:
-            if path.startswith(prefix) and (prefix or "." not in path) and path[len(prefix):].replace("_", "").isalnum():
-                lines.append(f"| `{path}` | {typ} | {default} | {bounds} | {note.replace('|', '/')} |")
+            if (
+                path.startswith(prefix)
+                and (prefix or "." not in path)
+                and path[len(prefix) :].replace("_", "").isalnum()
+            ):
+                lines.append(
+                    f"| `{path}` | {typ} | {default} | {bounds} | {note.replace('|', '/')} |"
+                )
         lines.append("")
     return "\n".join(lines)
 

@@ -298,7 +298,11 @@ def award(
     winner = _argmax_tiebreak(scores, rng)
     if tender.sv_weight > 0.0:
         pq = tender.price_weight + tender.quality_weight
-        cf_w = (tender.price_weight / pq, tender.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
+        cf_w = (
+            (tender.price_weight / pq, tender.quality_weight / pq, 0.0)
+            if pq > 0
+            else (1.0, 0.0, 0.0)
+        )
         cf_scores = cf_w[0] * ps + cf_w[1] * qs + track_weight * track
         cf_best = np.flatnonzero(cf_scores >= np.max(cf_scores) - 1e-12)
         # The counterfactual keeps the actual winner when it is among the tied best, so that a

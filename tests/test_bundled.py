@@ -32,7 +32,10 @@ def test_bundled_scenario_runs(path: Path):
     r = run_scenario(s, 7)
     assert list(r.outcomes) == list(RUN_OUTCOMES)
     assert len(r.timeseries) == 8
-    shares = [r.outcomes[f"share_value_{k}"] for k in ("sme_vso", "large_charity", "corporate", "social_enterprise", "consortium")]
+    shares = [
+        r.outcomes[f"share_value_{k}"]
+        for k in ("sme_vso", "large_charity", "corporate", "social_enterprise", "consortium")
+    ]
     if all(np.isfinite(shares)):
         assert sum(shares) == pytest.approx(1.0)
 

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_scenario_reference_is_generated_from_the_code():
     """docs/scenario-reference.md equals what `python -m safsim.reference` generates now."""
     committed = (ROOT / "docs" / "scenario-reference.md").read_text()
-    assert committed == render_reference(), "regenerate: python -m safsim.reference > docs/scenario-reference.md"
+    assert committed == render_reference(), (
+        "regenerate: python -m safsim.reference > docs/scenario-reference.md"
+    )
 
 
 def test_every_scenario_key_has_a_note():
@@ -29,7 +31,15 @@ def test_every_scenario_key_is_in_the_odd():
     for path, *_ in reference_rows():
         assert f"`{path}`" in ref
     # The ODD names every section of the scenario tree.
-    for section in ("field", "commissioners", "authorities", "providers", "policies", "behaviour", "shocks"):
+    for section in (
+        "field",
+        "commissioners",
+        "authorities",
+        "providers",
+        "policies",
+        "behaviour",
+        "shocks",
+    ):
         assert f"`{section}" in odd, section
 
 

@@ -16,7 +16,9 @@ from safsim.scenario import load_scenario
 SEEDS = range(100, 112)
 
 
-def outcomes(source: str | dict, overrides: dict[str, object], names: list[str]) -> dict[str, np.ndarray]:
+def outcomes(
+    source: str | dict, overrides: dict[str, object], names: list[str]
+) -> dict[str, np.ndarray]:
     s = load_scenario(source, overrides)
     rows = [run_scenario(s, seed).outcomes for seed in SEEDS]
     return {n: np.array([r[n] for r in rows], dtype=float) for n in names}
@@ -35,7 +37,9 @@ def test_austerity_raises_contract_size_and_large_provider_share():
     """F1: a 30% budget cut gives larger contracts and more value to corporates plus large charities."""
     names = ["mean_contract_value_gbp", "share_value_corporate", "share_value_large_charity"]
     a = outcomes("baseline", BASE, names)
-    cut = BASE | {"shocks": [{"kind": "austerity", "at_step": 2, "budget_cut": 0.3, "over_steps": 4}]}
+    cut = BASE | {
+        "shocks": [{"kind": "austerity", "at_step": 2, "budget_cut": 0.3, "over_steps": 4}]
+    }
     b = outcomes("baseline", cut, names)
     m, se = paired_mean_diff(a["mean_contract_value_gbp"], b["mean_contract_value_gbp"])
     assert m > 2 * se and m > 0
@@ -52,7 +56,12 @@ def test_higher_sv_weight_raises_vso_bidding_and_changed_winners():
     a = outcomes("baseline", BASE, names)
     b = outcomes(
         "baseline",
-        BASE | {"commissioners.sv_weight": 0.2, "commissioners.price_weight": 0.5, "commissioners.quality_weight": 0.3},
+        BASE
+        | {
+            "commissioners.sv_weight": 0.2,
+            "commissioners.price_weight": 0.5,
+            "commissioners.quality_weight": 0.3,
+        },
         names,
     )
     for n in names:
@@ -112,10 +121,18 @@ def test_social_skill_makes_resettlement_after_crisis_more_likely():
     }
     names = ["state_share_resettlement", "policy_adoption_share"]
     hi = outcomes(
-        "baseline", BASE | shocks | {"commissioners.social_skill": 0.9, "commissioners.political_commitment": 0.9}, names
+        "baseline",
+        BASE
+        | shocks
+        | {"commissioners.social_skill": 0.9, "commissioners.political_commitment": 0.9},
+        names,
     )
     lo = outcomes(
-        "baseline", BASE | shocks | {"commissioners.social_skill": 0.2, "commissioners.political_commitment": 0.9}, names
+        "baseline",
+        BASE
+        | shocks
+        | {"commissioners.social_skill": 0.2, "commissioners.political_commitment": 0.9},
+        names,
     )
     for n in names:
         m, se = paired_mean_diff(lo[n], hi[n])
@@ -126,7 +143,11 @@ def test_social_skill_makes_resettlement_after_crisis_more_likely():
 def test_publishing_criteria_raises_small_vso_win_rate():
     """F16: publishing SV criteria helps small VSOs articulate value, so they win more often."""
     names = ["share_value_sme_vso"]
-    over = BASE | {"commissioners.sv_weight": 0.15, "commissioners.price_weight": 0.5, "commissioners.quality_weight": 0.35}
+    over = BASE | {
+        "commissioners.sv_weight": 0.15,
+        "commissioners.price_weight": 0.5,
+        "commissioners.quality_weight": 0.35,
+    }
     a = outcomes("baseline", over | {"policies.publish_sv_criteria": False}, names)
     b = outcomes("baseline", over | {"policies.publish_sv_criteria": True}, names)
     m, se = paired_mean_diff(a["share_value_sme_vso"], b["share_value_sme_vso"])

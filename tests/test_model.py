@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safsim.config import PROVIDER_KINDS, ProviderKind, Scenario
+from safsim.config import PROVIDER_KINDS, Scenario
 from safsim.metrics import RUN_OUTCOMES, TIMESERIES_COLUMNS
 from safsim.model import FieldModel
 from safsim.runner import run_scenario
@@ -39,7 +39,9 @@ def check_invariants(m: FieldModel) -> None:
     t = m.totals
     # Money conserved: what commissioners pay is what providers receive, and every
     # provider's reserves equal its ledger.
-    received = sum(p.income_contracts_gbp + p.income_grants_gbp + p.income_reimbursed_gbp for p in m.providers)
+    received = sum(
+        p.income_contracts_gbp + p.income_grants_gbp + p.income_reimbursed_gbp for p in m.providers
+    )
     assert t.commissioner_paid == pytest.approx(received, rel=1e-9, abs=1e-3)
     assert t.commissioner_paid == pytest.approx(t.provider_received, rel=1e-12)
     for p in m.providers:
@@ -80,7 +82,17 @@ def test_baseline_invariants_hold():
     window=st.floats(1.0, 12.0),
 )
 def test_invariants_under_random_policies(
-    seed, sv_weight, grant_share, engagement, consortia, reimburse, feedback, exclude, max_lot, cut, window
+    seed,
+    sv_weight,
+    grant_share,
+    engagement,
+    consortia,
+    reimburse,
+    feedback,
+    exclude,
+    max_lot,
+    cut,
+    window,
 ):
     """Money conservation, non-negative active reserves, one award per tender and shares
     summing to 1 hold for any mix of policies and shocks."""
@@ -107,7 +119,10 @@ def test_invariants_under_random_policies(
     m = run_model(s, seed)
     check_invariants(m)
     out = run_scenario(s, seed).outcomes
-    shares = [out[f"share_value_{k}"] for k in ("sme_vso", "large_charity", "corporate", "social_enterprise", "consortium")]
+    shares = [
+        out[f"share_value_{k}"]
+        for k in ("sme_vso", "large_charity", "corporate", "social_enterprise", "consortium")
+    ]
     if m.totals.awards:
         assert sum(shares) == pytest.approx(1.0)
     for name in ("trust_final", "survival_sme_vso", "codesign_rate", "policy_adoption_share"):
@@ -119,7 +134,8 @@ def test_same_seed_same_tables():
     s = small()
     a, b = run_scenario(s, 42), run_scenario(s, 42)
     assert a.outcomes == b.outcomes or all(
-        (x == y) or (np.isnan(x) and np.isnan(y)) for x, y in zip(a.outcomes.values(), b.outcomes.values(), strict=True)
+        (x == y) or (np.isnan(x) and np.isnan(y))
+        for x, y in zip(a.outcomes.values(), b.outcomes.values(), strict=True)
     )
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
 
@@ -144,7 +160,13 @@ def test_outcome_and_timeseries_names_are_the_contract():
 
 def test_no_social_value_weight_means_no_changed_winners():
     """Analytic: with sv_weight = 0 everywhere, no tender's winner is changed by social value."""
-    s = small(**{"commissioners.sv_weight": 0.0, "commissioners.price_weight": 0.6, "commissioners.quality_weight": 0.4})
+    s = small(
+        **{
+            "commissioners.sv_weight": 0.0,
+            "commissioners.price_weight": 0.6,
+            "commissioners.quality_weight": 0.4,
+        }
+    )
     assert run_scenario(s, 5).outcomes["winner_changed_by_sv"] == 0.0
 
 
@@ -158,8 +180,18 @@ def test_no_small_vsos_means_zero_vso_share():
 
 def test_full_monitoring_is_realised():
     """Analytic: monitoring_rate = 1 follows up every contract; 0 follows up none."""
-    assert run_scenario(small(**{"commissioners.monitoring_rate": 1.0}), 4).outcomes["monitoring_rate_realised"] == 1.0
-    assert run_scenario(small(**{"commissioners.monitoring_rate": 0.0}), 4).outcomes["monitoring_rate_realised"] == 0.0
+    assert (
+        run_scenario(small(**{"commissioners.monitoring_rate": 1.0}), 4).outcomes[
+            "monitoring_rate_realised"
+        ]
+        == 1.0
+    )
+    assert (
+        run_scenario(small(**{"commissioners.monitoring_rate": 0.0}), 4).outcomes[
+            "monitoring_rate_realised"
+        ]
+        == 0.0
+    )
 
 
 def test_sole_provider_wins_everything_it_bids_for():
@@ -173,12 +205,17 @@ def test_sole_provider_wins_everything_it_bids_for():
             "providers.corporate.service_areas": 6,
             "providers.corporate.bid_capacity": 1000,
             "providers.corporate.capacity_gbp": 1e12,
-            **{f"providers.{k}.entry_rate_per_year": 0.0 for k in ("sme_vso", "large_charity", "corporate", "social_enterprise")},
+            **{
+                f"providers.{k}.entry_rate_per_year": 0.0
+                for k in ("sme_vso", "large_charity", "corporate", "social_enterprise")
+            },
         }
     )
     m = run_model(s, 9)
     assert m.totals.awards > 0
-    assert m.totals.value_by_kind["corporate"] == pytest.approx(sum(m.totals.value_by_kind.values()))
+    assert m.totals.value_by_kind["corporate"] == pytest.approx(
+        sum(m.totals.value_by_kind.values())
+    )
     assert {row["winner_kind"] for row in m.award_rows} == {"corporate"}
 
 

@@ -771,3 +771,20 @@ def test_junk_dumped_as_yaml_raises_only_scenario_error(
     path = tmp_path_factory.mktemp("junk") / "y.yaml"
     path.write_text(yaml.safe_dump(tree), encoding="utf-8")
     _load_or_clean_error(path)
+
+
+@pytest.mark.parametrize(
+    ("override", "path"),
+    [
+        ("horizon_steps=true", "horizon_steps"),
+        ("commissioners.sv_weight=true", "commissioners.sv_weight"),
+        ('seed="12"', "seed"),
+        ("providers.corporate.count=yes", "providers.corporate.count"),
+    ],
+)
+def test_booleans_and_quoted_text_are_not_numbers(override: str, path: str) -> None:
+    """YAML booleans and quoted text where a number is expected are refused, not coerced."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario({}, [override])
+    assert info.value.path == path
+    assert "expected a number" in str(info.value)

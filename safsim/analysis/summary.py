@@ -12,7 +12,17 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-SUMMARY_COLUMNS: tuple[str, ...] = ("outcome", "n", "mean", "sd", "p5", "p25", "median", "p75", "p95")
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "outcome",
+    "n",
+    "mean",
+    "sd",
+    "p5",
+    "p25",
+    "median",
+    "p75",
+    "p95",
+)
 
 
 def summarise(runs: pd.DataFrame, outcomes: Iterable[str]) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from safsim.config import Scenario
 from safsim.metrics import RUN_ID_COLUMNS, RUN_OUTCOMES
 from safsim.runner import RunResult, child_seeds, run_scenario
 
-__all__ = ["Results", "run_replicates"]
+__all__ = ["Results", "run_replicates", "run_seeds"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -31,19 +31,22 @@ class Results:
 
     Attributes:
         scenario: the Scenario that was run.
-        root_seed: the root seed the per-run seeds were spawned from.
+        root_seed: the root seed the per-run seeds were spawned from (None when the seeds
+            were given directly).
         runs: one row per run: RUN_ID_COLUMNS then every outcome in RUN_OUTCOMES.
         timeseries: one row per run and step: run_id, replicate, seed, then TIMESERIES_COLUMNS.
         elapsed_s: wall-clock seconds of each run, in run_id order.
         workers: how many worker processes were used.
+        wall_time_s: elapsed wall-clock seconds for all runs.
     """
 
     scenario: Scenario
-    root_seed: int
+    root_seed: int | None
     runs: pd.DataFrame
     timeseries: pd.DataFrame
     elapsed_s: tuple[float, ...]
     workers: int
+    wall_time_s: float = 0.0
 
     def summary(self) -> pd.DataFrame:
         """Mean, sd and quantiles of every outcome across replicates."""
@@ -74,11 +77,31 @@ def run_replicates(
     n = scenario.replicates if n is None else int(n)
     if n < 1:
         raise ValueError("the number of replicates must be at least 1")
+    root = scenario.seed if seed is None else int(seed)
+    return run_seeds(
+        scenario, child_seeds(root, n), workers=workers, progress=progress, root_seed=root
+    )
+
+
+def run_seeds(
+    scenario: Scenario,
+    seeds: list[int],
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+    root_seed: int | None = None,
+) -> Results:
+    """Run ``scenario`` once per given integer seed (rows in the order of ``seeds``).
+
+    ``run_replicates`` spawns the seeds from a root seed and calls this; call it directly to
+    reproduce chosen runs (for example the ``seed`` column of some rows of runs.csv).
+    """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    root = scenario.seed if seed is None else int(seed)
-    seeds = child_seeds(root, n)
-    tasks = [(scenario, s) for s in seeds]
+    n = len(seeds)
+    if n < 1:
+        raise ValueError("at least one seed is needed")
+    t0 = time.perf_counter()
+    tasks = [(scenario, int(s)) for s in seeds]
     results: list[RunResult] = []
     if workers == 1 or n == 1:
         for i, task in enumerate(tasks):
@@ -97,14 +120,19 @@ def run_replicates(
                 results.append(res)
                 if progress:
                     progress(i + 1, n)
-    return _collect(scenario, root, results, workers)
+    wall = time.perf_counter() - t0
+    return _collect(scenario, root_seed, results, workers, wall)
 
 
-def _collect(scenario: Scenario, root: int, results: list[RunResult], workers: int) -> Results:
+def _collect(
+    scenario: Scenario, root: int | None, results: list[RunResult], workers: int, wall_time_s: float
+) -> Results:
     rows = []
     frames = []
     for i, r in enumerate(results):
-        rows.append({"run_id": i, "scenario": scenario.name, "replicate": i, "seed": r.seed} | r.outcomes)
+        rows.append(
+            {"run_id": i, "scenario": scenario.name, "replicate": i, "seed": r.seed} | r.outcomes
+        )
         ts = r.timeseries.copy()
         ts.insert(0, "seed", r.seed)
         ts.insert(0, "replicate", i)
@@ -119,4 +147,5 @@ def _collect(scenario: Scenario, root: int, results: list[RunResult], workers: i
         timeseries=timeseries,
         elapsed_s=tuple(r.elapsed_s for r in results),
         workers=workers,
+        wall_time_s=wall_time_s,
     )
