@@ -96,10 +96,23 @@ class Commissioner(mesa.Agent):
         self.line_areas: np.ndarray = attrs["line_areas"]  # type: ignore[assignment]
         self.line_free = np.ones(self.service_lines)
         self.line_failures = np.zeros(self.service_lines)
+        # Practice record (for the per-authority table).
+        self.tenders_n = 0
+        self.sv_weight_sum = 0.0
+        self.supplier_defined_n = 0
+        self.codesign_n = 0
+        self.initial_understanding = self.sv_understanding
         # Performance memory for imitation (reset each year).
         self.year_sv = 0.0
         self.year_paid = 0.0
         self.performance = 0.0
+
+    def record_tender(self, tender: Tender) -> None:
+        """Keep the practice record of a tender this commissioner issued."""
+        self.tenders_n += 1
+        self.sv_weight_sum += tender.sv_weight
+        self.supplier_defined_n += tender.sv_definition is SvDefinition.supplier_open
+        self.codesign_n += tender.engagement.rung >= 2
 
     # -- budget and practice (spec section 3, step 2) -----------------------------------
 
@@ -121,7 +134,7 @@ class Commissioner(mesa.Agent):
         """
         m = min(1.0, self.budget_multiplier * (1.0 + squeeze * self.budget_pressure))
         base = self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share) * m
-        return base * 0.9**self.line_failures
+        return base * (1.0 - self.model.behaviour.failed_tender_volume_cut) ** self.line_failures
 
     def line_ceiling_gbp(self) -> np.ndarray:
         """What the commissioner can pay per year for each line under the current budget."""
@@ -181,7 +194,9 @@ class Commissioner(mesa.Agent):
             self.engagement = intent
         # Framing: collaborative rather than contentious when social skill carries it
         # (T851-855, T1063-1081).
-        p_collab = sigmoid(10.0 * (self.social_skill - behaviour.framing_skill_threshold))
+        p_collab = sigmoid(
+            behaviour.framing_sharpness * (self.social_skill - behaviour.framing_skill_threshold)
+        )
         self.collaborative = bool(rng.random() < p_collab)
 
     def codesign_adoption_probability(self, crisis: bool, behaviour: BehaviourConfig) -> float:
@@ -195,7 +210,7 @@ class Commissioner(mesa.Agent):
             - behaviour.engagement_pressure_slope * self.budget_pressure
         )
         if self.codesign_institutionalised:
-            x += 2.0
+            x += behaviour.engagement_institutionalised_bonus
         return sigmoid(x)
 
     def package_lots(
@@ -214,7 +229,7 @@ class Commissioner(mesa.Agent):
             return []
         volume = self.line_volume_gbp(behaviour.austerity_volume_squeeze)
         ceiling = self.line_ceiling_gbp()
-        group = 1 + int(round(behaviour.aggregation_sensitivity * self.budget_pressure * 2.0))
+        group = 1 + int(round(behaviour.aggregation_sensitivity * self.budget_pressure))
         # Lines of the same service area are bundled together first.
         shuffled = free[self.model.rng.permutation(free.size)]
         order = shuffled[np.argsort(self.line_areas[shuffled], kind="stable")]
@@ -261,6 +276,7 @@ class Provider(mesa.Agent):
         self.hard_sv_delivered = attrs["hard_sv_delivered"]
         self.local_knowledge = attrs["local_knowledge"]
         self.sv_articulation = attrs["sv_articulation"]
+        self.criteria_awareness = attrs["criteria_awareness"]
         self.claim_inflation = attrs["claim_inflation"]
         self.hard_sv_bias = attrs["hard_sv_bias"]
         self.bid_capacity = attrs["bid_capacity"]
@@ -273,7 +289,10 @@ class Provider(mesa.Agent):
         self.tender_prep_weeks = attrs["tender_prep_weeks"]
         self.areas_mask = int(attrs["areas_mask"])
         # Turnover: annual income; starts as what its capacity suggests it already runs.
-        self.turnover_gbp = 0.5 * self.capacity_gbp + 4.0 * self.fundraising_gbp
+        self.turnover_gbp = (
+            attrs["initial_turnover_capacity_share"] * self.capacity_gbp
+            + attrs["steps_per_year"] * self.fundraising_gbp
+        )
         self.belief = attrs["belief_prior"]
         self.belief_prior = attrs["belief_prior"]
         self.credibility = 1.0
@@ -293,6 +312,7 @@ class Provider(mesa.Agent):
         self.spent_engagement_gbp = 0.0
         self.wins = 0
         self.bids = 0
+        self.codesign_participant = False
 
     @property
     def kind_value(self) -> str:
@@ -330,7 +350,9 @@ class Provider(mesa.Agent):
         A higher social-value weight raises mission-driven providers' hopes (F3;
         T9689-9695, T11931-11933); collaborative framing encourages challengers.
         """
-        x = logit(self.belief) + self.sv_weight_sensitivity * (tender.sv_weight - 0.05)
+        x = logit(self.belief) + self.sv_weight_sensitivity * (
+            tender.sv_weight - behaviour.sv_weight_reference
+        )
         if collaborative and self.kind is not ProviderKind.corporate:
             x += behaviour.collaborative_framing_logit
         return sigmoid(x)
@@ -340,7 +362,9 @@ class Provider(mesa.Agent):
     ) -> float:
         """Cost of writing a bid; a window shorter than its preparation time makes it dearer."""
         base = max(behaviour.bid_cost_floor_gbp, behaviour.bid_cost_share * tender.ceiling_gbp)
-        return base * max(1.0, self.tender_prep_weeks / window_weeks) ** 0.5
+        return (
+            base * max(1.0, self.tender_prep_weeks / window_weeks) ** behaviour.window_cost_exponent
+        )
 
     def learn(self, won: bool, lost_on_price: bool, behaviour: BehaviourConfig) -> None:
         """Update win belief and markup after an award (T10175-10179: losers stop expecting)."""

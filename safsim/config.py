@@ -340,6 +340,21 @@ class FieldConfig(_Frozen):
     broker_rate_per_step: float = Field(
         0.35, ge=0, le=1
     )  # chance a capable broker acts; assumption
+    # Contention signal shapes (spec section 3, step 11); assumptions.
+    loss_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest small-VSO loss share
+    exit_signal_scale: float = Field(20.0, ge=0)  # a 5% exit rate in one step saturates the signal
+    shock_signal_decay: float = Field(0.7, ge=0, le=1)  # per-step decay of the shock signal
+    shock_signal_budget_scale: float = Field(4.0, ge=0)  # a 25% cut in one step saturates it
+    # Settlement and restoration (F14; T10187-10214, T10575-10590); assumptions.
+    settlement_grant_share: float = Field(0.05, ge=0, le=1)  # hybrid funding floor after settlement
+    settlement_trust_gain: float = Field(0.1, ge=0, le=1)  # the broker's trust gain on settling
+    price_led_restoration_shift: float = Field(
+        0.15, ge=0, le=1
+    )  # price share added after a failed crisis
+    max_price_led_shift: float = Field(0.5, ge=0, le=1)  # cap on repeated restorations
+    random_crisis_legitimacy_drop: float = Field(
+        0.4, ge=0, le=1
+    )  # random political crises; assumption
     political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # T4863-4866; assumption
     peer_network: PeerNetwork = (
         PeerNetwork.all
@@ -377,6 +392,9 @@ class CommissionerConfig(_Frozen):
     has_sv_policy: bool = False  # a charter with a weight floor (T11921-11925)
     sv_policy_floor: float = Field(0.10, ge=0, le=1)  # "10% upwards" (T11862-11866)
     contract_years: int = Field(3, ge=1, le=20)  # assumption
+    line_value_sigma: float = Field(
+        1.0, ge=0, le=5
+    )  # log-normal spread of service-line sizes; assumption
 
     @model_validator(mode="after")
     def _validate(self) -> CommissionerConfig:
@@ -468,6 +486,9 @@ class ProviderKindConfig(_Frozen):
     hard_sv_delivered: Param  # share of delivered value in hard categories
     local_knowledge: Param  # local intelligence; VSOs high (T7362-7376); orders engagement invitations and grants
     sv_articulation: Param  # skill in evidencing SV (T463-465, T7030-7040)
+    criteria_awareness: Param = (
+        0.5  # knows the commissioner's SV criteria (F16; T6622-6629, T12045-12051)
+    )
     claim_inflation: Param = 1.0  # claimed / true-as-articulated; CSR framing > 1 (T7014-7024)
     hard_sv_bias: Param  # share of claims in easy-to-measure categories (T7056-7075)
     bid_capacity: Param  # bids it can write per year
@@ -496,6 +517,7 @@ class ProviderKindConfig(_Frozen):
                 "hard_sv_delivered": UNIT,
                 "local_knowledge": UNIT,
                 "sv_articulation": UNIT,
+                "criteria_awareness": UNIT,
                 "claim_inflation": (0.0, 10.0),
                 "hard_sv_bias": UNIT,
                 "bid_capacity": (0.0, 1000.0),
@@ -536,6 +558,7 @@ def _default_sme_vso() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.2, 0.4),  # soft, relational value
         local_knowledge=_b(6, 2),  # T7362-7376
         sv_articulation=_b(2, 5),  # T463-465, T8587-8589
+        criteria_awareness=_b(2, 5),  # "I never saw the policy" (T6622-6629)
         claim_inflation=_u(1.0, 1.3),
         hard_sv_bias=_u(0.3, 0.6),
         bid_capacity=_u(1, 4),
@@ -569,6 +592,7 @@ def _default_large_charity() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.4, 0.6),
         local_knowledge=_b(3, 3),
         sv_articulation=_b(5, 3),  # T11011-11014, T9696-9699
+        criteria_awareness=_b(5, 3),
         claim_inflation=_u(1.2, 1.6),  # learned measurement tools (T9696-9699)
         hard_sv_bias=_u(0.55, 0.8),
         bid_capacity=_u(6, 12),
@@ -597,6 +621,7 @@ def _default_corporate() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.75, 0.95),
         local_knowledge=_b(2, 5),
         sv_articulation=_b(6, 2),  # SROI-style stories (T7030-7040)
+        criteria_awareness=_b(6, 2),  # bid teams read the frameworks (T7018-7024)
         claim_inflation=_u(1.6, 2.4),  # CSR framing (T7014-7024, T9994-10000)
         hard_sv_bias=_u(0.75, 0.95),
         bid_capacity=_u(10, 25),
@@ -625,6 +650,7 @@ def _default_social_enterprise() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.4, 0.6),
         local_knowledge=_b(4, 3),
         sv_articulation=_b(3, 3),  # design inference: moderate (digest 1.7)
+        criteria_awareness=_b(3, 3),
         claim_inflation=_u(1.1, 1.5),
         hard_sv_bias=_u(0.5, 0.7),
         bid_capacity=_u(3, 8),
@@ -691,7 +717,14 @@ class BehaviourConfig(_Frozen):
     engagement_crisis_bonus: float = 1.0  # a field crisis opens the incumbent (T10153-10161)
     engagement_risk_slope: float = 3.0  # F8: risk-averse LAs resist co-design (T7521-7541)
     engagement_pressure_slope: float = 2.0  # budget pressure lowers it (T4895-4901)
-    aggregation_sensitivity: float = 2.5  # austerity aggregates lines (T8550-8556, T11394-11396)
+    # Lines per lot = 1 + round(aggregation_sensitivity x budget pressure) (F1; T8550-8556,
+    # T11394-11396); assumption.
+    aggregation_sensitivity: float = Field(5.0, ge=0)
+    failed_tender_volume_cut: float = Field(0.1, ge=0, lt=1)  # re-specification after no bids
+    engagement_institutionalised_bonus: float = (
+        2.0  # log-odds added once co-design is institutionalised
+    )
+    framing_sharpness: float = Field(10.0, ge=0)  # slope of the collaborative-framing probability
     austerity_volume_squeeze: float = Field(0.5, ge=0)  # more service per pound under cuts
     # Engagement (step 4)
     codesign_invitees: int = Field(5, ge=0)
@@ -703,9 +736,19 @@ class BehaviourConfig(_Frozen):
         0.01, ge=0
     )  # understanding gained per consultation round
     codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
-    participant_articulation_boost: float = Field(
-        0.2, ge=0, le=1
-    )  # participants learn what is wanted (T7926-7930)
+    max_belief: float = Field(0.95, gt=0, lt=1)  # cap on a boosted win belief
+    exclusion_belief_penalty: float = Field(
+        0.1, ge=0, le=1
+    )  # excluded insiders are discouraged (F8)
+    engagement_reserve_multiple: float = Field(
+        10.0, ge=0
+    )  # unpaid engagement needs reserves of this x cost (F15)
+    consultation_cost_factor: float = Field(
+        0.5, ge=0
+    )  # consultation costs this share of a co-design round
+    participation_trust_slope: float = Field(
+        0.5, ge=0, le=1
+    )  # P(take part) = 1 - slope + slope x trust
     # Bidding (steps 5-6)
     eligibility_turnover_multiple: float = Field(1.0, ge=0)  # x risk_aversion x annual value
     bid_cost_share: float = Field(0.01, ge=0)  # of annual lot value; assumption
@@ -720,12 +763,32 @@ class BehaviourConfig(_Frozen):
     # A provider takes on a loss-making contract only if the loss is at most this share of
     # its reserves (prudence); assumption.
     max_loss_share_of_reserves: float = Field(0.5, ge=0)
+    initial_turnover_capacity_share: float = Field(
+        0.5, ge=0
+    )  # turnover at start = share x capacity + a year of fundraising
+    window_cost_exponent: float = Field(
+        0.5, ge=0
+    )  # bid cost x (prep weeks / window weeks)^exponent
+    sv_weight_reference: float = Field(
+        0.05, ge=0, le=1
+    )  # SV weight at which the learned belief applies unchanged
     markup_step: float = Field(0.02, ge=0)  # markup change after losing on price (half after a win)
     max_markup: float = Field(0.3, ge=0)  # highest markup over cost
     collaborative_framing_logit: float = 0.4  # collaborative framing encourages challengers to bid
-    publish_articulation_gain: float = Field(0.3, ge=0, le=1)  # F16
+    # Awareness of the commissioner's SV criteria scales articulation: factor = base + slope x
+    # awareness (F16; T6622-6629, T12045-12051, T12142-12155); assumptions.
+    awareness_articulation_base: float = Field(0.4, ge=0)
+    awareness_articulation_slope: float = Field(0.8, ge=0)  # see awareness_articulation_base
+    publish_awareness_gain: float = Field(
+        0.1, ge=0, le=1
+    )  # per step, share of the gap closed when published
+    participant_awareness_gain: float = Field(0.3, ge=0, le=1)  # per engagement round taken part in
+    feedback_awareness_gain: float = Field(0.1, ge=0, le=1)  # per lost bid with feedback
     # Evaluation (step 7)
     soft_legibility: float = Field(0.5, ge=0, le=1)  # soft claims count less when scored
+    list_soft_legibility_factor: float = Field(
+        0.5, ge=0, le=1
+    )  # a commissioner's list names hard categories
     codefined_understanding_bonus: float = Field(
         0.3, ge=0, le=1
     )  # a co-defined specification reveals true value
@@ -738,6 +801,16 @@ class BehaviourConfig(_Frozen):
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
     credibility_penalty: float = Field(0.5, ge=0)  # credibility lost per unit of detected shortfall
+    min_credibility: float = Field(0.1, ge=0, le=1)  # floor of a provider's credibility
+    track_record_penalty: float = Field(
+        0.2, ge=0
+    )  # track record lost per unit of detected shortfall
+    track_record_gain: float = Field(
+        0.1, ge=0, le=1
+    )  # share of the gap closed by a completed contract
+    inflation_correction: float = Field(
+        0.5, ge=0, le=1
+    )  # claim inflation cut per unit of detected shortfall  # credibility lost per unit of detected shortfall
     # Unmonitored holders learn that claims carry no consequence (T11849-11853); assumption.
     inflation_drift_unmonitored: float = Field(0.03, ge=0, le=1)
     max_claim_inflation: float = Field(3.0, ge=1, le=10)  # cap on claim inflation
@@ -757,6 +830,7 @@ class BehaviourConfig(_Frozen):
     trust_unpaid_loss: float = 0.004  # per step with unpaid engagement (T7490-7498)
     trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step
     trust_reversion: float = 0.05  # pull towards field.initial_trust per step
+    legitimacy_trust_slope: float = 0.01  # trust above 0.5 supports legitimacy (T10887-10891)
     legitimacy_recovery: float = 0.03  # per-step recovery of legitimacy towards 1
     framing_skill_threshold: float = Field(
         0.5, ge=0, le=1

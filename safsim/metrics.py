@@ -5,7 +5,10 @@ Objects:
     RUN_OUTCOMES: the final outcomes of a run, in table order, with their descriptions.
     TIMESERIES_COLUMNS: the per-step columns of the time-series table.
     HEADLINE_OUTCOMES: the outcomes shown first in summaries and plots.
-    run_outcomes(model): compute the final outcomes of a finished FieldModel.
+    EXTRA_OUTCOMES: further outcomes used by the stylized-fact validation; ALL_OUTCOMES both.
+    AUTHORITY_COLUMNS: the per-authority end-of-run table (F9-F11).
+    run_outcomes(model): compute the final outcomes (ALL_OUTCOMES) of a finished FieldModel.
+    authority_rows(model): the per-authority table of a finished FieldModel.
     step_record(model): one time-series row for the current step.
 """
 
@@ -55,6 +58,48 @@ RUN_OUTCOMES: dict[str, str] = {
     "price_to_cost_ratio": "contract payments / delivery costs",
     "budget_spent_gbp": "money paid by commissioners (contracts, grants, reimbursements)",
 }
+
+# Outcomes beyond spec section 4, used by the stylized-fact validation (defined here once).
+EXTRA_OUTCOMES: dict[str, str] = {
+    **{
+        f"sv_per_gbp_{k}": f"delivered social value per pound paid on contracts won by {k} (F17)"
+        for k in (*(k.value for k in PROVIDER_KINDS), "consortium")
+    },
+    "sv_gap_monitored": "claimed-delivered gap on monitored contracts (F5)",
+    "sv_gap_unmonitored": "claimed-delivered gap on unmonitored contracts (F5)",
+    "engagement_rate": "share of tenders preceded by consultation or more (F4)",
+    "engagement_participation_rate": "share of invited local providers that took part (F15)",
+    "engagement_cost_unpaid_per_round_gbp": "unpaid engagement cost borne by providers per round (F15)",
+    "bid_rate_codesign_participants": "bid rate of small VSOs after taking part in co-design (F8)",
+    "criteria_awareness_sme_vso": "mean awareness of SV criteria among active small VSOs at the end (F16)",
+    "criteria_awareness_perceived": "mean awareness among the bidders commissioners see (F16)",
+    "vso_la_income_share": "share of small-VSO income from commissioners: contracts and grants (F12)",
+    "vso_fundraising_share": "share of small-VSO income from donations and fundraising (F12)",
+    "subsidy_share_large_charity": "share of large-charity contract delivery cost not covered by payments (F13)",
+    "reserves_change_large_charity": "mean relative change of large charities' reserves (F13)",
+    "crisis_episodes": "number of times the field entered crisis",
+    "resettled": "1 if the field reached resettlement at least once, else 0 (F14)",
+    "sv_weight_sd_authorities": "standard deviation of mean SV weights across authorities (F9)",
+}
+ALL_OUTCOMES: dict[str, str] = {**RUN_OUTCOMES, **EXTRA_OUTCOMES}
+
+AUTHORITY_COLUMNS: tuple[str, ...] = (
+    "authority",
+    "name",
+    "sv_weight_mean",
+    "sv_weight_final",
+    "sv_understanding_initial",
+    "sv_understanding_final",
+    "political_commitment",
+    "social_skill",
+    "risk_aversion",
+    "has_sv_policy",
+    "supplier_defined_share",
+    "codesign_share",
+    "tenders",
+    "trust_final",
+    "legitimacy_final",
+)
 
 HEADLINE_OUTCOMES: tuple[str, ...] = (
     "share_value_sme_vso",
@@ -155,5 +200,84 @@ def run_outcomes(model: FieldModel) -> dict[str, float]:
         out[f"state_share_{state}"] = _safe_div(t.state_steps.get(state, 0), model.steps)
     out["price_to_cost_ratio"] = _safe_div(t.contract_payments, t.delivery_cost)
     out["budget_spent_gbp"] = float(t.commissioner_paid)
-    assert list(out) == list(RUN_OUTCOMES), "outcome order drifted from RUN_OUTCOMES"
+    _extra_outcomes(model, out)
+    assert list(out) == list(ALL_OUTCOMES), "outcome order drifted from ALL_OUTCOMES"
     return out
+
+
+def _extra_outcomes(model: FieldModel, out: dict[str, float]) -> None:
+    from safsim.config import ProviderKind
+
+    t = model.totals
+    for k in (*(k.value for k in PROVIDER_KINDS), "consortium"):
+        out[f"sv_per_gbp_{k}"] = _safe_div(
+            t.sv_delivered_by_kind.get(k, 0.0), t.paid_by_kind.get(k, 0.0)
+        )
+    claimed_un = t.sv_claimed - t.sv_claimed_monitored
+    delivered_un = t.sv_delivered - t.sv_delivered_monitored
+    out["sv_gap_monitored"] = _safe_div(
+        t.sv_claimed_monitored - t.sv_delivered_monitored, t.sv_claimed_monitored
+    )
+    out["sv_gap_unmonitored"] = _safe_div(claimed_un - delivered_un, claimed_un)
+    out["engagement_rate"] = _safe_div(t.engaged_tenders, t.tenders)
+    out["engagement_participation_rate"] = _safe_div(
+        t.engagement_participants, t.engagement_invited
+    )
+    out["engagement_cost_unpaid_per_round_gbp"] = _safe_div(
+        t.engagement_cost_unpaid, t.engagement_rounds
+    )
+    out["bid_rate_codesign_participants"] = _safe_div(
+        t.participant_bids, t.participant_opportunities
+    )
+    vsos = [p for p in model.providers if p.kind is ProviderKind.sme_vso]
+    active_vsos = [p for p in vsos if p.active]
+    out["criteria_awareness_sme_vso"] = (
+        float(np.mean([p.criteria_awareness for p in active_vsos])) if active_vsos else float("nan")
+    )
+    out["criteria_awareness_perceived"] = _safe_div(t.awareness_bidders_sum, t.awareness_bidders_n)
+    la = sum(p.income_contracts_gbp + p.income_grants_gbp for p in vsos)
+    fund = sum(p.income_fundraising_gbp for p in vsos)
+    out["vso_la_income_share"] = _safe_div(la, la + fund)
+    out["vso_fundraising_share"] = _safe_div(fund, la + fund)
+    out["subsidy_share_large_charity"] = _safe_div(
+        t.subsidy_by_kind.get("large_charity", 0.0), t.cost_by_kind.get("large_charity", 0.0)
+    )
+    charities = [p for p in model.providers if p.kind is ProviderKind.large_charity and p.initial]
+    changes = [
+        (p.reserves_gbp - p.initial_reserves_gbp) / p.initial_reserves_gbp
+        for p in charities
+        if p.initial_reserves_gbp > 0
+    ]
+    out["reserves_change_large_charity"] = float(np.mean(changes)) if changes else float("nan")
+    out["crisis_episodes"] = float(t.crisis_episodes)
+    out["resettled"] = float(t.resettlements > 0)
+    weights = [c.sv_weight_sum / c.tenders_n for c in model.commissioners if c.tenders_n]
+    out["sv_weight_sd_authorities"] = (
+        float(np.std(weights, ddof=1)) if len(weights) > 1 else float("nan")
+    )
+
+
+def authority_rows(model: FieldModel) -> list[dict[str, object]]:
+    """One row per commissioner at the end of a run (columns AUTHORITY_COLUMNS)."""
+    rows = []
+    for c in model.commissioners:
+        rows.append(
+            {
+                "authority": c.index,
+                "name": c.name,
+                "sv_weight_mean": _safe_div(c.sv_weight_sum, c.tenders_n),
+                "sv_weight_final": float(c.sv_weight),
+                "sv_understanding_initial": float(c.initial_understanding),
+                "sv_understanding_final": float(c.sv_understanding),
+                "political_commitment": float(c.political_commitment),
+                "social_skill": float(c.social_skill),
+                "risk_aversion": float(c.risk_aversion),
+                "has_sv_policy": bool(c.has_sv_policy),
+                "supplier_defined_share": _safe_div(c.supplier_defined_n, c.tenders_n),
+                "codesign_share": _safe_div(c.codesign_n, c.tenders_n),
+                "tenders": int(c.tenders_n),
+                "trust_final": float(c.trust),
+                "legitimacy_final": float(c.legitimacy),
+            }
+        )
+    return rows

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import mesa
 import numpy as np
 
-from safsim.agents import Commissioner, Provider, sigmoid
+from safsim.agents import Commissioner, Provider
 from safsim.config import (
     PROVIDER_KINDS,
     AuthorityOverride,
@@ -33,6 +33,10 @@ from safsim.shocks import ShockEffects, apply_shocks
 from safsim.tendering import Award, Bid, Contract, Tender, award, soft_legibility
 
 __all__ = ["FieldModel"]
+
+# A lot re-specified after this many rounds without bids is not cut further (a numerical
+# floor on the re-specification rule, not a behavioural parameter).
+MAX_FAILED_ROUNDS = 10
 
 _COMMISSIONER_PARAMS = (
     "annual_budget_gbp",
@@ -57,6 +61,7 @@ _PROVIDER_PARAMS = (
     "hard_sv_delivered",
     "local_knowledge",
     "sv_articulation",
+    "criteria_awareness",
     "claim_inflation",
     "hard_sv_bias",
     "bid_capacity",
@@ -66,11 +71,6 @@ _PROVIDER_PARAMS = (
     "mission_weight",
     "min_sv_weight_to_bid",
 )
-LINE_VALUE_SIGMA = 1.0  # spread of service-line sizes (log scale); assumption
-ENGAGEMENT_RESERVE_MULTIPLE = 10.0  # unpaid engagement needs reserves of 10x its cost (F15)
-CONSULTATION_COST_FACTOR = 0.5  # consultation costs half a co-design round; assumption
-SHOCK_DECAY = 0.7  # per-step decay of the shock signal in contention; assumption
-EXIT_SIGNAL_SCALE = 20.0  # a 5% exit rate in one step saturates the exit signal; assumption
 
 
 @dataclass(slots=True)
@@ -113,6 +113,22 @@ class Totals:
     commissioner_paid: float = 0.0
     provider_received: float = 0.0
     engagement_cost_unpaid: float = 0.0
+    engaged_tenders: int = 0  # tenders preceded by consultation or more
+    engagement_rounds: int = 0  # engagement rounds with at least one participant
+    engagement_invited: int = 0
+    engagement_participants: int = 0
+    participant_bids: int = 0  # bids by small VSOs that once took part in co-design
+    participant_opportunities: int = 0
+    awareness_bidders_sum: float = 0.0
+    awareness_bidders_n: int = 0
+    sv_delivered_by_kind: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    paid_by_kind: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    cost_by_kind: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    subsidy_by_kind: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    sv_claimed_monitored: float = 0.0
+    sv_delivered_monitored: float = 0.0
+    crisis_episodes: int = 0
+    resettlements: int = 0
     grants_paid: float = 0.0
     subsidy_gbp: float = 0.0  # delivery cost not covered by contract payments (F13)
 
@@ -183,7 +199,7 @@ class FieldModel(mesa.Model):
             attrs["name"] = ov.name or f"authority_{i}"
             attrs["initial_trust"] = self.scenario.field.initial_trust
             lines = int(attrs["service_lines"])  # type: ignore[call-overload]
-            sizes = np.exp(self.rng.normal(0.0, LINE_VALUE_SIGMA, lines))
+            sizes = np.exp(self.rng.normal(0.0, cfg.line_value_sigma, lines))
             attrs["line_weights"] = sizes / sizes.sum()
             attrs["line_areas"] = self.rng.integers(self.scenario.field.service_areas, size=lines)
             comms.append(Commissioner(self, i, attrs))
@@ -201,6 +217,10 @@ class FieldModel(mesa.Model):
             attrs["sv_weight_sensitivity"] = cfg.sv_weight_sensitivity
             attrs["tender_prep_weeks"] = cfg.tender_prep_weeks
             attrs["belief_prior"] = self.behaviour.belief_prior
+            attrs["initial_turnover_capacity_share"] = (
+                self.behaviour.initial_turnover_capacity_share
+            )
+            attrs["steps_per_year"] = float(self.steps_per_year)
             attrs["bid_capacity"] = max(1.0, round(attrs["bid_capacity"]))
             n_areas = self.scenario.field.service_areas
             k = int(min(n_areas, max(1, round(attrs["service_areas"]))))
@@ -355,8 +375,10 @@ class FieldModel(mesa.Model):
                     p.credibility = max(
                         0.1, p.credibility * (1.0 - b.credibility_penalty * shortfall)
                     )
-                    p.track_record = max(0.0, p.track_record - 0.2 * shortfall)
-                    p.claim_inflation = max(1.0, p.claim_inflation * (1.0 - 0.5 * shortfall))
+                    p.track_record = max(0.0, p.track_record - b.track_record_penalty * shortfall)
+                    p.claim_inflation = max(
+                        1.0, p.claim_inflation * (1.0 - b.inflation_correction * shortfall)
+                    )
 
     # -- steps 3-7 -------------------------------------------------------------------
 
@@ -420,7 +442,7 @@ class FieldModel(mesa.Model):
         comm = self.commissioners[tender.commissioner]
         cost = b.engagement_cost_share * tender.ceiling_gbp
         if level is Engagement.consultation:
-            cost *= CONSULTATION_COST_FACTOR
+            cost *= b.consultation_cost_factor
         local = [
             p
             for p in self.providers
@@ -436,16 +458,25 @@ class FieldModel(mesa.Model):
         participants = []
         for p in invited:
             can_afford = (
-                pol.reimburse_engagement or p.reserves_gbp > ENGAGEMENT_RESERVE_MULTIPLE * cost
+                pol.reimburse_engagement or p.reserves_gbp > b.engagement_reserve_multiple * cost
             )
-            if can_afford and self.rng.random() < 0.5 + 0.5 * comm.trust:
+            slope = b.participation_trust_slope
+            if can_afford and self.rng.random() < 1.0 - slope + slope * comm.trust:
                 participants.append(p)
+        t = self.totals
+        t.engaged_tenders += 1
+        t.engagement_invited += len(invited)
+        t.engagement_participants += len(participants)
+        if participants:
+            t.engagement_rounds += 1
         for p in participants:
             if pol.reimburse_engagement:
                 self._pay(comm, p, cost, "engagement")
             else:
-                self.totals.engagement_cost_unpaid += cost
+                t.engagement_cost_unpaid += cost
             p.spend(cost, "engagement")  # the time spent is a real cost either way
+            # Taking part teaches what the commissioner wants (T7926-7930).
+            p.criteria_awareness += b.participant_awareness_gain * (1.0 - p.criteria_awareness)
         gain = (
             b.consultation_understanding_gain
             if level is Engagement.consultation
@@ -460,12 +491,15 @@ class FieldModel(mesa.Model):
             if self.rng.random() < comm.social_skill:
                 definition = SvDefinition.co_defined_local
             for p in participants:
-                p.belief = min(0.95, p.belief + b.codesign_belief_boost)
+                p.belief = min(b.max_belief, p.belief + b.codesign_belief_boost)
+                p.codesign_participant = True
             if level is Engagement.co_production:
                 self._coproduced_this_step.add(comm.index)
             if pol.exclude_codesign_participants:
+                # Insiders barred from bidding (T10444-10448, T7553-7558) are discouraged.
                 excluded = {p.unique_id for p in participants}
-        self._participants = {p.unique_id for p in participants} - excluded
+                for p in participants:
+                    p.belief = max(0.0, p.belief - b.exclusion_belief_penalty)
         if definition is tender.sv_definition and not excluded:
             return tender
         return _replace_tender(tender, sv_definition=definition, excluded=frozenset(excluded))
@@ -479,8 +513,7 @@ class FieldModel(mesa.Model):
         self.totals.sv_weight_sum += tender.sv_weight
         if tender.engagement.rung >= 2:
             self.totals.codesign_tenders += 1
-        participants = getattr(self, "_participants", set())
-        self._participants = set()
+        comm.record_tender(tender)
         window = pol.tender_window_weeks
         bids: list[Bid] = []
         bidders: list[list[Provider]] = []
@@ -491,6 +524,8 @@ class FieldModel(mesa.Model):
                 continue
             is_vso = p.kind is ProviderKind.sme_vso
             n_vso_active += is_vso
+            if is_vso and p.codesign_participant:
+                self.totals.participant_opportunities += 1
             if tender.areas_mask & ~p.areas_mask:
                 continue  # the lot needs a service area it does not cover
             if p.unique_id in tender.excluded or p.bids_this_year >= p.bid_capacity:
@@ -508,10 +543,10 @@ class FieldModel(mesa.Model):
             if window < p.tender_prep_weeks and self.rng.random() > window / p.tender_prep_weeks:
                 continue
             if self._wants_to_bid(tender, [p], comm.collaborative):
-                bids.append(self._form_bid(tender, [p], participants))
+                bids.append(self._form_bid(tender, [p]))
                 bidders.append([p])
         if pol.consortia and blocked_vsos:
-            cons = self._consortium(tender, blocked_vsos, participants, comm.collaborative, window)
+            cons = self._consortium(tender, blocked_vsos, comm.collaborative, window)
             if cons is not None:
                 bids.append(cons[0])
                 bidders.append(cons[1])
@@ -525,24 +560,28 @@ class FieldModel(mesa.Model):
                 if p.kind is ProviderKind.sme_vso:
                     self.totals.vso_bids += 1
                     self.step_acc.vso_bids += 1
+                    self.totals.participant_bids += p.codesign_participant
+                # What the commissioner sees of bidders' grasp of its criteria (F16).
+                self.totals.awareness_bidders_sum += p.criteria_awareness
+                self.totals.awareness_bidders_n += 1
         self.totals.bids += len(bids)
         self.totals.vso_opportunities += n_vso_active
         self.step_acc.vso_opportunities += n_vso_active
         if not bids:
             # The lot stays uncovered and is tendered again next step, re-specified smaller.
             for line, _ in tender.portions:
-                comm.line_failures[line] = min(comm.line_failures[line] + 1, 10)
+                comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
             return
         result = award(tender, bids, comm.sv_understanding, comm.risk_aversion, b, self.rng)
         self._apply_award(result, bidders)
 
-    def _form_bid(self, tender: Tender, group: list[Provider], participants: set[int]) -> Bid:
+    def _form_bid(self, tender: Tender, group: list[Provider]) -> Bid:
         """Price, quality and social-value claim of one provider or consortium (spec step 6).
 
         Price = own cost x (1 + markup), capped at the ceiling; mission-driven providers may
-        go below cost (F13).  Claim = true value x articulation x inflation (spec step 6);
-        publishing criteria and co-design participation raise articulation (F16, F7).
-        A consortium pools its best writer's articulation and blends the rest by share.
+        go below cost (F13).  Claim = true value x articulation x inflation (spec step 6),
+        where articulation is scaled by the bidder's awareness of the commissioner's criteria
+        (F16).  A consortium pools its best writer and blends the rest by share.
         """
         b = self.behaviour
         shares = self._shares(group)
@@ -551,11 +590,14 @@ class FieldModel(mesa.Model):
             return sum(s * getattr(p, attr) for s, p in zip(shares, group, strict=True))
 
         price, cost_total, sv_true = self._bid_terms(tender, group)
-        articulation = max(p.sv_articulation for p in group)
-        if self.policies.publish_sv_criteria:
-            articulation += b.publish_articulation_gain * (1.0 - articulation)
-        if any(p.unique_id in participants for p in group):
-            articulation += b.participant_articulation_boost * (1.0 - articulation)
+        articulation = max(
+            p.sv_articulation
+            * (
+                b.awareness_articulation_base
+                + b.awareness_articulation_slope * p.criteria_awareness
+            )
+            for p in group
+        )
         claim = sv_true * articulation * blend("claim_inflation")
         hard_bias = blend("hard_sv_bias")
         quality = min(1.0, max(0.0, blend("quality") + b.quality_noise_sd * self.rng.normal()))
@@ -624,7 +666,6 @@ class FieldModel(mesa.Model):
         self,
         tender: Tender,
         candidates: list[Provider],
-        participants: set[int],
         collaborative: bool,
         window: float,
     ) -> tuple[Bid, list[Provider]] | None:
@@ -654,7 +695,7 @@ class FieldModel(mesa.Model):
                 and turnover >= tender.eligibility_turnover_gbp
             ):
                 if self._wants_to_bid(tender, group, collaborative):
-                    return self._form_bid(tender, group, participants), group
+                    return self._form_bid(tender, group), group
                 return None
             if len(group) >= pol.consortium_max_members:
                 return None
@@ -696,13 +737,16 @@ class FieldModel(mesa.Model):
             comm.line_failures[line] = 0
         for p, share in zip(winners, win_bid.shares, strict=True):
             p.contracted_annual_gbp += share * tender.volume_gbp
-        # Learning of every bidder (spec step 10)
+        # Learning of every bidder (spec step 10); a debrief teaches losers the criteria.
         win_price = win_bid.price_gbp
+        debrief = self.policies.feedback_to_participants
         for i, group in enumerate(bidders):
             won = i == result.winner
             lost_on_price = (not won) and result.bids[i].price_gbp > win_price
             for p in group:
                 p.learn(won, lost_on_price, b)
+                if debrief and not won:
+                    p.criteria_awareness += b.feedback_awareness_gain * (1.0 - p.criteria_awareness)
                 if won:
                     p.wins += 1
                     if p.kind is ProviderKind.sme_vso:
@@ -753,7 +797,16 @@ class FieldModel(mesa.Model):
             t.sv_claimed_hard += claim_hard
             t.contract_payments += k.payment_per_step
             t.delivery_cost += k.cost_per_step
-            t.subsidy_gbp += max(0.0, k.cost_per_step - k.payment_per_step)
+            shortfall_gbp = max(0.0, k.cost_per_step - k.payment_per_step)
+            t.subsidy_gbp += shortfall_gbp
+            kind = k.bid.kind
+            t.sv_delivered_by_kind[kind] += sv
+            t.paid_by_kind[kind] += k.payment_per_step
+            t.cost_by_kind[kind] += k.cost_per_step
+            t.subsidy_by_kind[kind] += shortfall_gbp
+            if k.monitored:
+                t.sv_claimed_monitored += claim
+                t.sv_delivered_monitored += sv
             comm.year_sv += sv
             comm.year_paid += k.payment_per_step
             self.step_acc.income_by_kind[k.bid.kind] += k.payment_per_step
@@ -775,7 +828,7 @@ class FieldModel(mesa.Model):
                 0.0, p.contracted_annual_gbp - share * k.tender.volume_gbp
             )
             if completed and not any(c > self.behaviour.shortfall_tolerance for c in k.checks):
-                p.track_record += 0.1 * (1.0 - p.track_record)
+                p.track_record += self.behaviour.track_record_gain * (1.0 - p.track_record)
 
     def _pay(self, comm: Commissioner, p: Provider, amount: float, what: str) -> None:
         """Every pound a commissioner pays goes to a provider (money conservation)."""
@@ -807,7 +860,12 @@ class FieldModel(mesa.Model):
                     continue
                 for p, s in zip(vsos, lk, strict=True):
                     self._pay(c, p, pot * s, "grant")
+        publish = self.policies.publish_sv_criteria
         for p in active:
+            if publish:  # published criteria diffuse (T7916-7924, K210)
+                p.criteria_awareness += self.behaviour.publish_awareness_gain * (
+                    1.0 - p.criteria_awareness
+                )
             p.reserves_gbp += p.fundraising_gbp
             p.income_fundraising_gbp += p.fundraising_gbp
             p.spend(p.overhead_gbp, "overhead")
@@ -875,21 +933,21 @@ class FieldModel(mesa.Model):
                 1.0,
                 c.legitimacy
                 + b.legitimacy_recovery * (1.0 - c.legitimacy)
-                + 0.01 * (c.trust - 0.5),
+                + b.legitimacy_trust_slope * (c.trust - 0.5),
             )
             c.legitimacy = max(0.0, c.legitimacy)
         acc = self.step_acc
         if acc.vso_bids > 0:
             loss_share = 1.0 - acc.vso_wins / acc.vso_bids
-            self._vso_loss_ema += 0.3 * (loss_share - self._vso_loss_ema)
-        self._shock_signal = SHOCK_DECAY * self._shock_signal + min(
-            1.0, 4.0 * fx.budget_cut + fx.legitimacy_drop
+            self._vso_loss_ema += cfg.loss_smoothing * (loss_share - self._vso_loss_ema)
+        self._shock_signal = cfg.shock_signal_decay * self._shock_signal + min(
+            1.0, cfg.shock_signal_budget_scale * fx.budget_cut + fx.legitimacy_drop
         )
         self._shock_signal = min(1.0, self._shock_signal)
         raw = contention_raw(
             ContentionInputs(
                 challenger_losses=self._vso_loss_ema,
-                exits=min(1.0, EXIT_SIGNAL_SCALE * exit_share),
+                exits=min(1.0, cfg.exit_signal_scale * exit_share),
                 trust_deficit=1.0 - float(np.mean([c.trust for c in self.commissioners])),
                 shock=self._shock_signal,
             ),
@@ -921,6 +979,10 @@ class FieldModel(mesa.Model):
         if new is not self.field_state:
             if self.field_state is FieldState.crisis and new is FieldState.settled:
                 self._restore_price_led()
+            if new is FieldState.crisis:
+                self.totals.crisis_episodes += 1
+            if new is FieldState.resettlement:
+                self.totals.resettlements += 1
             self.field_state = new
             self._steps_in_state = 0
         else:
@@ -940,9 +1002,7 @@ class FieldModel(mesa.Model):
                 c.social_skill >= cfg.broker_skill_threshold
                 and c.political_commitment >= cfg.broker_commitment_threshold
             )
-            if able and self.rng.random() < cfg.broker_rate_per_step * sigmoid(
-                4.0 * (c.legitimacy - 0.3) + 2.0
-            ):
+            if able and self.rng.random() < cfg.broker_rate_per_step:
                 c.has_sv_policy = True
                 c.codesign_institutionalised = True
                 c.engagement_intent = (
@@ -950,16 +1010,19 @@ class FieldModel(mesa.Model):
                     if c.engagement_intent is Engagement.co_production
                     else Engagement.co_design
                 )
-                c.grant_share = max(c.grant_share, 0.05)
+                c.grant_share = max(c.grant_share, cfg.settlement_grant_share)
                 c.price_led_shift = 0.0
-                c.trust = min(1.0, c.trust + 0.1)
+                c.trust = min(1.0, c.trust + cfg.settlement_trust_gain)
                 brokered = True
         return brokered
 
     def _restore_price_led(self) -> None:
         """A crisis without a broker ends with price-led rules restored (Cases A and C)."""
+        cfg = self.scenario.field
         for c in self.commissioners:
-            c.price_led_shift = min(0.5, c.price_led_shift + 0.15)
+            c.price_led_shift = min(
+                cfg.max_price_led_shift, c.price_led_shift + cfg.price_led_restoration_shift
+            )
             if not c.codesign_institutionalised and c.engagement_intent.rung >= 2:
                 c.engagement_intent = Engagement.consultation
 

@@ -1,7 +1,8 @@
 """Writing the results of a set of replicates to a directory, all or nothing.
 
 Objects:
-    write_results(results, out_dir, ...): runs.csv, timeseries.csv, summary.csv, manifest.json
+    write_results(results, out_dir, ...): runs.csv, timeseries.csv, authorities.csv, summary.csv,
+        manifest.json
         and plots/*.png for one ``Results``.
     build_manifest(results, ...): the provenance record written as manifest.json.
     scenario_sha256(scenario): hash of a scenario's canonical JSON.
@@ -35,7 +36,7 @@ from typing import Any
 from safsim.analysis.summary import summarise
 from safsim.config import Scenario
 from safsim.experiments.replicates import Results
-from safsim.metrics import RUN_OUTCOMES
+from safsim.metrics import ALL_OUTCOMES
 
 __all__ = [
     "DEPENDENCIES",
@@ -46,7 +47,13 @@ __all__ = [
     "write_results",
 ]
 
-OUTPUT_FILES: tuple[str, ...] = ("runs.csv", "timeseries.csv", "summary.csv", "manifest.json")
+OUTPUT_FILES: tuple[str, ...] = (
+    "runs.csv",
+    "timeseries.csv",
+    "authorities.csv",
+    "summary.csv",
+    "manifest.json",
+)
 SUMMARY_FILE_COLUMNS: tuple[str, ...] = (
     "outcome",
     "mean",
@@ -82,6 +89,7 @@ def write_results(
     """Write ``results`` into ``out_dir`` atomically (see the module docstring).
 
     Files: ``runs.csv`` (one row per run), ``timeseries.csv`` (one row per run and step),
+    ``authorities.csv`` (one row per run and authority),
     ``summary.csv`` (columns ``SUMMARY_FILE_COLUMNS``, one row per outcome),
     ``manifest.json`` (see ``build_manifest``) and, unless ``plots`` is false, the standard
     plots under ``plots/``.  An existing non-empty ``out_dir`` is written into: files with
@@ -144,7 +152,9 @@ def _write_all(
     written.append("runs.csv")
     results.timeseries.to_csv(tmp / "timeseries.csv", index=False)
     written.append("timeseries.csv")
-    summary = summarise(results.runs, [o for o in RUN_OUTCOMES if o in results.runs.columns])
+    results.authorities.to_csv(tmp / "authorities.csv", index=False)
+    written.append("authorities.csv")
+    summary = summarise(results.runs, [o for o in ALL_OUTCOMES if o in results.runs.columns])
     summary.loc[:, list(SUMMARY_FILE_COLUMNS)].to_csv(tmp / "summary.csv", index=False)
     written.append("summary.csv")
     if plots:

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from safsim.config import Scenario
-from safsim.metrics import RUN_OUTCOMES, TIMESERIES_COLUMNS, run_outcomes
+from safsim.metrics import (
+    ALL_OUTCOMES,
+    AUTHORITY_COLUMNS,
+    TIMESERIES_COLUMNS,
+    authority_rows,
+    run_outcomes,
+)
 
 __all__ = ["RunResult", "child_seeds", "run_scenario"]
 
@@ -26,8 +32,10 @@ class RunResult:
 
     Attributes:
         seed: the integer seed that reproduces this run alone.
-        outcomes: final outcomes keyed by the names in ``metrics.RUN_OUTCOMES``.
+        outcomes: final outcomes keyed by the names in ``metrics.ALL_OUTCOMES`` (the spec's
+            ``RUN_OUTCOMES`` first, then ``EXTRA_OUTCOMES``).
         timeseries: one row per step, columns ``metrics.TIMESERIES_COLUMNS``.
+        authorities: one row per commissioner at the end (``metrics.AUTHORITY_COLUMNS``).
         awards: the per-tender award log, or None unless requested.
         elapsed_s: wall-clock seconds the run took.
     """
@@ -35,6 +43,9 @@ class RunResult:
     seed: int
     outcomes: dict[str, float]
     timeseries: pd.DataFrame
+    authorities: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(AUTHORITY_COLUMNS))
+    )
     awards: pd.DataFrame | None = None
     elapsed_s: float = 0.0
     scenario_name: str = field(default="")
@@ -64,14 +75,16 @@ def run_scenario(scenario: Scenario, seed: int, *, record_awards: bool = False) 
     model.run()
     outcomes = run_outcomes(model)
     ts = pd.DataFrame(model.timeseries_rows, columns=list(TIMESERIES_COLUMNS))
+    authorities = pd.DataFrame(authority_rows(model), columns=list(AUTHORITY_COLUMNS))
     awards = pd.DataFrame(model.award_rows) if record_awards else None
     elapsed = time.perf_counter() - t0
     model.release()
-    assert set(outcomes) == set(RUN_OUTCOMES)
+    assert list(outcomes) == list(ALL_OUTCOMES)
     return RunResult(
         seed=int(seed),
         outcomes=outcomes,
         timeseries=ts,
+        authorities=authorities,
         awards=awards,
         elapsed_s=elapsed,
         scenario_name=scenario.name,

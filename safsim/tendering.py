@@ -179,7 +179,7 @@ def soft_legibility(definition: SvDefinition, behaviour: BehaviourConfig) -> flo
     if definition is SvDefinition.co_defined_local:
         return 1.0
     if definition is SvDefinition.commissioner_list:
-        return 0.5 * behaviour.soft_legibility
+        return behaviour.list_soft_legibility_factor * behaviour.soft_legibility
     return behaviour.soft_legibility
 
 

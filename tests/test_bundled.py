@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from safsim.metrics import RUN_OUTCOMES
+from safsim.metrics import ALL_OUTCOMES, RUN_OUTCOMES
 from safsim.runner import run_scenario
 from safsim.scenario import bundled_scenarios_dir, list_bundled, load_scenario
 
@@ -30,7 +30,8 @@ def test_bundled_scenario_runs(path: Path):
     assert "T" in text and any(ch.isdigit() for ch in text)
     s = load_scenario(path, ["horizon_steps=8"])
     r = run_scenario(s, 7)
-    assert list(r.outcomes) == list(RUN_OUTCOMES)
+    assert list(r.outcomes) == list(ALL_OUTCOMES)
+    assert list(r.outcomes)[: len(RUN_OUTCOMES)] == list(RUN_OUTCOMES)
     assert len(r.timeseries) == 8
     shares = [
         r.outcomes[f"share_value_{k}"]

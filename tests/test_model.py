@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from safsim.config import PROVIDER_KINDS, Scenario
-from safsim.metrics import RUN_OUTCOMES, TIMESERIES_COLUMNS
+from safsim.metrics import ALL_OUTCOMES, AUTHORITY_COLUMNS, RUN_OUTCOMES, TIMESERIES_COLUMNS
 from safsim.model import FieldModel
 from safsim.runner import run_scenario
 from safsim.scenario import load_scenario
@@ -150,7 +150,10 @@ def test_different_seed_different_tables():
 def test_outcome_and_timeseries_names_are_the_contract():
     """A run returns exactly the outcome names and time-series columns of spec section 4."""
     r = run_scenario(small(), 3)
-    assert list(r.outcomes) == list(RUN_OUTCOMES)
+    assert list(r.outcomes)[: len(RUN_OUTCOMES)] == list(RUN_OUTCOMES)
+    assert list(r.outcomes) == list(ALL_OUTCOMES)
+    assert list(r.authorities.columns) == list(AUTHORITY_COLUMNS)
+    assert len(r.authorities) == 2
     assert list(r.timeseries.columns) == list(TIMESERIES_COLUMNS)
     assert len(r.timeseries) == 12
     assert set(r.timeseries["field_state"]) <= {"settled", "crisis", "resettlement"}

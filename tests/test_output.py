@@ -81,7 +81,7 @@ def test_write_results_writes_every_file_with_the_table_columns(tmp_path: Path) 
     results = synthetic_results()
     out = tmp_path / "out"
     paths = _write(results, out)
-    expected = {"runs.csv", "timeseries.csv", "summary.csv", "manifest.json"}
+    expected = {"runs.csv", "timeseries.csv", "authorities.csv", "summary.csv", "manifest.json"}
     expected |= {f"plots/{p}" for p in STANDARD_PLOTS}
     assert set(paths) == expected
     assert all(p.is_file() and p.parent.is_relative_to(out) for p in paths.values())

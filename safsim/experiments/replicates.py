@@ -11,13 +11,13 @@ import multiprocessing as mp
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from safsim.analysis.summary import summarise
 from safsim.config import Scenario
-from safsim.metrics import RUN_ID_COLUMNS, RUN_OUTCOMES
+from safsim.metrics import ALL_OUTCOMES, RUN_ID_COLUMNS
 from safsim.runner import RunResult, child_seeds, run_scenario
 
 __all__ = ["Results", "run_replicates", "run_seeds"]
@@ -33,8 +33,10 @@ class Results:
         scenario: the Scenario that was run.
         root_seed: the root seed the per-run seeds were spawned from (None when the seeds
             were given directly).
-        runs: one row per run: RUN_ID_COLUMNS then every outcome in RUN_OUTCOMES.
+        runs: one row per run: RUN_ID_COLUMNS then every outcome in ALL_OUTCOMES.
         timeseries: one row per run and step: run_id, replicate, seed, then TIMESERIES_COLUMNS.
+        authorities: one row per run and authority: run_id, replicate, seed, then
+            AUTHORITY_COLUMNS.
         elapsed_s: wall-clock seconds of each run, in run_id order.
         workers: how many worker processes were used.
         wall_time_s: elapsed wall-clock seconds for all runs.
@@ -47,10 +49,11 @@ class Results:
     elapsed_s: tuple[float, ...]
     workers: int
     wall_time_s: float = 0.0
+    authorities: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
         """Mean, sd and quantiles of every outcome across replicates."""
-        return summarise(self.runs, RUN_OUTCOMES)
+        return summarise(self.runs, ALL_OUTCOMES)
 
 
 def _run_one(args: tuple[Scenario, int]) -> RunResult:
@@ -129,6 +132,7 @@ def _collect(
 ) -> Results:
     rows = []
     frames = []
+    authority_frames = []
     for i, r in enumerate(results):
         rows.append(
             {"run_id": i, "scenario": scenario.name, "replicate": i, "seed": r.seed} | r.outcomes
@@ -138,13 +142,20 @@ def _collect(
         ts.insert(0, "replicate", i)
         ts.insert(0, "run_id", i)
         frames.append(ts)
-    runs = pd.DataFrame(rows, columns=[*RUN_ID_COLUMNS, *RUN_OUTCOMES])
+        au = r.authorities.copy()
+        au.insert(0, "seed", r.seed)
+        au.insert(0, "replicate", i)
+        au.insert(0, "run_id", i)
+        authority_frames.append(au)
+    runs = pd.DataFrame(rows, columns=[*RUN_ID_COLUMNS, *ALL_OUTCOMES])
     timeseries = pd.concat(frames, ignore_index=True)
+    authorities = pd.concat(authority_frames, ignore_index=True)
     return Results(
         scenario=scenario,
         root_seed=root,
         runs=runs,
         timeseries=timeseries,
+        authorities=authorities,
         elapsed_s=tuple(r.elapsed_s for r in results),
         workers=workers,
         wall_time_s=wall_time_s,
