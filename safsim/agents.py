@@ -5,6 +5,8 @@ Objects:
         engagement, awards contracts, monitors, learns and imitates peers.
     Provider: a small/medium VSO, large charity, corporate or social enterprise; decides
         whether to bid, forms its bid, delivers, learns, exits.
+    InfrastructureBody: a CVS-like broker for small VSOs (switchable): information, capacity
+        building and bringing VSOs into consortia.
     sigmoid, logit: the link functions used by the decision rules.
 
 Decision rules are documented in docs/ODD.md (submodels) with their sources.  Agents borrow
@@ -22,16 +24,16 @@ import numpy as np
 from safsim.config import (
     BehaviourConfig,
     Engagement,
-    PoliciesConfig,
     ProviderKind,
     SvDefinition,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
+    from safsim.shocks import Government
     from safsim.tendering import Tender
 
-__all__ = ["Commissioner", "Provider", "logit", "sigmoid"]
+__all__ = ["Commissioner", "InfrastructureBody", "Provider", "logit", "sigmoid"]
 
 
 def sigmoid(x: float) -> float:
@@ -86,7 +88,6 @@ class Commissioner(mesa.Agent):
         self.has_sv_policy = bool(attrs["has_sv_policy"])
         self.codesign_institutionalised = False
         self.price_led_shift = 0.0  # added after a crisis restored price-led rules
-        self.min_sv_weight = 0.0  # raised by a strengthened Act
         self.trust = float(attrs["initial_trust"])  # type: ignore[arg-type]
         self.legitimacy = 1.0
         self.collaborative = False  # framing this year
@@ -141,7 +142,7 @@ class Commissioner(mesa.Agent):
         return self.line_weights * self.contract_budget_gbp()
 
     def set_practice(
-        self, crisis: bool, behaviour: BehaviourConfig, policies: PoliciesConfig
+        self, crisis: bool, behaviour: BehaviourConfig, government: Government
     ) -> None:
         """Yearly: budget, award weights, definition mode, engagement level and framing."""
         rng = self.model.rng
@@ -160,13 +161,13 @@ class Commissioner(mesa.Agent):
             * max(0.0, factor)
             * max(0.0, 1.0 - behaviour.sv_weight_pressure_cut * pressure)
         )
-        if not policies.sva_in_force and not self.has_sv_policy:
-            ws = 0.0
+        if not government.sva_in_force and not self.has_sv_policy:
+            ws = 0.0  # without the Act only a local policy brings social value in
         if self.has_sv_policy:
             ws = max(ws, self.model.scenario.commissioners.sv_policy_floor)
-        if policies.sva_mandatory:
-            ws = max(ws, policies.mandatory_min_sv_weight)
-        ws = min(max(ws, self.min_sv_weight), behaviour.max_sv_weight)
+        if government.mandatory:
+            ws = max(ws, government.min_sv_weight)
+        ws = min(ws, behaviour.max_sv_weight)
         pq = self.base_price_weight + self.base_quality_weight
         r = self.base_price_weight / pq if pq > 0 else 1.0
         r = r + (behaviour.price_weight_pressure_shift * pressure + self.price_led_shift) * (
@@ -184,7 +185,25 @@ class Commissioner(mesa.Agent):
         # Engagement: co-design adopted with a probability that rises with social skill,
         # political commitment and crisis and falls with risk aversion and budget pressure
         # (F8; T7521-7541, T11713-11715, T10153-10161).
-        p_adopt = self.codesign_adoption_probability(crisis, behaviour)
+        x = self.codesign_adoption_logit(crisis, behaviour)
+        p_adopt = sigmoid(x)
+        # The ladder itself moves slowly: strong drivers raise the intended level a rung,
+        # strong resistance lowers it (T7185-7284 observed levels; T11961-11965 path dependence).
+        rung = self.engagement_intent.rung
+        u = rng.random()
+        if u < behaviour.engagement_ladder_rate * sigmoid(
+            x - behaviour.engagement_ladder_threshold
+        ):
+            rung = min(rung + 1, Engagement.co_design.rung)
+        elif u > 1.0 - behaviour.engagement_ladder_rate * sigmoid(
+            -x - behaviour.engagement_ladder_threshold
+        ):
+            rung = max(rung - 1, Engagement.none.rung)
+        if (
+            rung != self.engagement_intent.rung
+            and self.engagement_intent is not Engagement.co_production
+        ):
+            self.engagement_intent = Engagement.from_rung(rung)
         intent = self.engagement_intent
         if self.codesign_institutionalised and intent.rung < 2:
             intent = Engagement.co_design
@@ -201,6 +220,10 @@ class Commissioner(mesa.Agent):
 
     def codesign_adoption_probability(self, crisis: bool, behaviour: BehaviourConfig) -> float:
         """Probability of running co-design this year when it is intended (F8)."""
+        return sigmoid(self.codesign_adoption_logit(crisis, behaviour))
+
+    def codesign_adoption_logit(self, crisis: bool, behaviour: BehaviourConfig) -> float:
+        """Log-odds of co-design adoption: skill, commitment and crisis for; risk and cuts against."""
         x = (
             behaviour.engagement_base_logit
             + behaviour.engagement_skill_slope * (self.social_skill - 0.5)
@@ -211,7 +234,7 @@ class Commissioner(mesa.Agent):
         )
         if self.codesign_institutionalised:
             x += behaviour.engagement_institutionalised_bonus
-        return sigmoid(x)
+        return x
 
     def package_lots(
         self, behaviour: BehaviourConfig
@@ -274,6 +297,7 @@ class Provider(mesa.Agent):
         self.quality = attrs["quality"]
         self.sv_intrinsic = attrs["sv_intrinsic"]
         self.hard_sv_delivered = attrs["hard_sv_delivered"]
+        self.sv_shading = attrs["sv_shading"]
         self.local_knowledge = attrs["local_knowledge"]
         self.sv_articulation = attrs["sv_articulation"]
         self.criteria_awareness = attrs["criteria_awareness"]
@@ -288,6 +312,7 @@ class Provider(mesa.Agent):
         self.sv_weight_sensitivity = attrs["sv_weight_sensitivity"]
         self.tender_prep_weeks = attrs["tender_prep_weeks"]
         self.areas_mask = int(attrs["areas_mask"])
+        self.authorities: list[int] = []  # indices of the authorities it serves (set by the model)
         # Turnover: annual income; starts as what its capacity suggests it already runs.
         self.turnover_gbp = (
             attrs["initial_turnover_capacity_share"] * self.capacity_gbp
@@ -378,3 +403,33 @@ class Provider(mesa.Agent):
     def forget(self, behaviour: BehaviourConfig) -> None:
         """Beliefs drift back towards the prior when not refreshed by new outcomes."""
         self.belief += behaviour.belief_forgetting * (self.belief_prior - self.belief)
+
+
+class InfrastructureBody(mesa.Agent):
+    """A local infrastructure body (CVS, Compact group) acting as broker for small VSOs.
+
+    Its social skill brokers: it passes on commissioners' criteria (information), builds
+    small VSOs' capacity to evidence social value, and brings VSOs with little skill of their
+    own into consortia (K262, K562-580, T10438-10442, T12106-12116; the broker agent is a design
+    inference, digest section 1.9).
+    """
+
+    model: FieldModel
+
+    def __init__(self, model: FieldModel, social_skill: float) -> None:
+        super().__init__(model)
+        self.social_skill = social_skill
+
+    def support(
+        self, vsos: list[Provider], awareness_gain: float, articulation_gain: float
+    ) -> None:
+        """One step of information and capacity building for the given small VSOs."""
+        a = self.social_skill * awareness_gain
+        b = self.social_skill * articulation_gain
+        for p in vsos:
+            p.criteria_awareness += a * (1.0 - p.criteria_awareness)
+            p.sv_articulation += b * (1.0 - p.sv_articulation)
+
+    def consortium_min_skill(self, base: float, bonus: float) -> float:
+        """The social skill a VSO needs to join a consortium when this body brokers it."""
+        return max(0.0, base - self.social_skill * bonus)

@@ -118,6 +118,10 @@ class Engagement(StrEnum):
     def rung(self) -> int:
         return _ENGAGEMENT_ORDER.index(self)
 
+    @staticmethod
+    def from_rung(rung: int) -> Engagement:
+        return _ENGAGEMENT_ORDER[rung]
+
 
 _ENGAGEMENT_ORDER = [
     Engagement.none,
@@ -148,12 +152,31 @@ PROVIDER_KINDS: tuple[ProviderKind, ...] = tuple(ProviderKind)
 
 
 class ShockKind(StrEnum):
-    """Exogenous events of the governance unit and the wider environment."""
+    """Scheduled events: the environment's shocks and the governance unit's actions."""
 
+    # Environment (exogenous shocks)
     austerity = "austerity"
     political_crisis = "political_crisis"
+    regulation_change = "regulation_change"
+    # Governance unit: central government (law and capability)
+    sva_enacted = "sva_enacted"
     guidance = "guidance"
+    review = "review"
+    training = "training"
+    threshold_change = "threshold_change"
     sva_strengthened = "sva_strengthened"
+
+
+GOVERNMENT_EVENTS: frozenset[ShockKind] = frozenset(
+    {
+        ShockKind.sva_enacted,
+        ShockKind.guidance,
+        ShockKind.review,
+        ShockKind.training,
+        ShockKind.threshold_change,
+        ShockKind.sva_strengthened,
+    }
+)
 
 
 class PeerNetwork(StrEnum):
@@ -355,6 +378,15 @@ class FieldConfig(_Frozen):
     random_crisis_legitimacy_drop: float = Field(
         0.4, ge=0, le=1
     )  # random political crises; assumption
+    legitimacy_crisis_threshold: float = Field(
+        0.4, ge=0, le=1
+    )  # a political crisis below this legitimacy opens a crisis
+    budget_pressure_trigger: float = Field(
+        0.1, ge=0, le=1
+    )  # cuts beyond this make a political crisis a field crisis
+    imitation_drift: float = Field(
+        0.3, ge=0, le=1
+    )  # a copied template drifts to a generic list (T7056-7060)
     political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # T4863-4866; assumption
     peer_network: PeerNetwork = (
         PeerNetwork.all
@@ -484,6 +516,9 @@ class ProviderKindConfig(_Frozen):
     quality: Param  # service quality as scored (0-1)
     sv_intrinsic: Param  # true social value per pound delivered (F17: highest for VSOs)
     hard_sv_delivered: Param  # share of delivered value in hard categories
+    # Share of the social value it drops when nobody follows the contract up ("what evidence it
+    # has been delivered is not always of importance", T8564-8566; T11849-11853); assumption.
+    sv_shading: Param = 0.0
     local_knowledge: Param  # local intelligence; VSOs high (T7362-7376); orders engagement invitations and grants
     sv_articulation: Param  # skill in evidencing SV (T463-465, T7030-7040)
     criteria_awareness: Param = (
@@ -493,6 +528,9 @@ class ProviderKindConfig(_Frozen):
     hard_sv_bias: Param  # share of claims in easy-to-measure categories (T7056-7075)
     bid_capacity: Param  # bids it can write per year
     service_areas: Param = 1.0  # how many of field.service_areas it covers (rounded, >= 1)
+    authorities_served: Param = (
+        1.0  # neighbouring authorities it serves (rounded, >= 1); local VSOs 1
+    )
     social_skill: Param  # coalition building: needed to lead or join a consortium
     markup: Param  # initial markup over cost
     min_markup: float = Field(0.0, ge=-0.9, le=1.0)  # below 0: may bid below cost (F13)
@@ -515,6 +553,7 @@ class ProviderKindConfig(_Frozen):
                 "quality": UNIT,
                 "sv_intrinsic": (0.0, 10.0),
                 "hard_sv_delivered": UNIT,
+                "sv_shading": UNIT,
                 "local_knowledge": UNIT,
                 "sv_articulation": UNIT,
                 "criteria_awareness": UNIT,
@@ -522,6 +561,7 @@ class ProviderKindConfig(_Frozen):
                 "hard_sv_bias": UNIT,
                 "bid_capacity": (0.0, 1000.0),
                 "service_areas": (1.0, 60.0),
+                "authorities_served": (1.0, 100_000.0),
                 "social_skill": UNIT,
                 "markup": (-0.9, 2.0),
                 "mission_weight": (0.0, 100.0),
@@ -556,6 +596,7 @@ def _default_sme_vso() -> ProviderKindConfig:
         quality=_b(5, 3),
         sv_intrinsic={"dist": "uniform", "low": 0.25, "high": 0.45},  # F17 (T1603-1635)
         hard_sv_delivered=_u(0.2, 0.4),  # soft, relational value
+        sv_shading=_u(0.0, 0.1),  # mission: delivered anyway (T11271-11275)
         local_knowledge=_b(6, 2),  # T7362-7376
         sv_articulation=_b(2, 5),  # T463-465, T8587-8589
         criteria_awareness=_b(2, 5),  # "I never saw the policy" (T6622-6629)
@@ -563,6 +604,7 @@ def _default_sme_vso() -> ProviderKindConfig:
         hard_sv_bias=_u(0.3, 0.6),
         bid_capacity=_u(1, 4),
         service_areas=1.0,  # specialists
+        authorities_served=1.0,  # local (T7362-7376)
         social_skill=_b(2, 3),
         markup=_u(0.0, 0.08),
         min_markup=-0.08,
@@ -590,6 +632,7 @@ def _default_large_charity() -> ProviderKindConfig:
         quality=_b(6, 3),
         sv_intrinsic=_u(0.18, 0.3),
         hard_sv_delivered=_u(0.4, 0.6),
+        sv_shading=_u(0.05, 0.2),
         local_knowledge=_b(3, 3),
         sv_articulation=_b(5, 3),  # T11011-11014, T9696-9699
         criteria_awareness=_b(5, 3),
@@ -597,6 +640,7 @@ def _default_large_charity() -> ProviderKindConfig:
         hard_sv_bias=_u(0.55, 0.8),
         bid_capacity=_u(6, 12),
         service_areas=_u(1.5, 3.5),
+        authorities_served=_u(1.5, 4.5),
         social_skill=_b(3, 2),
         markup=_u(0.0, 0.06),
         min_markup=-0.12,  # may bid below cost and subsidise (F13, T9283-9291)
@@ -619,6 +663,7 @@ def _default_corporate() -> ProviderKindConfig:
         quality=_b(5, 3),
         sv_intrinsic=_u(0.05, 0.12),
         hard_sv_delivered=_u(0.75, 0.95),
+        sv_shading=_u(0.2, 0.5),  # CSR promises (T7014-7024, T9994-10000)
         local_knowledge=_b(2, 5),
         sv_articulation=_b(6, 2),  # SROI-style stories (T7030-7040)
         criteria_awareness=_b(6, 2),  # bid teams read the frameworks (T7018-7024)
@@ -626,6 +671,7 @@ def _default_corporate() -> ProviderKindConfig:
         hard_sv_bias=_u(0.75, 0.95),
         bid_capacity=_u(10, 25),
         service_areas=_u(1.5, 4.5),
+        authorities_served=_u(2.0, 6.0),  # outsourcing majors work across councils (T8556-8560)
         social_skill=_b(3, 3),
         markup=_u(0.06, 0.14),
         min_markup=0.02,
@@ -648,6 +694,7 @@ def _default_social_enterprise() -> ProviderKindConfig:
         quality=_b(5, 3),
         sv_intrinsic=_u(0.18, 0.32),
         hard_sv_delivered=_u(0.4, 0.6),
+        sv_shading=_u(0.05, 0.2),
         local_knowledge=_b(4, 3),
         sv_articulation=_b(3, 3),  # design inference: moderate (digest 1.7)
         criteria_awareness=_b(3, 3),
@@ -655,6 +702,7 @@ def _default_social_enterprise() -> ProviderKindConfig:
         hard_sv_bias=_u(0.5, 0.7),
         bid_capacity=_u(3, 8),
         service_areas=_u(1.0, 2.5),
+        authorities_served=_u(1.0, 2.5),
         social_skill=_b(3, 3),
         markup=_u(0.02, 0.08),
         min_markup=-0.03,
@@ -692,7 +740,24 @@ class PoliciesConfig(_Frozen):
     exclude_codesign_participants: bool = False  # T10444-10448, T7553-7558
     publish_sv_criteria: bool = False  # T7916-7924, T12142-12155
     tender_window_weeks: float = Field(4.0, gt=0, le=52)  # assumption; short windows harm SMEs
-    sva_in_force: bool = True  # Act in force since 31 Jan 2013 (T2826-2828)
+    sva_in_force: bool = (
+        True  # Act in force at the start (T2826-2828); else from an sva_enacted event
+    )
+    # SV is considered only for lots whose whole-term value reaches this (the Act's EU-threshold
+    # scope, K50-54: GBP 589,148 since 2016); 0 = every lot, as encouraged (K54, K76, T11837-11843).
+    sv_threshold_gbp: float = Field(0.0, ge=0)
+    # An infrastructure body (CVS) as broker (K262, K562-580, T10438-10442; switchable).
+    infrastructure_body: bool = False
+    infrastructure_skill: float = Field(0.6, ge=0, le=1)  # its social skill
+    infrastructure_awareness_gain: float = Field(
+        0.1, ge=0, le=1
+    )  # per step x skill: information to small VSOs
+    infrastructure_articulation_gain: float = Field(
+        0.01, ge=0, le=1
+    )  # per step x skill: capacity building
+    infrastructure_consortium_bonus: float = Field(
+        0.3, ge=0, le=1
+    )  # lowers the skill a consortium needs
     sva_mandatory: bool = False  # "consider" not "apply" (T6120-6137)
     mandatory_min_sv_weight: float = Field(0.10, ge=0, le=1)  # assumption
 
@@ -725,6 +790,10 @@ class BehaviourConfig(_Frozen):
         2.0  # log-odds added once co-design is institutionalised
     )
     framing_sharpness: float = Field(10.0, ge=0)  # slope of the collaborative-framing probability
+    # Engagement ladder: each year the intended level moves up (down) one rung with probability
+    # rate x sigmoid(x - threshold) (rate x sigmoid(-x - threshold)), x the adoption log-odds.
+    engagement_ladder_rate: float = Field(0.15, ge=0, le=1)
+    engagement_ladder_threshold: float = Field(2.0, ge=0)  # how far drivers must go to move a rung
     austerity_volume_squeeze: float = Field(0.5, ge=0)  # more service per pound under cuts
     # Engagement (step 4)
     codesign_invitees: int = Field(5, ge=0)
@@ -840,13 +909,26 @@ class BehaviourConfig(_Frozen):
 class Shock(_Frozen):
     """A scheduled exogenous event (governance unit or environment)."""
 
-    kind: ShockKind  # austerity, political_crisis, guidance or sva_strengthened
+    kind: ShockKind  # environment: austerity, political_crisis, regulation_change; government: sva_enacted, guidance, review, training, threshold_change, sva_strengthened
     at_step: int = Field(ge=0)  # step (quarter, from 0) the event happens or starts
     budget_cut: float | None = Field(None, ge=0, lt=1)  # austerity: total cut
-    over_steps: int | None = Field(None, ge=1)  # austerity: phased in over these steps
-    legitimacy_drop: float | None = Field(None, ge=0, le=1)  # political_crisis
-    understanding_gain: float | None = Field(None, ge=0, le=1)  # guidance
-    min_sv_weight: float | None = Field(None, ge=0, le=1)  # sva_strengthened
+    over_steps: int | None = Field(None, ge=1)  # austerity: phased in over these steps (default 4)
+    legitimacy_drop: float | None = Field(None, ge=0, le=1)  # political_crisis (default 0.4)
+    intensity: float | None = Field(
+        None, ge=0, le=1
+    )  # regulation_change: contention shock (default 0.5)
+    understanding_gain: float | None = Field(
+        None, ge=0, le=1
+    )  # guidance, review, training (default 0.1)
+    skill_gain: float | None = Field(
+        None, ge=0, le=1
+    )  # training: commissioners' social skill (default 0.1)
+    threshold_gbp: float | None = Field(
+        None, ge=0
+    )  # threshold_change, review, regulation_change: new SV threshold
+    min_sv_weight: float | None = Field(
+        None, ge=0, le=1
+    )  # sva_strengthened: mandatory minimum (default 0.1)
     authorities: list[int] | None = None  # None: every authority
 
     @model_validator(mode="after")
@@ -854,14 +936,22 @@ class Shock(_Frozen):
         allowed = {
             ShockKind.austerity: {"budget_cut", "over_steps"},
             ShockKind.political_crisis: {"legitimacy_drop"},
+            ShockKind.regulation_change: {"intensity", "threshold_gbp"},
+            ShockKind.sva_enacted: set(),
             ShockKind.guidance: {"understanding_gain"},
+            ShockKind.review: {"understanding_gain", "threshold_gbp"},
+            ShockKind.training: {"understanding_gain", "skill_gain"},
+            ShockKind.threshold_change: {"threshold_gbp"},
             ShockKind.sva_strengthened: {"min_sv_weight"},
         }[self.kind]
         extras = {
             "budget_cut",
             "over_steps",
             "legitimacy_drop",
+            "intensity",
             "understanding_gain",
+            "skill_gain",
+            "threshold_gbp",
             "min_sv_weight",
         }
         for name in sorted(extras - allowed):
@@ -869,6 +959,8 @@ class Shock(_Frozen):
                 raise ValueError(f"'{name}' does not apply to a {self.kind.value} shock")
         if self.kind is ShockKind.austerity and self.budget_cut is None:
             raise ValueError("an austerity shock needs budget_cut")
+        if self.kind is ShockKind.threshold_change and self.threshold_gbp is None:
+            raise ValueError("a threshold_change needs threshold_gbp")
         return self
 
     def value(self, name: str, default: float) -> float:

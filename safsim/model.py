@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import mesa
 import numpy as np
 
-from safsim.agents import Commissioner, Provider
+from safsim.agents import Commissioner, InfrastructureBody, Provider
 from safsim.config import (
     PROVIDER_KINDS,
     AuthorityOverride,
@@ -29,7 +29,7 @@ from safsim.config import (
 )
 from safsim.field import ContentionInputs, FieldState, contention_raw, next_state
 from safsim.metrics import step_record
-from safsim.shocks import ShockEffects, apply_shocks
+from safsim.shocks import Government, ShockEffects, apply_shocks
 from safsim.tendering import Award, Bid, Contract, Tender, award, soft_legibility
 
 __all__ = ["FieldModel"]
@@ -59,6 +59,7 @@ _PROVIDER_PARAMS = (
     "quality",
     "sv_intrinsic",
     "hard_sv_delivered",
+    "sv_shading",
     "local_knowledge",
     "sv_articulation",
     "criteria_awareness",
@@ -66,6 +67,7 @@ _PROVIDER_PARAMS = (
     "hard_sv_bias",
     "bid_capacity",
     "service_areas",
+    "authorities_served",
     "social_skill",
     "markup",
     "mission_weight",
@@ -165,7 +167,16 @@ class FieldModel(mesa.Model):
         self._next_tender_id = 0
         self._next_contract_id = 0
         self.commissioners: list[Commissioner] = self._make_commissioners()
+        self.government = Government(self)
+        self.infrastructure: InfrastructureBody | None = (
+            InfrastructureBody(self, scenario.policies.infrastructure_skill)
+            if scenario.policies.infrastructure_body
+            else None
+        )
         self.providers: list[Provider] = []
+        # Providers serving each authority (geography keeps each tender's field local, so run
+        # time grows with the number of authorities, not with its square).
+        self.local_providers: list[list[Provider]] = [[] for _ in self.commissioners]
         self.by_id: dict[int, Provider] = {}
         for kind in PROVIDER_KINDS:
             self._add_providers(kind, scenario.providers.of(kind).count, initial=True)
@@ -227,6 +238,14 @@ class FieldModel(mesa.Model):
             covered = self.rng.choice(n_areas, size=k, replace=False)
             attrs["areas_mask"] = int(sum(1 << int(a) for a in covered))
             p = Provider(self, kind, attrs, initial=initial)
+            # Home authority at random; it also serves its nearest neighbours on the ring.
+            n_auth = len(self.commissioners)
+            served = int(min(n_auth, max(1, round(attrs["authorities_served"]))))
+            home = int(self.rng.integers(n_auth))
+            offsets = [0] + [o for k in range(1, n_auth) for o in (k, -k)]
+            p.authorities = sorted({(home + o) % n_auth for o in offsets[:served]})
+            for a in p.authorities:
+                self.local_providers[a].append(p)
             self.providers.append(p)
             self.by_id[p.unique_id] = p
             new.append(p)
@@ -299,7 +318,7 @@ class FieldModel(mesa.Model):
             self._imitate()
             self._review_monitored_contracts()
         for c in self.commissioners:
-            c.set_practice(crisis, self.behaviour, self.policies)
+            c.set_practice(crisis, self.behaviour, self.government)
             c.year_sv = 0.0
             c.year_paid = 0.0
         for p in self.providers:
@@ -341,6 +360,10 @@ class FieldModel(mesa.Model):
                 c.engagement_intent = peer.engagement_intent
                 c.sv_definition_pref = peer.sv_definition_pref
                 c.has_sv_policy = c.has_sv_policy or peer.has_sv_policy
+                # Templates copied without their local context drift towards generic economic
+                # indicators (T6179-6184, T7056-7060, T5907-5911).
+                if self.rng.random() < fcfg.imitation_drift:
+                    c.sv_definition_pref = SvDefinition.commissioner_list
 
     def _review_monitored_contracts(self) -> None:
         """Monitored contracts: delivered vs promised social value (spec step 8; F5).
@@ -405,6 +428,18 @@ class FieldModel(mesa.Model):
         tid = self._next_tender_id
         self._next_tender_id += 1
         duration = self.scenario.commissioners.contract_years * self.steps_per_year
+        weights = (c.price_weight, c.quality_weight, c.sv_weight)
+        # Lots outside the Act's scope carry no social-value criterion unless a local policy
+        # brings it in (K50-54, T11837-11843).
+        if (
+            c.sv_weight > 0
+            and not c.has_sv_policy
+            and not self.government.in_scope(ceiling * duration / self.steps_per_year)
+        ):
+            pq = c.price_weight + c.quality_weight
+            weights = (
+                (c.price_weight / pq, c.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
+            )
         return Tender(
             tender_id=tid,
             commissioner=c.index,
@@ -413,9 +448,9 @@ class FieldModel(mesa.Model):
             ceiling_gbp=ceiling,
             duration_steps=duration,
             portions=portions,
-            price_weight=c.price_weight,
-            quality_weight=c.quality_weight,
-            sv_weight=c.sv_weight,
+            price_weight=weights[0],
+            quality_weight=weights[1],
+            sv_weight=weights[2],
             engagement=c.engagement,
             sv_definition=c.sv_definition,
             eligibility_turnover_gbp=self.behaviour.eligibility_turnover_multiple
@@ -445,7 +480,7 @@ class FieldModel(mesa.Model):
             cost *= b.consultation_cost_factor
         local = [
             p
-            for p in self.providers
+            for p in self.local_providers[comm.index]
             if p.active and p.kind in (ProviderKind.sme_vso, ProviderKind.social_enterprise)
         ]
         if local:
@@ -519,7 +554,7 @@ class FieldModel(mesa.Model):
         bidders: list[list[Provider]] = []
         n_vso_active = 0
         blocked_vsos: list[Provider] = []
-        for p in self.providers:
+        for p in self.local_providers[comm.index]:
             if not p.active:
                 continue
             is_vso = p.kind is ProviderKind.sme_vso
@@ -614,6 +649,7 @@ class FieldModel(mesa.Model):
             credibility=blend("credibility"),
             track_record=blend("track_record"),
             hard_delivered=blend("hard_sv_delivered"),
+            sv_shading=blend("sv_shading"),
         )
 
     def _bid_cost(self, tender: Tender, group: list[Provider], window: float) -> float:
@@ -670,12 +706,18 @@ class FieldModel(mesa.Model):
         window: float,
     ) -> tuple[Bid, list[Provider]] | None:
         """Small VSOs with social skill pool capacity for a lot none can take alone
-        (T1930-1934, T9078-9084); the most skilled leads."""
+        (T1930-1934, T9078-9084); the most skilled leads.  An infrastructure body, when present,
+        brokers: VSOs with less skill of their own can join."""
         pol = self.policies
+        min_skill = pol.consortium_min_skill
+        if self.infrastructure is not None:
+            min_skill = self.infrastructure.consortium_min_skill(
+                min_skill, pol.infrastructure_consortium_bonus
+            )
         pool = [
             p
             for p in candidates
-            if p.social_skill >= pol.consortium_min_skill
+            if p.social_skill >= min_skill
             and not (
                 window < p.tender_prep_weeks and self.rng.random() > window / p.tender_prep_weeks
             )
@@ -728,7 +770,8 @@ class FieldModel(mesa.Model):
             payment_per_step=win_bid.price_gbp / tender.duration_steps,
             cost_per_step=win_bid.cost_gbp / tender.duration_steps,
             funding_factor=min(1.0, win_bid.price_gbp / win_bid.cost_gbp)
-            ** b.underfunding_sv_elasticity,
+            ** b.underfunding_sv_elasticity
+            * (1.0 if monitored else 1.0 - win_bid.sv_shading),
         )
         self._next_contract_id += 1
         self.contracts.append(contract)
@@ -850,16 +893,26 @@ class FieldModel(mesa.Model):
         """Overheads, fundraising, grants; exits below zero reserves; entry (spec step 9)."""
         active = self.active_providers()
         # Grants go to small VSOs in proportion to local knowledge (T437-451, T12022-12026).
-        vsos = [p for p in active if p.kind is ProviderKind.sme_vso]
-        if vsos:
+        for c in self.commissioners:
+            pot = c.budget_gbp * c.grant_share / self.steps_per_year
+            vsos = [
+                p
+                for p in self.local_providers[c.index]
+                if p.active and p.kind is ProviderKind.sme_vso
+            ]
+            if pot <= 0 or not vsos:
+                continue
             lk = np.array([p.local_knowledge for p in vsos])
             lk = lk / lk.sum() if lk.sum() > 0 else np.full(len(vsos), 1.0 / len(vsos))
-            for c in self.commissioners:
-                pot = c.budget_gbp * c.grant_share / self.steps_per_year
-                if pot <= 0:
-                    continue
-                for p, s in zip(vsos, lk, strict=True):
-                    self._pay(c, p, pot * s, "grant")
+            for p, s in zip(vsos, lk, strict=True):
+                self._pay(c, p, pot * s, "grant")
+        if self.infrastructure is not None:
+            pol = self.policies
+            self.infrastructure.support(
+                [p for p in active if p.kind is ProviderKind.sme_vso],
+                pol.infrastructure_awareness_gain,
+                pol.infrastructure_articulation_gain,
+            )
         publish = self.policies.publish_sv_criteria
         for p in active:
             if publish:  # published criteria diffuse (T7916-7924, K210)
@@ -941,7 +994,7 @@ class FieldModel(mesa.Model):
             loss_share = 1.0 - acc.vso_wins / acc.vso_bids
             self._vso_loss_ema += cfg.loss_smoothing * (loss_share - self._vso_loss_ema)
         self._shock_signal = cfg.shock_signal_decay * self._shock_signal + min(
-            1.0, cfg.shock_signal_budget_scale * fx.budget_cut + fx.legitimacy_drop
+            1.0, cfg.shock_signal_budget_scale * fx.budget_cut + fx.legitimacy_drop + fx.regulation
         )
         self._shock_signal = min(1.0, self._shock_signal)
         raw = contention_raw(
@@ -961,8 +1014,15 @@ class FieldModel(mesa.Model):
         else:
             self._recent_budget_cut = max(0, self._recent_budget_cut - 1)
         pressure = max(c.budget_pressure for c in self.commissioners)
+        # Crisis triggers: a political crisis meeting budget cuts, or hitting an authority whose
+        # legitimacy is already low (T10153-10161, T10409-10413, T7855-7861).
         shock_trigger = bool(fx.political_crisis) and (
-            self._recent_budget_cut > 0 or pressure > 0.1
+            self._recent_budget_cut > 0
+            or pressure > cfg.budget_pressure_trigger
+            or any(
+                self.commissioners[i].legitimacy < cfg.legitimacy_crisis_threshold
+                for i in fx.political_crisis
+            )
         )
         brokered = False
         if self.field_state is FieldState.crisis:

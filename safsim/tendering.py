@@ -91,6 +91,7 @@ class Bid:
         credibility: the commissioner's discount on this bidder's claims (0-1; 1 = believed).
         track_record: the bidder's delivery record (0-1).
         hard_delivered: share of true delivered value in hard categories.
+        sv_shading: share of social value the bidder drops if the contract is not monitored.
     """
 
     members: tuple[int, ...]
@@ -105,6 +106,7 @@ class Bid:
     credibility: float
     track_record: float
     hard_delivered: float
+    sv_shading: float = 0.0
 
     @property
     def sv_claim(self) -> float:
@@ -155,7 +157,7 @@ class Contract:
     sv_rate: float  # true social value per pound of volume per year
     payment_per_step: float = 0.0
     cost_per_step: float = 0.0
-    funding_factor: float = 1.0  # share of the promised social value the funding sustains
+    funding_factor: float = 1.0  # share of the true social value funding and follow-up sustain
     delivered: float = 0.0
     delivered_hard: float = 0.0
     claimed_to_date: float = 0.0

@@ -91,9 +91,15 @@ def shocks(draw: st.DrawFn, n_authorities: int = 1) -> dict[str, Any]:
             out["over_steps"] = draw(st.integers(1, 20))
     elif kind is ShockKind.political_crisis:
         out["legitimacy_drop"] = draw(unit_floats)
-    elif kind is ShockKind.guidance:
+    elif kind in (ShockKind.guidance, ShockKind.review):
         out["understanding_gain"] = draw(unit_floats)
-    else:
+    elif kind is ShockKind.training:
+        out["skill_gain"] = draw(unit_floats)
+    elif kind is ShockKind.regulation_change:
+        out["intensity"] = draw(unit_floats)
+    elif kind is ShockKind.threshold_change:
+        out["threshold_gbp"] = draw(st.floats(0.0, 1e8, allow_nan=False))
+    elif kind is ShockKind.sva_strengthened:
         out["min_sv_weight"] = draw(unit_floats)
     if draw(st.booleans()):
         out["authorities"] = draw(st.lists(st.integers(0, n_authorities - 1), max_size=3))

@@ -1,0 +1,1005 @@
+"""Pattern-oriented validation: run the stylized-fact experiments and judge each criterion.
+
+Objects:
+    Mode: ``full`` (the verdicts that count) or ``quick`` (fewer replicates, direction only).
+    MODE_REPLICATES: replicates per arm of each mode; VALIDATION_SEED: the default root seed.
+    N_BOOT: bootstrap resamples; N_PERM: permutations for p-values.
+    bootstrap_mean_ci(values, rng): percentile bootstrap interval of a mean.
+    sign_flip_pvalue(values, rng): two-sided sign-flip permutation p-value of a mean against 0.
+    spearman(x, y): Spearman rank correlation (average ranks for ties).
+    trend_statistics(levels, values, rng): Spearman over a sweep with a seed-cluster bootstrap
+        interval and a within-seed permutation p-value.
+    association_statistics(table, ...): Spearman or R-squared over a pooled per-authority
+        table with a run-cluster bootstrap interval and a within-run permutation p-value.
+    verdict(effect, ci_low, ci_high, expect, threshold, rule): pass or fail.
+    CriterionResult: the judged outcome of one criterion (one row of facts.csv).
+    ValidationResult: every criterion result, per-fact verdicts, raw tables and provenance.
+    run_validation(facts, n_replicates, ...): simulate the arms (common seeds) and judge.
+    evaluate_fact(fact, arm_results, rule, rng): judge one fact from simulated arms.
+    format_table(result): the table ``safsim validate`` prints.
+    write_validation(result, out_dir, plots=True): facts.csv, report.md, plots/, raw/ and
+        manifest.json, all or nothing.
+    read_verdicts(path): per-fact verdicts of a written facts.csv.
+
+Verdicts.  ``full`` mode (``rule="ci"``): a criterion passes when its 95% interval lies on the
+expected side of its threshold (strictly for ``greater``/``less``; touching allowed for
+``at_least``/``at_most``).  ``quick`` mode (``rule="direction"``): when the point estimate lies
+on the expected side; it is a cheap regression check of the direction of facts that pass in
+full mode, not a substitute for it.  A fact passes when all its counted criteria pass.
+
+Randomness.  The simulations use seeds ``child_seeds(root, n)``, the same list for every arm
+(common random numbers; the quick seeds are the first ones of the full list).  Bootstrap and
+permutation draws come from a ``numpy.random.Generator`` seeded from the root seed and the
+criterion id, so a report is reproducible from its root seed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from safsim.analysis.facts import (
+    Arm,
+    AuthorityAssociation,
+    AuthorityStat,
+    Contrast,
+    Expect,
+    Fact,
+    Trend,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safsim.experiments.replicates import Results
+
+__all__ = [
+    "MODE_REPLICATES",
+    "N_BOOT",
+    "N_PERM",
+    "REPORT_COLUMNS",
+    "VALIDATION_SEED",
+    "CriterionResult",
+    "Mode",
+    "ValidationResult",
+    "association_statistics",
+    "bootstrap_mean_ci",
+    "evaluate_fact",
+    "format_table",
+    "read_verdicts",
+    "run_validation",
+    "sign_flip_pvalue",
+    "spearman",
+    "trend_statistics",
+    "verdict",
+    "write_validation",
+]
+
+
+class Mode(StrEnum):
+    """``full``: the verdicts that count (CI rule); ``quick``: a fast direction check."""
+
+    full = "full"
+    quick = "quick"
+
+    @property
+    def rule(self) -> str:
+        return "ci" if self is Mode.full else "direction"
+
+
+MODE_REPLICATES: dict[Mode, int] = {Mode.full: 60, Mode.quick: 10}
+"""Replicates per arm; docs/validation.md gives the convergence and power argument."""
+VALIDATION_SEED = 20260404
+"""Default root seed of the validation experiments."""
+N_BOOT = 2000
+N_PERM = 2000
+CI_LEVEL = 0.95
+_EPS = 1e-9
+_EXACT_SIGN_FLIP_MAX_N = 16
+
+REPORT_COLUMNS: tuple[str, ...] = (
+    "fact",
+    "criterion",
+    "claim",
+    "expected",
+    "metric",
+    "test",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_replicates",
+    "verdict",
+    "fact_verdict",
+    "counted",
+    "n_used",
+    "expect",
+    "threshold",
+    "rule",
+    "arms",
+    "title",
+    "strength",
+    "evidence",
+    "experiment",
+    "theoretical",
+    "note",
+)
+"""Columns of facts.csv: the issue's eleven first, then context."""
+
+ProgressCallback = Callable[[int, int], None]
+RunSeeds = Callable[..., "Results"]
+
+
+# --------------------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------------------
+
+
+def bootstrap_mean_ci(
+    values: Sequence[float] | np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int = N_BOOT,
+    level: float = CI_LEVEL,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (NaNs dropped).
+
+    Returns (nan, nan) for fewer than two finite values.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return float("nan"), float("nan")
+    idx = rng.integers(0, x.size, size=(n_boot, x.size))
+    means = x[idx].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+def sign_flip_pvalue(
+    values: Sequence[float] | np.ndarray, rng: np.random.Generator, n_perm: int = N_PERM
+) -> float:
+    """Two-sided p-value of ``mean(values) = 0`` by flipping the signs of the values.
+
+    Under the null of a distribution symmetric about 0 (paired differences over common seeds)
+    every sign pattern is equally likely.  Exact enumeration for up to 16 values, otherwise
+    ``n_perm`` random patterns (p = (1 + hits) / (1 + n_perm)).  All-zero values give 1.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n == 0:
+        return float("nan")
+    observed = abs(float(x.mean()))
+    if np.all(x == 0.0):
+        return 1.0
+    tol = 1e-12 * max(1.0, float(np.abs(x).max()))
+    if n <= _EXACT_SIGN_FLIP_MAX_N:
+        patterns = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1) * 2 - 1
+        stats = np.abs(patterns @ x) / n
+        return float(np.mean(stats >= observed - tol))
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_perm, n))
+    stats = np.abs(signs @ x) / n
+    return float((1 + np.sum(stats >= observed - tol)) / (1 + n_perm))
+
+
+def _rank_rows(a: np.ndarray) -> np.ndarray:
+    """Average ranks along the last axis (ties share their mean rank)."""
+    from scipy.stats import rankdata
+
+    return rankdata(a, axis=-1)
+
+
+def _pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation along the last axis; NaN where either side is constant."""
+    xc = x - x.mean(axis=-1, keepdims=True)
+    yc = y - y.mean(axis=-1, keepdims=True)
+    num = (xc * yc).sum(axis=-1)
+    den = np.sqrt((xc * xc).sum(axis=-1) * (yc * yc).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return r
+
+
+def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
+    """Spearman rank correlation of two equal-length samples (NaN pairs dropped).
+
+    Returns NaN when fewer than three pairs remain or either sample is constant.
+    """
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    ok = np.isfinite(xa) & np.isfinite(ya)
+    if ok.sum() < 3:
+        return float("nan")
+    return float(_pearson_rows(_rank_rows(xa[ok]), _rank_rows(ya[ok])))
+
+
+def _quantiles(samples: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float]:
+    s = samples[np.isfinite(samples)]
+    if s.size < 2:
+        return float("nan"), float("nan")
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(s, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+def trend_statistics(
+    levels: Sequence[float] | np.ndarray,
+    values: np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int = N_BOOT,
+    n_perm: int = N_PERM,
+) -> tuple[float, float, float, float, int]:
+    """Spearman correlation between lever levels and an outcome over common seeds.
+
+    Args:
+        levels: the lever value of each arm (length L).
+        values: outcomes, shape (seeds, L); a seed with any NaN is dropped.
+        rng: generator for the bootstrap and the permutations.
+
+    Returns:
+        (rho, ci_low, ci_high, p_value, seeds_used).  The interval resamples whole seeds (each
+        brings all its levels); the p-value permutes the levels within each seed.
+    """
+    lv = np.asarray(levels, dtype=float)
+    v = np.asarray(values, dtype=float)
+    v = v[np.all(np.isfinite(v), axis=1)]
+    n = v.shape[0]
+    if n < 2:
+        return float("nan"), float("nan"), float("nan"), float("nan"), n
+    n_levels = lv.size
+    x = np.tile(lv, n)
+    rho = spearman(x, v.ravel())
+    idx = rng.integers(0, n, size=(n_boot, n))
+    boot_y = v[idx].reshape(n_boot, n * n_levels)
+    boot_x = np.broadcast_to(x, boot_y.shape)
+    boot = _pearson_rows(_rank_rows(boot_x), _rank_rows(boot_y))
+    lo, hi = _quantiles(boot)
+    # Permutation: shuffle which level each of a seed's values belongs to.
+    perm_keys = rng.random((n_perm, n, n_levels))
+    order = np.argsort(perm_keys, axis=2)
+    perm_x = lv[order].reshape(n_perm, n * n_levels)
+    ry = _rank_rows(v.ravel())
+    perm = _pearson_rows(_rank_rows(perm_x), np.broadcast_to(ry, perm_x.shape))
+    if not math.isfinite(rho):
+        p = float("nan")
+    else:
+        perm = perm[np.isfinite(perm)]
+        p = float((1 + np.sum(np.abs(perm) >= abs(rho) - 1e-12)) / (1 + perm.size))
+    return rho, lo, hi, p, n
+
+
+def _r_squared(y: np.ndarray, X: np.ndarray) -> float:
+    """R-squared of an OLS fit of ``y`` on ``X`` (an intercept is added)."""
+    A = np.column_stack([np.ones(len(y)), X])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    tss = float(np.sum((y - y.mean()) ** 2))
+    return float(1.0 - np.sum(resid**2) / tss) if tss > 0 else float("nan")
+
+
+def association_statistics(
+    table: pd.DataFrame,
+    y: str,
+    x: Sequence[str],
+    stat: AuthorityStat,
+    rng: np.random.Generator,
+    group: str = "seed",
+    n_boot: int = N_BOOT,
+    n_perm: int = N_PERM,
+) -> tuple[float, float, float, float, int]:
+    """Spearman (``x[0]`` vs ``y``) or OLS R-squared (``y`` on ``x``) over a pooled table.
+
+    Rows with a missing value are dropped.  The interval resamples whole groups (runs); the
+    p-value permutes ``y`` within groups (the null: no association inside runs).
+
+    Returns:
+        (statistic, ci_low, ci_high, p_value, groups_used).
+    """
+    cols = [y, *x]
+    t = table[[group, *cols]].apply(pd.to_numeric, errors="coerce")
+    t[group] = table[group].to_numpy()
+    t = t.dropna()
+    groups = pd.unique(t[group])
+    g = len(groups)
+    if g < 2 or len(t) < 3:
+        return float("nan"), float("nan"), float("nan"), float("nan"), g
+    codes = pd.Categorical(t[group], categories=groups).codes
+    members = [np.flatnonzero(codes == i) for i in range(g)]
+    yv = t[y].to_numpy(dtype=float)
+    X = t[list(x)].to_numpy(dtype=float)
+
+    def statistic(rows: np.ndarray, yy: np.ndarray) -> float:
+        if stat is AuthorityStat.spearman:
+            return spearman(X[rows, 0], yy)
+        return _r_squared(yy, X[rows])
+
+    all_rows = np.arange(len(t))
+    observed = statistic(all_rows, yv)
+    boot = np.empty(n_boot)
+    for b in range(n_boot):
+        pick = rng.integers(0, g, size=g)
+        rows = np.concatenate([members[i] for i in pick])
+        boot[b] = statistic(rows, yv[rows])
+    lo, hi = _quantiles(boot)
+    perm = np.empty(n_perm)
+    for b in range(n_perm):
+        yy = yv.copy()
+        for m in members:
+            yy[m] = yv[rng.permutation(m)]
+        perm[b] = statistic(all_rows, yy)
+    perm = perm[np.isfinite(perm)]
+    if not math.isfinite(observed) or perm.size == 0:
+        p = float("nan")
+    elif stat is AuthorityStat.spearman:
+        p = float((1 + np.sum(np.abs(perm) >= abs(observed) - 1e-12)) / (1 + perm.size))
+    else:
+        p = float((1 + np.sum(perm >= observed - 1e-12)) / (1 + perm.size))
+    return observed, lo, hi, p, g
+
+
+def verdict(
+    effect: float,
+    ci_low: float,
+    ci_high: float,
+    expect: Expect,
+    threshold: float,
+    rule: str = "ci",
+) -> str:
+    """``pass`` or ``fail`` of one criterion.
+
+    ``rule="ci"``: the 95% interval is on the expected side of ``threshold`` (strictly for
+    greater/less).  ``rule="direction"``: the point estimate is.  Missing numbers fail.
+    """
+    if rule not in ("ci", "direction"):
+        raise ValueError(f"unknown rule {rule!r}")
+    if rule == "direction":
+        lo = hi = effect
+    else:
+        lo, hi = ci_low, ci_high
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "fail"
+    ok = {
+        Expect.greater: lo > threshold,
+        Expect.less: hi < threshold,
+        Expect.at_least: lo >= threshold - _EPS,
+        Expect.at_most: hi <= threshold + _EPS,
+    }[expect]
+    return "pass" if ok else "fail"
+
+
+# --------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    """The judged outcome of one criterion (one row of facts.csv).
+
+    ``data`` holds what the plots need (per-seed values, levels, pooled points).
+    """
+
+    fact: str
+    criterion: str
+    expected: str
+    metric: str
+    test: str
+    effect: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_replicates: int
+    n_used: int
+    expect: Expect
+    threshold: float
+    rule: str
+    verdict: str
+    counted: bool
+    arms: tuple[str, ...]
+    note: str = ""
+    kind: str = "contrast"
+    data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Everything one ``safsim validate`` produced.
+
+    Attributes:
+        facts: the facts judged, in order.
+        criteria: one CriterionResult per criterion, in fact order.
+        mode: ``full`` or ``quick``; rule: ``ci`` or ``direction``.
+        n_replicates: replicates per arm; root_seed and seeds: the common random numbers.
+        raw: per fact, a long table (arm, level, seed, authority, metric, value).
+        arms_run: arm key -> (scenario, overrides, wall seconds) of every simulated arm.
+        wall_time_s: seconds for simulation and analysis.
+    """
+
+    facts: tuple[Fact, ...]
+    criteria: tuple[CriterionResult, ...]
+    mode: Mode
+    rule: str
+    n_replicates: int
+    root_seed: int
+    seeds: tuple[int, ...]
+    raw: Mapping[str, pd.DataFrame]
+    arms_run: Mapping[str, Mapping[str, Any]]
+    wall_time_s: float = 0.0
+    created_utc: str = ""
+
+    def fact_verdicts(self) -> dict[str, str]:
+        """Fact id -> ``pass`` when all its counted criteria pass, else ``fail``."""
+        out: dict[str, str] = {}
+        for f in self.facts:
+            rows = [c for c in self.criteria if c.fact == f.id and c.counted]
+            out[f.id] = "pass" if rows and all(c.verdict == "pass" for c in rows) else "fail"
+        return out
+
+    def table(self) -> pd.DataFrame:
+        """The report table: one row per criterion, columns REPORT_COLUMNS."""
+        fv = self.fact_verdicts()
+        by_id = {f.id: f for f in self.facts}
+        rows = []
+        for c in self.criteria:
+            f = by_id[c.fact]
+            rows.append(
+                {
+                    "fact": c.fact,
+                    "criterion": c.criterion,
+                    "claim": f.claim,
+                    "expected": c.expected,
+                    "metric": c.metric,
+                    "test": c.test,
+                    "effect": c.effect,
+                    "ci_low": c.ci_low,
+                    "ci_high": c.ci_high,
+                    "p_value": c.p_value,
+                    "n_replicates": c.n_replicates,
+                    "verdict": c.verdict if c.counted else f"{c.verdict} (not counted)",
+                    "fact_verdict": fv[c.fact],
+                    "counted": c.counted,
+                    "n_used": c.n_used,
+                    "expect": f"{c.expect.symbol} {_fmt(c.threshold)}",
+                    "threshold": c.threshold,
+                    "rule": c.rule,
+                    "arms": "; ".join(c.arms),
+                    "title": f.title,
+                    "strength": f.strength,
+                    "evidence": f.evidence,
+                    "experiment": f.experiment,
+                    "theoretical": f.theoretical,
+                    "note": " ".join(x for x in (c.note, f.notes) if x),
+                }
+            )
+        return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+# --------------------------------------------------------------------------------------
+# Evaluation of one fact
+# --------------------------------------------------------------------------------------
+
+
+def _criterion_rng(root_seed: int, criterion_id: str) -> np.random.Generator:
+    return np.random.default_rng([int(root_seed), zlib.crc32(criterion_id.encode("utf-8"))])
+
+
+def _aligned(series: Sequence[pd.Series], seeds: Sequence[int]) -> np.ndarray:
+    """Values of several per-seed series as an array (seeds x series), in seed order."""
+    return np.column_stack([s.reindex(list(seeds)).to_numpy(dtype=float) for s in series]).reshape(
+        len(seeds), len(series)
+    )
+
+
+def _evaluate_contrast(
+    fact: Fact,
+    c: Contrast,
+    arms: Mapping[str, Results],
+    seeds: Sequence[int],
+    rule: str,
+    rng: np.random.Generator,
+) -> CriterionResult:
+    series = [q.metric.compute(arms[q.arm]) for _, q in c.terms]
+    coefs = np.array([coef for coef, _ in c.terms], dtype=float)
+    values = _aligned(series, seeds)
+    contrast = values @ coefs
+    ok = np.all(np.isfinite(values), axis=1)
+    d = contrast[ok]
+    effect = float(d.mean()) if d.size else float("nan")
+    lo, hi = bootstrap_mean_ci(d, rng)
+    p = sign_flip_pvalue(d - c.threshold, rng)
+    metric = " ".join(
+        f"{'+' if coef > 0 else '-'}{'' if abs(coef) == 1 else f'{abs(coef):g}*'}"
+        f"{q.metric.name}[{q.arm}]"
+        for coef, q in c.terms
+    ).lstrip("+")
+    return CriterionResult(
+        fact=fact.id,
+        criterion=c.id,
+        expected=f"{c.expected} ({c.expect.symbol} {_fmt(c.threshold)})",
+        metric=metric,
+        test=c.describe_test(),
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        n_replicates=len(seeds),
+        n_used=int(d.size),
+        expect=c.expect,
+        threshold=c.threshold,
+        rule=rule,
+        verdict=verdict(effect, lo, hi, c.expect, c.threshold, rule) if d.size >= 2 else "fail",
+        counted=c.counted,
+        arms=c.arm_labels,
+        note=c.note,
+        kind="contrast",
+        data={
+            "terms": [(coef, q.arm, q.metric.name) for coef, q in c.terms],
+            "values": values,
+            "contrast": contrast,
+            "seeds": list(seeds),
+        },
+    )
+
+
+def _evaluate_trend(
+    fact: Fact,
+    c: Trend,
+    arms: Mapping[str, Results],
+    seeds: Sequence[int],
+    rule: str,
+    rng: np.random.Generator,
+) -> CriterionResult:
+    levels = [float(fact.arm(label).level) for label in c.arms]  # type: ignore[arg-type]
+    values = _aligned([c.metric.compute(arms[label]) for label in c.arms], seeds)
+    rho, lo, hi, p, n = trend_statistics(levels, values, rng)
+    return CriterionResult(
+        fact=fact.id,
+        criterion=c.id,
+        expected=f"{c.expected} ({c.expect.symbol} {_fmt(c.threshold)})",
+        metric=f"spearman(level, {c.metric.name})",
+        test=c.describe_test(),
+        effect=rho,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        n_replicates=len(seeds),
+        n_used=n,
+        expect=c.expect,
+        threshold=c.threshold,
+        rule=rule,
+        verdict=verdict(rho, lo, hi, c.expect, c.threshold, rule) if n >= 2 else "fail",
+        counted=c.counted,
+        arms=c.arm_labels,
+        note=c.note,
+        kind="trend",
+        data={"levels": levels, "values": values, "metric": c.metric.name, "arms": c.arms},
+    )
+
+
+def _evaluate_association(
+    fact: Fact,
+    c: AuthorityAssociation,
+    arms: Mapping[str, Results],
+    seeds: Sequence[int],
+    rule: str,
+    rng: np.random.Generator,
+) -> CriterionResult:
+    table = arms[c.arm].authorities
+    stat, lo, hi, p, g = association_statistics(table, c.y, c.x, c.stat, rng)
+    return CriterionResult(
+        fact=fact.id,
+        criterion=c.id,
+        expected=f"{c.expected} ({c.expect.symbol} {_fmt(c.threshold)})",
+        metric=c.metric_names[0],
+        test=c.describe_test(),
+        effect=stat,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        n_replicates=len(seeds),
+        n_used=g,
+        expect=c.expect,
+        threshold=c.threshold,
+        rule=rule,
+        verdict=verdict(stat, lo, hi, c.expect, c.threshold, rule) if g >= 2 else "fail",
+        counted=c.counted,
+        arms=c.arm_labels,
+        note=c.note,
+        kind=f"authority_{c.stat.value}",
+        data={"table": table[["seed", "authority", c.y, *c.x]].copy(), "y": c.y, "x": c.x},
+    )
+
+
+def evaluate_fact(
+    fact: Fact,
+    arm_results: Mapping[str, Results],
+    seeds: Sequence[int],
+    rule: str,
+    root_seed: int,
+) -> tuple[CriterionResult, ...]:
+    """Judge every criterion of ``fact`` from its simulated arms (by arm label)."""
+    out = []
+    for c in fact.criteria:
+        rng = _criterion_rng(root_seed, c.id)
+        if isinstance(c, Contrast):
+            out.append(_evaluate_contrast(fact, c, arm_results, seeds, rule, rng))
+        elif isinstance(c, Trend):
+            out.append(_evaluate_trend(fact, c, arm_results, seeds, rule, rng))
+        else:
+            out.append(_evaluate_association(fact, c, arm_results, seeds, rule, rng))
+    return tuple(out)
+
+
+def _raw_table(fact: Fact, arm_results: Mapping[str, Results]) -> pd.DataFrame:
+    """The per-run (and per-authority) values behind a fact's criteria, long format."""
+    frames = []
+    for c in fact.criteria:
+        pairs: list[tuple[str, Any]] = []
+        if isinstance(c, Contrast):
+            pairs = [(q.arm, q.metric) for _, q in c.terms]
+        elif isinstance(c, Trend):
+            pairs = [(label, c.metric) for label in c.arms]
+        for label, metric in pairs:
+            s = metric.compute(arm_results[label])
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "criterion": c.id,
+                        "arm": label,
+                        "level": fact.arm(label).level,
+                        "seed": s.index.to_numpy(),
+                        "authority": pd.NA,
+                        "metric": metric.name,
+                        "value": s.to_numpy(dtype=float),
+                    }
+                )
+            )
+        if isinstance(c, AuthorityAssociation):
+            a = arm_results[c.arm].authorities
+            for col in (c.y, *c.x):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "criterion": c.id,
+                            "arm": c.arm,
+                            "level": fact.arm(c.arm).level,
+                            "seed": a["seed"].to_numpy(),
+                            "authority": a["authority"].to_numpy(),
+                            "metric": col,
+                            "value": pd.to_numeric(a[col], errors="coerce").to_numpy(dtype=float),
+                        }
+                    )
+                )
+    if not frames:
+        return pd.DataFrame(
+            columns=["criterion", "arm", "level", "seed", "authority", "metric", "value"]
+        )
+    return pd.concat(frames, ignore_index=True).drop_duplicates(
+        subset=["arm", "seed", "authority", "metric"], keep="first"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------------------
+
+
+def unique_arms(facts: Iterable[Fact]) -> dict[str, Arm]:
+    """Arm key -> the first Arm with that key, over ``facts`` (each is simulated once)."""
+    out: dict[str, Arm] = {}
+    for f in facts:
+        for a in f.arms:
+            out.setdefault(a.key, a)
+    return out
+
+
+def run_validation(
+    facts: Sequence[Fact],
+    n_replicates: int | None = None,
+    *,
+    mode: Mode = Mode.full,
+    workers: int = 1,
+    root_seed: int = VALIDATION_SEED,
+    progress: ProgressCallback | None = None,
+    run_seeds: RunSeeds | None = None,
+) -> ValidationResult:
+    """Simulate every arm of ``facts`` over common seeds and judge every criterion.
+
+    Args:
+        facts: the facts to validate (e.g. ``get_facts(["F1", "F3"])``).
+        n_replicates: seeds per arm (default ``MODE_REPLICATES[mode]``); at least 2.
+        mode: ``full`` judges by the 95% interval, ``quick`` by the direction.
+        workers: worker processes per arm; results do not depend on this number.
+        root_seed: root of ``child_seeds(root_seed, n_replicates)``.
+        progress: called as ``progress(done_runs, total_runs)``.
+        run_seeds: the simulation backend (default
+            ``safsim.experiments.replicates.run_seeds``).
+
+    Raises:
+        ValueError: no facts, or fewer than two replicates.
+    """
+    from safsim.runner import child_seeds
+    from safsim.scenario import load_scenario
+
+    if run_seeds is None:
+        from safsim.experiments.replicates import run_seeds as default_run_seeds
+
+        run_seeds = default_run_seeds
+    mode = Mode(mode)
+    n = MODE_REPLICATES[mode] if n_replicates is None else int(n_replicates)
+    if n < 2:
+        raise ValueError("validation needs at least 2 replicates per arm")
+    if not facts:
+        raise ValueError("no facts to validate")
+    t0 = time.perf_counter()
+    seeds = child_seeds(root_seed, n)
+    arms = unique_arms(facts)
+    # Load every scenario first, so that a bad arm fails before anything runs.
+    scenarios = {key: load_scenario(a.scenario, dict(a.overrides)) for key, a in arms.items()}
+    total = len(arms) * n
+    results: dict[str, Results] = {}
+    arms_run: dict[str, dict[str, Any]] = {}
+    for i, (key, scenario) in enumerate(scenarios.items()):
+        base = i * n
+
+        def arm_progress(done: int, _total: int, base: int = base) -> None:
+            if progress is not None:
+                progress(base + done, total)
+
+        t_arm = time.perf_counter()
+        results[key] = run_seeds(scenario, seeds, workers=workers, progress=arm_progress)
+        arms_run[key] = {
+            "scenario": arms[key].scenario,
+            "overrides": dict(arms[key].overrides),
+            "wall_time_s": round(time.perf_counter() - t_arm, 3),
+        }
+    criteria: list[CriterionResult] = []
+    raw: dict[str, pd.DataFrame] = {}
+    for f in facts:
+        by_label = {a.label: results[a.key] for a in f.arms}
+        criteria.extend(evaluate_fact(f, by_label, seeds, mode.rule, root_seed))
+        raw[f.id] = _raw_table(f, by_label)
+    return ValidationResult(
+        facts=tuple(facts),
+        criteria=tuple(criteria),
+        mode=mode,
+        rule=mode.rule,
+        n_replicates=n,
+        root_seed=int(root_seed),
+        seeds=tuple(int(s) for s in seeds),
+        raw=raw,
+        arms_run=arms_run,
+        wall_time_s=time.perf_counter() - t0,
+        created_utc=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Printing and writing
+# --------------------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    """A number for tables: thousands separators from 1000, else 3 significant digits."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    x = float(x)
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if x == 0:
+        return "0"
+    return f"{x:.3g}"
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or not math.isfinite(float(p)):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _effect_text(c: CriterionResult) -> str:
+    return f"{_fmt(c.effect)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
+
+
+def format_table(result: ValidationResult) -> str:
+    """The plain-text table ``safsim validate`` prints (one line per criterion)."""
+    fv = result.fact_verdicts()
+    rows = [("fact", "expected", "observed effect [95% CI]", "p", "verdict")]
+    for c in result.criteria:
+        v = c.verdict if c.counted else f"({c.verdict})"
+        rows.append(
+            (
+                c.criterion,
+                f"{c.expect.symbol} {_fmt(c.threshold)}",
+                _effect_text(c),
+                _fmt_p(c.p_value),
+                v,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        f"Stylized facts: {sum(v == 'pass' for v in fv.values())} of {len(fv)} pass "
+        f"({result.mode.value} mode, {result.n_replicates} replicates per arm, "
+        f"verdict by {'95% interval' if result.rule == 'ci' else 'direction of the estimate'})",
+        "  ".join(h.ljust(w) for h, w in zip(rows[0], widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    last = None
+    for c, r in zip(result.criteria, rows[1:], strict=True):
+        if last is not None and c.fact != last:
+            lines.append("")
+        last = c.fact
+        lines.append("  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip())
+    lines.append("")
+    lines.append(
+        "Facts: " + ", ".join(f"{k} {'pass' if v == 'pass' else 'FAIL'}" for k, v in fv.items())
+    )
+    return "\n".join(lines)
+
+
+def _markdown_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(result: ValidationResult, plots: bool = True) -> str:
+    """The Markdown report: summary, the criterion table, then one section per fact."""
+    from safsim.output import git_revision
+
+    fv = result.fact_verdicts()
+    n_pass = sum(v == "pass" for v in fv.values())
+    revision, dirty = git_revision()
+    rev = (
+        "unknown"
+        if revision is None
+        else revision[:12] + (" (uncommitted changes)" if dirty else "")
+    )
+    lines = [
+        "# Stylized-fact validation report",
+        "",
+        f"- Mode: **{result.mode.value}** ({result.n_replicates} replicates per arm; verdict by "
+        f"{'the 95% interval' if result.rule == 'ci' else 'the direction of the point estimate'})",
+        f"- Root seed: {result.root_seed} (seeds `child_seeds({result.root_seed}, "
+        f"{result.n_replicates})`, common to every arm)",
+        f"- Model revision: {rev}",
+        f"- Created: {result.created_utc}; wall time {result.wall_time_s:.0f} s; "
+        f"{len(result.arms_run)} arms, {len(result.arms_run) * result.n_replicates} runs",
+        f"- **{n_pass} of {len(fv)} facts pass**: "
+        + ", ".join(f"{k} {'pass' if v == 'pass' else '**FAIL**'}" for k, v in fv.items()),
+        "",
+        "| Criterion | Expected | Observed effect [95% CI] | p | n | Verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in result.criteria:
+        v = c.verdict if c.counted else f"{c.verdict} (not counted)"
+        if c.counted and c.verdict == "fail":
+            v = "**fail**"
+        lines.append(
+            f"| {c.criterion} | {_markdown_escape(c.expected)} | {_effect_text(c)} | "
+            f"{_fmt_p(c.p_value)} | {c.n_used} | {v} |"
+        )
+    lines.append("")
+    for f in result.facts:
+        lines += [
+            f"## {f.id}: {f.title} ({'pass' if fv[f.id] == 'pass' else 'FAIL'})",
+            "",
+            f"*Claim.* {f.claim}",
+            "",
+            f"*Evidence* ({f.strength}): {f.evidence}.",
+            "",
+            f"*Experiment.* {f.experiment}",
+            "",
+        ]
+        for c in result.criteria:
+            if c.fact != f.id:
+                continue
+            lines.append(
+                f"- {c.criterion} ({c.verdict}{'' if c.counted else ', not counted'}): "
+                f"{c.expected}; observed {_effect_text(c)}, p {_fmt_p(c.p_value)}; "
+                f"`{c.metric}`; {c.test}." + (f" {c.note}" if c.note else "")
+            )
+        if f.theoretical:
+            lines += ["", "*Theoretical claim set by parameters, not an emergent pattern.*"]
+        if f.notes:
+            lines += ["", f"*Note.* {f.notes}"]
+        if plots:
+            lines += ["", f"![{f.id}](plots/{f.id}.png)"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _manifest(result: ValidationResult, files: Sequence[str]) -> dict[str, Any]:
+    from safsim.output import git_revision
+
+    revision, dirty = git_revision()
+    return {
+        "safsim_validation_format": 1,
+        "created_utc": result.created_utc,
+        "git_revision": revision,
+        "git_dirty": dirty,
+        "mode": result.mode.value,
+        "rule": result.rule,
+        "n_replicates": result.n_replicates,
+        "root_seed": result.root_seed,
+        "seeds": list(result.seeds),
+        "facts": [f.id for f in result.facts],
+        "fact_verdicts": result.fact_verdicts(),
+        "arms": list(result.arms_run.values()),
+        "wall_time_s": round(result.wall_time_s, 3),
+        "files": list(files),
+    }
+
+
+def write_validation(result: ValidationResult, out_dir: str | Path, plots: bool = True) -> Path:
+    """Write facts.csv, report.md, plots/F*.png, raw/F*.csv and manifest.json, all or nothing.
+
+    Files are written into a temporary directory beside ``out_dir`` first.  A missing or
+    empty ``out_dir`` is replaced by it in one rename; otherwise files are moved in one by one
+    (same names overwritten, others kept) with manifest.json last.  On any failure nothing is
+    left behind.
+    """
+    out = Path(out_dir)
+    parent = out.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    try:
+        written: list[str] = []
+        result.table().to_csv(tmp / "facts.csv", index=False)
+        written.append("facts.csv")
+        (tmp / "raw").mkdir()
+        for fid, df in result.raw.items():
+            df.to_csv(tmp / "raw" / f"{fid}.csv", index=False)
+            written.append(f"raw/{fid}.csv")
+        if plots:
+            from safsim.analysis.validation_plots import plot_fact
+
+            (tmp / "plots").mkdir()
+            for f in result.facts:
+                rows = tuple(c for c in result.criteria if c.fact == f.id)
+                plot_fact(f, rows, tmp / "plots" / f"{f.id}.png")
+                written.append(f"plots/{f.id}.png")
+        (tmp / "report.md").write_text(render_markdown(result, plots=plots), encoding="utf-8")
+        written.append("report.md")
+        manifest = _manifest(result, [*written, "manifest.json"])
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
+        written.append("manifest.json")
+        _move_into_place(tmp, out, written)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _move_into_place(tmp: Path, out: Path, relative: Sequence[str]) -> None:
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    for rel in relative:  # manifest.json last: its presence marks a complete set
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / rel, target)
+
+
+def read_verdicts(path: str | Path) -> dict[str, str]:
+    """Fact id -> ``pass``/``fail`` from a facts.csv written by ``write_validation``."""
+    df = pd.read_csv(path)
+    return {
+        str(k): str(v) for k, v in df.groupby("fact", sort=False)["fact_verdict"].first().items()
+    }
