@@ -528,7 +528,7 @@ def _evaluate_contrast(
     return CriterionResult(
         fact=fact.id,
         criterion=c.id,
-        expected=f"{c.expected} ({c.expect.symbol} {_fmt(c.threshold)})",
+        expected=c.expected,
         metric=metric,
         test=c.describe_test(),
         effect=effect,
@@ -568,7 +568,7 @@ def _evaluate_trend(
     return CriterionResult(
         fact=fact.id,
         criterion=c.id,
-        expected=f"{c.expected} ({c.expect.symbol} {_fmt(c.threshold)})",
+        expected=c.expected,
         metric=f"spearman(level, {c.metric.name})",
         test=c.describe_test(),
         effect=rho,
@@ -602,7 +602,7 @@ def _evaluate_association(
     return CriterionResult(
         fact=fact.id,
         criterion=c.id,
-        expected=f"{c.expected} ({c.expect.symbol} {_fmt(c.threshold)})",
+        expected=c.expected,
         metric=c.metric_names[0],
         test=c.describe_test(),
         effect=stat,

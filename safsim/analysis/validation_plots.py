@@ -107,13 +107,24 @@ def _panel_two_terms(ax: Axes, c: CriterionResult) -> None:
     terms = c.data["terms"]
     same_arm = terms[0][1] == terms[1][1]
     labels = []
-    # Show the reference (negative coefficient) first, then the tested arm.
+    # Show the reference (negative coefficient) first, then the tested arm; thin lines join
+    # the two runs of one seed (common random numbers).
     order = sorted(range(len(terms)), key=lambda i: terms[i][0])
+    xs = [pos + _jitter(values.shape[0], i) for pos, i in enumerate(order)]
+    pair_ok = np.all(np.isfinite(values[:, order]), axis=1)
+    for k in np.flatnonzero(pair_ok):
+        ax.plot(
+            [xs[0][k], xs[1][k]],
+            [values[k, order[0]], values[k, order[1]]],
+            color="grey",
+            lw=0.4,
+            alpha=0.35,
+        )
     for pos, i in enumerate(order):
         _coef, arm, metric = terms[i]
         v = values[:, i]
         ok = np.isfinite(v)
-        ax.scatter(pos + _jitter(int(ok.sum()), i), v[ok], s=8, alpha=0.3, color=POINT_COLOUR)
+        ax.scatter(xs[pos][ok], v[ok], s=8, alpha=0.3, color=POINT_COLOUR)
         m, h = _mean_ci(v)
         ax.errorbar([pos + 0.3], [m], yerr=[h], fmt="o", color="black", capsize=4)
         labels.append(_short(metric if same_arm else arm))
