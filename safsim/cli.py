@@ -2,7 +2,8 @@
 
 Objects:
     main(argv): entry point of the ``safsim`` console script; returns the exit status.
-    build_parser(): the argparse parser (subcommands ``run``, ``check``, ``schema``, ``list``).
+    build_parser(): the argparse parser (subcommands ``run``, ``check``, ``schema``, ``list``,
+        ``validate``).
     format_value(outcome, x): how the summary table prints one outcome value.
     EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
 
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the bundled scenarios with the first line of their description.",
     )
     lst.set_defaults(handler=_cmd_list)
+    _add_validate_parser(sub)
     return parser
 
 
@@ -474,6 +476,154 @@ def _cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
         first = next((ln.strip() for ln in description.splitlines() if ln.strip()), "")
         print(f"{str(name):<{width}}  {first}".rstrip())
     return status
+
+
+# --------------------------------------------------------------------------------------
+# validate
+# --------------------------------------------------------------------------------------
+
+
+def _add_validate_parser(sub: Any) -> None:
+    # Imports of numpy/pandas wait for the handler, so the numbers of replicates per mode
+    # are described in words here (they live in safsim.analysis.validation.MODE_REPLICATES).
+    val = sub.add_parser(
+        "validate",
+        help="run the stylized-fact experiments (F1-F17) and report which facts the model reproduces",
+        description=(
+            "Run the experiments of the stylized facts F1-F17 over common random numbers and "
+            "judge each criterion: prints a table (criterion, expected, observed effect with a "
+            "95%% interval, p-value, verdict) and writes facts.csv, report.md, plots/F*.png, "
+            "raw/F*.csv and manifest.json. Full mode (the default; 60 replicates per arm; a "
+            "criterion passes when its 95%% interval is on the expected side) is the one whose "
+            "verdicts count; --quick (10 replicates) only checks the direction of each effect. "
+            "Regenerate the committed report with: safsim validate --full --workers 2 --out "
+            "validation"
+        ),
+    )
+    val.add_argument(
+        "--facts",
+        default=None,
+        metavar="F1,F3",
+        help="comma-separated fact ids (default: all seventeen)",
+    )
+    mode = val.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--quick",
+        dest="mode",
+        action="store_const",
+        const="quick",
+        help="few replicates per arm, verdict by the direction of the estimate",
+    )
+    mode.add_argument(
+        "--full",
+        dest="mode",
+        action="store_const",
+        const="full",
+        help="the verdicts that count: many replicates, verdict by the 95%% interval (default)",
+    )
+    val.set_defaults(mode="full")
+    val.add_argument(
+        "-n",
+        "--replicates",
+        type=_int_at_least(2, "--replicates"),
+        default=None,
+        metavar="N",
+        help="replicates per arm (default: by mode)",
+    )
+    val.add_argument(
+        "--seed",
+        type=_seed,
+        default=None,
+        metavar="S",
+        help="root seed of the common random numbers (default: a fixed validation seed)",
+    )
+    val.add_argument(
+        "--workers",
+        type=_int_at_least(1, "--workers"),
+        default=1,
+        metavar="K",
+        help="worker processes (default 1); results do not depend on this",
+    )
+    val.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: validation-results/<YYYYmmdd-HHMMSS>)",
+    )
+    val.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar and no table; print the directory",
+    )
+    val.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
+    val.set_defaults(handler=_cmd_validate)
+
+
+def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.analysis.facts import get_facts
+    from safsim.analysis.validation import (
+        VALIDATION_SEED,
+        Mode,
+        format_table,
+        run_validation,
+        write_validation,
+    )
+
+    ids = None
+    if args.facts is not None:
+        ids = [x.strip() for x in args.facts.split(",") if x.strip()]
+        if not ids:
+            raise BadInput("--facts expects fact ids such as F1,F3")
+    try:
+        facts = get_facts(ids)
+    except KeyError as exc:
+        raise BadInput(str(exc.args[0])) from None
+    if args.out is not None:
+        _check_out_dir(args.out)
+        out_dir = args.out
+    else:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out_dir = Path("validation-results") / stamp
+        i = 1
+        while out_dir.exists():
+            i += 1
+            out_dir = Path("validation-results") / f"{stamp}-{i}"
+        _check_out_dir(out_dir)
+
+    def run(progress: Callable[[int, int], None] | None) -> Any:
+        return run_validation(
+            facts,
+            args.replicates,
+            mode=Mode(args.mode),
+            workers=args.workers,
+            root_seed=VALIDATION_SEED if args.seed is None else args.seed,
+            progress=progress,
+        )
+
+    if _show_progress(args):
+        from tqdm import tqdm
+
+        with tqdm(unit="run", file=sys.stderr, dynamic_ncols=True, leave=False) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            result = run(progress)
+    else:
+        result = run(None)
+    try:
+        write_validation(result, out_dir, plots=not args.no_plots)
+    except OSError as exc:
+        _err(f"safsim: error: cannot write the report to {out_dir}: {_one_line(str(exc))}")
+        return EXIT_INTERNAL
+    if not args.quiet:
+        print(format_table(result))
+        print()
+    print(f"Validation report written to {out_dir}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------

@@ -875,7 +875,8 @@ def render_markdown(result: ValidationResult, plots: bool = True) -> str:
         f"{result.n_replicates})`, common to every arm)",
         f"- Model revision: {rev}",
         f"- Created: {result.created_utc}; wall time {result.wall_time_s:.0f} s; "
-        f"{len(result.arms_run)} arms, {len(result.arms_run) * result.n_replicates} runs",
+        f"{len(result.arms_run)} arm{'' if len(result.arms_run) == 1 else 's'}, "
+        f"{len(result.arms_run) * result.n_replicates} runs",
         f"- **{n_pass} of {len(fv)} facts pass**: "
         + ", ".join(f"{k} {'pass' if v == 'pass' else '**FAIL**'}" for k, v in fv.items()),
         "",
