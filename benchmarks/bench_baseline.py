@@ -38,9 +38,7 @@ def main() -> None:
         t0 = time.perf_counter()
         run_scenario(scenario, s)
         times.append(time.perf_counter() - t0)
-    print(
-        f"scenario={scenario.name} runs={args.runs} python={platform.python_version()} numpy={np.__version__}"
-    )
+    print(f"scenario={scenario.name} runs={args.runs} python={platform.python_version()} numpy={np.__version__}")
     print(
         f"per run: median {statistics.median(times):.4f} s, mean {statistics.mean(times):.4f} s, "
         f"min {min(times):.4f} s, max {max(times):.4f} s"

@@ -68,9 +68,7 @@ class Commissioner(mesa.Agent):
         self.budget_multiplier = 1.0  # cumulative austerity
         self.service_lines = int(attrs["service_lines"])  # type: ignore[arg-type]
         self.grant_share = float(attrs["grant_share"])  # type: ignore[arg-type]
-        w = np.array(
-            [attrs["price_weight"], attrs["quality_weight"], attrs["sv_weight"]], dtype=float
-        )
+        w = np.array([attrs["price_weight"], attrs["quality_weight"], attrs["sv_weight"]], dtype=float)
         # Weights drawn from distributions are renormalised to sum to 1 (scenario reference).
         w = w / w.sum() if w.sum() > 0 else np.array([1.0, 0.0, 0.0])
         self.base_price_weight, self.base_quality_weight, self.base_sv_weight = map(float, w)
@@ -141,9 +139,7 @@ class Commissioner(mesa.Agent):
         """What the commissioner can pay per year for each line under the current budget."""
         return self.line_weights * self.contract_budget_gbp()
 
-    def set_practice(
-        self, crisis: bool, behaviour: BehaviourConfig, government: Government
-    ) -> None:
+    def set_practice(self, crisis: bool, behaviour: BehaviourConfig, government: Government) -> None:
         """Yearly: budget, award weights, definition mode, engagement level and framing."""
         rng = self.model.rng
         self.budget_gbp = self.base_budget_gbp * self.budget_multiplier
@@ -156,11 +152,7 @@ class Commissioner(mesa.Agent):
             + behaviour.sv_weight_understanding_slope * (self.sv_understanding - 0.5)
             + behaviour.sv_weight_commitment_slope * (self.political_commitment - 0.5)
         )
-        ws = (
-            self.base_sv_weight
-            * max(0.0, factor)
-            * max(0.0, 1.0 - behaviour.sv_weight_pressure_cut * pressure)
-        )
+        ws = self.base_sv_weight * max(0.0, factor) * max(0.0, 1.0 - behaviour.sv_weight_pressure_cut * pressure)
         if not government.sva_in_force and not self.has_sv_policy:
             ws = 0.0  # without the Act only a local policy brings social value in
         if self.has_sv_policy:
@@ -170,9 +162,7 @@ class Commissioner(mesa.Agent):
         ws = min(ws, behaviour.max_sv_weight)
         pq = self.base_price_weight + self.base_quality_weight
         r = self.base_price_weight / pq if pq > 0 else 1.0
-        r = r + (behaviour.price_weight_pressure_shift * pressure + self.price_led_shift) * (
-            1.0 - r
-        )
+        r = r + (behaviour.price_weight_pressure_shift * pressure + self.price_led_shift) * (1.0 - r)
         r = min(r, 1.0)
         self.sv_weight = ws
         self.price_weight = (1.0 - ws) * r
@@ -191,18 +181,11 @@ class Commissioner(mesa.Agent):
         # strong resistance lowers it (T7185-7284 observed levels; T11961-11965 path dependence).
         rung = self.engagement_intent.rung
         u = rng.random()
-        if u < behaviour.engagement_ladder_rate * sigmoid(
-            x - behaviour.engagement_ladder_threshold
-        ):
+        if u < behaviour.engagement_ladder_rate * sigmoid(x - behaviour.engagement_ladder_threshold):
             rung = min(rung + 1, Engagement.co_design.rung)
-        elif u > 1.0 - behaviour.engagement_ladder_rate * sigmoid(
-            -x - behaviour.engagement_ladder_threshold
-        ):
+        elif u > 1.0 - behaviour.engagement_ladder_rate * sigmoid(-x - behaviour.engagement_ladder_threshold):
             rung = max(rung - 1, Engagement.none.rung)
-        if (
-            rung != self.engagement_intent.rung
-            and self.engagement_intent is not Engagement.co_production
-        ):
+        if rung != self.engagement_intent.rung and self.engagement_intent is not Engagement.co_production:
             self.engagement_intent = Engagement.from_rung(rung)
         intent = self.engagement_intent
         if self.codesign_institutionalised and intent.rung < 2:
@@ -213,9 +196,7 @@ class Commissioner(mesa.Agent):
             self.engagement = intent
         # Framing: collaborative rather than contentious when social skill carries it
         # (T851-855, T1063-1081).
-        p_collab = sigmoid(
-            behaviour.framing_sharpness * (self.social_skill - behaviour.framing_skill_threshold)
-        )
+        p_collab = sigmoid(behaviour.framing_sharpness * (self.social_skill - behaviour.framing_skill_threshold))
         self.collaborative = bool(rng.random() < p_collab)
 
     def codesign_adoption_probability(self, crisis: bool, behaviour: BehaviourConfig) -> float:
@@ -236,13 +217,15 @@ class Commissioner(mesa.Agent):
             x += behaviour.engagement_institutionalised_bonus
         return x
 
-    def package_lots(
-        self, behaviour: BehaviourConfig
-    ) -> list[tuple[tuple[tuple[int, float], ...], float, float]]:
+    def package_lots(self, behaviour: BehaviourConfig) -> list[tuple[tuple[tuple[int, float], ...], float, float]]:
         """Group the uncovered parts of service lines into lots.
 
         Budget pressure aggregates lines into fewer, larger contracts (F1; T8550-8556,
-        T11394-11396); ``max_lot_gbp`` splits lots above a cap (small lots, S66).
+        T11394-11396); ``max_lot_gbp`` splits lots above a cap (small lots, S66).  A socially
+        skilled commissioner framing collaboratively shapes the market: with probability equal
+        to its skill it splits lots above ``market_shaping_lot_gbp`` so that small providers
+        can bid (brokering and bridging, T8421-8423; "the broadest range of suppliers",
+        T1930-1934).
 
         Returns:
             A list of (portions, volume per year, ceiling per year).
@@ -256,6 +239,10 @@ class Commissioner(mesa.Agent):
         # Lines of the same service area are bundled together first.
         shuffled = free[self.model.rng.permutation(free.size)]
         order = shuffled[np.argsort(self.line_areas[shuffled], kind="stable")]
+        cap = self.max_lot_gbp
+        if self.collaborative and self.model.rng.random() < self.social_skill:
+            shaping = behaviour.market_shaping_lot_gbp
+            cap = shaping if cap is None else min(cap, shaping)
         lots = []
         for start in range(0, order.size, group):
             lines = order[start : start + group]
@@ -263,12 +250,10 @@ class Commissioner(mesa.Agent):
             vol = float(sum(volume[i] * f for i, f in portions))
             ceil = float(sum(ceiling[i] * f for i, f in portions))
             n_split = 1
-            if self.max_lot_gbp is not None and ceil > self.max_lot_gbp:
-                n_split = int(math.ceil(ceil / self.max_lot_gbp))
+            if cap is not None and ceil > cap:
+                n_split = int(math.ceil(ceil / cap))
             for _ in range(n_split):
-                lots.append(
-                    (tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split)
-                )
+                lots.append((tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split))
         return lots
 
 
@@ -282,9 +267,7 @@ class Provider(mesa.Agent):
 
     model: FieldModel
 
-    def __init__(
-        self, model: FieldModel, kind: ProviderKind, attrs: dict[str, float], initial: bool
-    ) -> None:
+    def __init__(self, model: FieldModel, kind: ProviderKind, attrs: dict[str, float], initial: bool) -> None:
         super().__init__(model)
         self.kind = kind
         self.initial = initial
@@ -356,40 +339,27 @@ class Provider(mesa.Agent):
             + self.income_reimbursed_gbp
             + self.income_fundraising_gbp
         )
-        spent = (
-            self.spent_delivery_gbp
-            + self.spent_overhead_gbp
-            + self.spent_bids_gbp
-            + self.spent_engagement_gbp
-        )
+        spent = self.spent_delivery_gbp + self.spent_overhead_gbp + self.spent_bids_gbp + self.spent_engagement_gbp
         return self.initial_reserves_gbp + income - spent
 
     def spare_capacity_gbp(self) -> float:
         return self.capacity_gbp - self.contracted_annual_gbp
 
-    def win_probability(
-        self, tender: Tender, collaborative: bool, behaviour: BehaviourConfig
-    ) -> float:
+    def win_probability(self, tender: Tender, collaborative: bool, behaviour: BehaviourConfig) -> float:
         """Perceived chance of winning, learned from its own record and read off the tender.
 
         A higher social-value weight raises mission-driven providers' hopes (F3;
         T9689-9695, T11931-11933); collaborative framing encourages challengers.
         """
-        x = logit(self.belief) + self.sv_weight_sensitivity * (
-            tender.sv_weight - behaviour.sv_weight_reference
-        )
+        x = logit(self.belief) + self.sv_weight_sensitivity * (tender.sv_weight - behaviour.sv_weight_reference)
         if collaborative and self.kind is not ProviderKind.corporate:
             x += behaviour.collaborative_framing_logit
         return sigmoid(x)
 
-    def bid_cost_gbp(
-        self, tender: Tender, behaviour: BehaviourConfig, window_weeks: float
-    ) -> float:
+    def bid_cost_gbp(self, tender: Tender, behaviour: BehaviourConfig, window_weeks: float) -> float:
         """Cost of writing a bid; a window shorter than its preparation time makes it dearer."""
         base = max(behaviour.bid_cost_floor_gbp, behaviour.bid_cost_share * tender.ceiling_gbp)
-        return (
-            base * max(1.0, self.tender_prep_weeks / window_weeks) ** behaviour.window_cost_exponent
-        )
+        return base * max(1.0, self.tender_prep_weeks / window_weeks) ** behaviour.window_cost_exponent
 
     def learn(self, won: bool, lost_on_price: bool, behaviour: BehaviourConfig) -> None:
         """Update win belief and markup after an award (T10175-10179: losers stop expecting)."""
@@ -420,9 +390,7 @@ class InfrastructureBody(mesa.Agent):
         super().__init__(model)
         self.social_skill = social_skill
 
-    def support(
-        self, vsos: list[Provider], awareness_gain: float, articulation_gain: float
-    ) -> None:
+    def support(self, vsos: list[Provider], awareness_gain: float, articulation_gain: float) -> None:
         """One step of information and capacity building for the given small VSOs."""
         a = self.social_skill * awareness_gain
         b = self.social_skill * articulation_gain

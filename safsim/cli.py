@@ -149,8 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH=VALUE",
-        help="override one scenario value by dotted path, e.g. --set horizon_steps=8; "
-        "repeat for several",
+        help="override one scenario value by dotted path, e.g. --set horizon_steps=8; repeat for several",
     )
     run.add_argument(
         "--workers",
@@ -351,9 +350,7 @@ def _show_progress(args: argparse.Namespace) -> bool:
         return False
 
 
-def _replicates(
-    scenario: Scenario, n: int, seed: int | None, workers: int, *, show: bool
-) -> Results:
+def _replicates(scenario: Scenario, n: int, seed: int | None, workers: int, *, show: bool) -> Results:
     from safsim.experiments import replicates
 
     if not show:

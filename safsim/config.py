@@ -89,11 +89,7 @@ class _Frozen(BaseModel):
         if isinstance(data, dict):
             for name, value in data.items():
                 field = cls.model_fields.get(name) if isinstance(name, str) else None
-                if (
-                    field is not None
-                    and isinstance(value, bool | str)
-                    and _is_numeric(field.annotation)
-                ):
+                if field is not None and isinstance(value, bool | str) and _is_numeric(field.annotation):
                     what = "a number"
                     if "Beta" in str(field.annotation):
                         what = "a number or a distribution ({dist: beta|uniform|normal|lognormal|choice, ...})"
@@ -349,20 +345,14 @@ class FieldConfig(_Frozen):
     contention_w_exits: float = Field(0.3, ge=0)  # weight of small-VSO exits
     contention_w_trust_deficit: float = Field(0.3, ge=0)  # weight of 1 - trust
     contention_w_shocks: float = Field(0.4, ge=0)  # weight of recent shocks
-    contention_smoothing: float = Field(
-        0.3, gt=0, le=1
-    )  # EMA weight of the newest step; assumption
+    contention_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest step; assumption
     crisis_threshold: float = Field(0.55, ge=0, le=1)  # assumption
-    crisis_persistence_steps: int = Field(
-        2, ge=1
-    )  # steps above threshold before crisis; assumption
+    crisis_persistence_steps: int = Field(2, ge=1)  # steps above threshold before crisis; assumption
     resettlement_exit_threshold: float = Field(0.4, ge=0, le=1)  # assumption
     crisis_max_steps: int = Field(8, ge=1)  # a crisis unresolved this long restores price-led rules
     broker_skill_threshold: float = Field(0.6, ge=0, le=1)  # assumption (F14, T10187-10214)
     broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # assumption
-    broker_rate_per_step: float = Field(
-        0.35, ge=0, le=1
-    )  # chance a capable broker acts; assumption
+    broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a capable broker acts; assumption
     # Contention signal shapes (spec section 3, step 11); assumptions.
     loss_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest small-VSO loss share
     exit_signal_scale: float = Field(20.0, ge=0)  # a 5% exit rate in one step saturates the signal
@@ -371,22 +361,17 @@ class FieldConfig(_Frozen):
     # Settlement and restoration (F14; T10187-10214, T10575-10590); assumptions.
     settlement_grant_share: float = Field(0.05, ge=0, le=1)  # hybrid funding floor after settlement
     settlement_trust_gain: float = Field(0.1, ge=0, le=1)  # the broker's trust gain on settling
-    price_led_restoration_shift: float = Field(
-        0.15, ge=0, le=1
-    )  # price share added after a failed crisis
+    price_led_restoration_shift: float = Field(0.15, ge=0, le=1)  # price share added after a failed crisis
     max_price_led_shift: float = Field(0.5, ge=0, le=1)  # cap on repeated restorations
-    random_crisis_legitimacy_drop: float = Field(
-        0.4, ge=0, le=1
-    )  # random political crises; assumption
+    random_crisis_legitimacy_drop: float = Field(0.4, ge=0, le=1)  # random political crises; assumption
     legitimacy_crisis_threshold: float = Field(
         0.4, ge=0, le=1
     )  # a political crisis below this legitimacy opens a crisis
-    budget_pressure_trigger: float = Field(
-        0.1, ge=0, le=1
-    )  # cuts beyond this make a political crisis a field crisis
-    imitation_drift: float = Field(
-        0.3, ge=0, le=1
-    )  # a copied template drifts to a generic list (T7056-7060)
+    budget_pressure_trigger: float = Field(0.1, ge=0, le=1)  # cuts beyond this make a political crisis a field crisis
+    regulation_crisis_intensity: float = Field(
+        0.75, ge=0, le=1
+    )  # a regulation change this strong opens a crisis (T8542-8546)
+    imitation_drift: float = Field(0.3, ge=0, le=1)  # a copied template drifts to a generic list (T7056-7060)
     political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # T4863-4866; assumption
     peer_network: PeerNetwork = (
         PeerNetwork.all
@@ -420,13 +405,11 @@ class CommissionerConfig(_Frozen):
     engagement: Engagement = Engagement.consultation  # T7185-7284: most stop at consultation
     sv_definition: SvDefinition = SvDefinition.supplier_open  # T6967-6999
     monitoring_rate: Param = 0.3  # assumption; "frequently no follow-up" (T11884-11890)
-    max_lot_gbp: float | None = Field(None, gt=0)  # None: no cap on lot size (S66 small lots)
+    max_lot_gbp: float | None = Field(None, gt=0)  # cap on a lot's annual value; None: no cap (S66 small lots)
     has_sv_policy: bool = False  # a charter with a weight floor (T11921-11925)
     sv_policy_floor: float = Field(0.10, ge=0, le=1)  # "10% upwards" (T11862-11866)
     contract_years: int = Field(3, ge=1, le=20)  # assumption
-    line_value_sigma: float = Field(
-        1.0, ge=0, le=5
-    )  # log-normal spread of service-line sizes; assumption
+    line_value_sigma: float = Field(1.0, ge=0, le=5)  # log-normal spread of service-line sizes; assumption
 
     @model_validator(mode="after")
     def _validate(self) -> CommissionerConfig:
@@ -521,16 +504,12 @@ class ProviderKindConfig(_Frozen):
     sv_shading: Param = 0.0
     local_knowledge: Param  # local intelligence; VSOs high (T7362-7376); orders engagement invitations and grants
     sv_articulation: Param  # skill in evidencing SV (T463-465, T7030-7040)
-    criteria_awareness: Param = (
-        0.5  # knows the commissioner's SV criteria (F16; T6622-6629, T12045-12051)
-    )
+    criteria_awareness: Param = 0.5  # knows the commissioner's SV criteria (F16; T6622-6629, T12045-12051)
     claim_inflation: Param = 1.0  # claimed / true-as-articulated; CSR framing > 1 (T7014-7024)
     hard_sv_bias: Param  # share of claims in easy-to-measure categories (T7056-7075)
     bid_capacity: Param  # bids it can write per year
     service_areas: Param = 1.0  # how many of field.service_areas it covers (rounded, >= 1)
-    authorities_served: Param = (
-        1.0  # neighbouring authorities it serves (rounded, >= 1); local VSOs 1
-    )
+    authorities_served: Param = 1.0  # neighbouring authorities it serves (rounded, >= 1); local VSOs 1
     social_skill: Param  # coalition building: needed to lead or join a consortium
     markup: Param  # initial markup over cost
     min_markup: float = Field(0.0, ge=-0.9, le=1.0)  # below 0: may bid below cost (F13)
@@ -538,7 +517,7 @@ class ProviderKindConfig(_Frozen):
     min_sv_weight_to_bid: Param = 0.0  # T9689-9695, T12187-12191
     sv_weight_sensitivity: float = 0.0  # log-odds of perceived win chance per unit SV weight
     tender_prep_weeks: float = Field(2.0, gt=0)  # weeks needed to write a bid (T10569-10573)
-    entry_rate_per_year: float = Field(0.0, ge=0)  # expected entrants per year at baseline demand
+    entry_rate_per_year: float = Field(0.0, ge=0)  # expected entrants per authority per year at the initial budget; assumption
 
     @model_validator(mode="after")
     def _validate(self) -> ProviderKindConfig:
@@ -617,7 +596,7 @@ def _default_sme_vso() -> ProviderKindConfig:
         },
         sv_weight_sensitivity=6.0,
         tender_prep_weeks=6.0,  # T10569-10573
-        entry_rate_per_year=1.5,
+        entry_rate_per_year=0.5,
     )
 
 
@@ -648,7 +627,7 @@ def _default_large_charity() -> ProviderKindConfig:
         min_sv_weight_to_bid=0.0,
         sv_weight_sensitivity=2.0,
         tender_prep_weeks=3.0,
-        entry_rate_per_year=0.1,
+        entry_rate_per_year=0.03,
     )
 
 
@@ -679,7 +658,7 @@ def _default_corporate() -> ProviderKindConfig:
         min_sv_weight_to_bid=0.0,
         sv_weight_sensitivity=0.0,
         tender_prep_weeks=2.0,
-        entry_rate_per_year=0.3,
+        entry_rate_per_year=0.1,
     )
 
 
@@ -710,7 +689,7 @@ def _default_social_enterprise() -> ProviderKindConfig:
         min_sv_weight_to_bid=_u(0.0, 0.05),
         sv_weight_sensitivity=3.0,
         tender_prep_weeks=4.0,
-        entry_rate_per_year=0.6,
+        entry_rate_per_year=0.2,
     )
 
 
@@ -732,32 +711,22 @@ class PoliciesConfig(_Frozen):
     consortia: bool = True  # T1930-1934, T9078-9084
     consortium_max_members: int = Field(4, ge=2, le=20)  # assumption
     consortium_min_skill: float = Field(0.35, ge=0, le=1)  # assumption
-    consortium_overhead: float = Field(
-        0.05, ge=0, le=1
-    )  # coordination cost on unit cost; assumption
+    consortium_overhead: float = Field(0.05, ge=0, le=1)  # coordination cost on unit cost; assumption
     reimburse_engagement: bool = False  # T7490-7498
     feedback_to_participants: bool = False  # T12087-12092
     exclude_codesign_participants: bool = False  # T10444-10448, T7553-7558
     publish_sv_criteria: bool = False  # T7916-7924, T12142-12155
     tender_window_weeks: float = Field(4.0, gt=0, le=52)  # assumption; short windows harm SMEs
-    sva_in_force: bool = (
-        True  # Act in force at the start (T2826-2828); else from an sva_enacted event
-    )
+    sva_in_force: bool = True  # Act in force at the start (T2826-2828); else from an sva_enacted event
     # SV is considered only for lots whose whole-term value reaches this (the Act's EU-threshold
     # scope, K50-54: GBP 589,148 since 2016); 0 = every lot, as encouraged (K54, K76, T11837-11843).
     sv_threshold_gbp: float = Field(0.0, ge=0)
     # An infrastructure body (CVS) as broker (K262, K562-580, T10438-10442; switchable).
     infrastructure_body: bool = False
     infrastructure_skill: float = Field(0.6, ge=0, le=1)  # its social skill
-    infrastructure_awareness_gain: float = Field(
-        0.1, ge=0, le=1
-    )  # per step x skill: information to small VSOs
-    infrastructure_articulation_gain: float = Field(
-        0.01, ge=0, le=1
-    )  # per step x skill: capacity building
-    infrastructure_consortium_bonus: float = Field(
-        0.3, ge=0, le=1
-    )  # lowers the skill a consortium needs
+    infrastructure_awareness_gain: float = Field(0.1, ge=0, le=1)  # per step x skill: information to small VSOs
+    infrastructure_articulation_gain: float = Field(0.01, ge=0, le=1)  # per step x skill: capacity building
+    infrastructure_consortium_bonus: float = Field(0.3, ge=0, le=1)  # lowers the skill a consortium needs
     sva_mandatory: bool = False  # "consider" not "apply" (T6120-6137)
     mandatory_min_sv_weight: float = Field(0.10, ge=0, le=1)  # assumption
 
@@ -770,13 +739,9 @@ class BehaviourConfig(_Frozen):
     sv_weight_commitment_slope: float = 0.8  # T11917-11921: politics drives adoption
     sv_weight_pressure_cut: float = 0.5  # budget pressure lowers w_SV (T3226-3229)
     price_weight_pressure_shift: float = 0.6  # pressure moves weight to price (T9251-9267)
-    max_sv_weight: float = Field(
-        0.3, ge=0, le=1
-    )  # cap on any SV weight ("in some cases reaching 20%", T9228)
+    max_sv_weight: float = Field(0.3, ge=0, le=1)  # cap on any SV weight ("in some cases reaching 20%", T9228)
     list_definition_min_understanding: float = Field(0.35, ge=0, le=1)  # F11
-    engagement_base_logit: float = (
-        0.0  # log-odds of adopting intended co-design at average attributes
-    )
+    engagement_base_logit: float = 0.0  # log-odds of adopting intended co-design at average attributes
     engagement_skill_slope: float = 3.0  # social skill raises co-design adoption
     engagement_commitment_slope: float = 1.5  # political commitment raises it
     engagement_crisis_bonus: float = 1.0  # a field crisis opens the incumbent (T10153-10161)
@@ -786,9 +751,8 @@ class BehaviourConfig(_Frozen):
     # T11394-11396); assumption.
     aggregation_sensitivity: float = Field(5.0, ge=0)
     failed_tender_volume_cut: float = Field(0.1, ge=0, lt=1)  # re-specification after no bids
-    engagement_institutionalised_bonus: float = (
-        2.0  # log-odds added once co-design is institutionalised
-    )
+    market_shaping_lot_gbp: float = Field(400_000.0, gt=0)  # annual lot size a skilled commissioner splits to
+    engagement_institutionalised_bonus: float = 2.0  # log-odds added once co-design is institutionalised
     framing_sharpness: float = Field(10.0, ge=0)  # slope of the collaborative-framing probability
     # Engagement ladder: each year the intended level moves up (down) one rung with probability
     # rate x sigmoid(x - threshold) (rate x sigmoid(-x - threshold)), x the adoption log-odds.
@@ -798,49 +762,29 @@ class BehaviourConfig(_Frozen):
     # Engagement (step 4)
     codesign_invitees: int = Field(5, ge=0)
     engagement_cost_share: float = Field(0.01, ge=0)  # of annual lot value, per participant
-    codesign_understanding_gain: float = Field(
-        0.04, ge=0
-    )  # understanding gained per co-design round
-    consultation_understanding_gain: float = Field(
-        0.01, ge=0
-    )  # understanding gained per consultation round
+    codesign_understanding_gain: float = Field(0.04, ge=0, le=1)  # share of the understanding gap closed per step with co-design
+    consultation_understanding_gain: float = Field(0.01, ge=0, le=1)  # the same, per step with consultation
     codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
     max_belief: float = Field(0.95, gt=0, lt=1)  # cap on a boosted win belief
-    exclusion_belief_penalty: float = Field(
-        0.1, ge=0, le=1
-    )  # excluded insiders are discouraged (F8)
-    engagement_reserve_multiple: float = Field(
-        10.0, ge=0
-    )  # unpaid engagement needs reserves of this x cost (F15)
-    consultation_cost_factor: float = Field(
-        0.5, ge=0
-    )  # consultation costs this share of a co-design round
-    participation_trust_slope: float = Field(
-        0.5, ge=0, le=1
-    )  # P(take part) = 1 - slope + slope x trust
+    exclusion_belief_penalty: float = Field(0.1, ge=0, le=1)  # excluded insiders are discouraged (F8)
+    engagement_reserve_multiple: float = Field(10.0, ge=0)  # unpaid engagement needs reserves of this x cost (F15)
+    consultation_cost_factor: float = Field(0.5, ge=0)  # consultation costs this share of a co-design round
+    participation_trust_slope: float = Field(0.5, ge=0, le=1)  # P(take part) = 1 - slope + slope x trust
     # Bidding (steps 5-6)
     eligibility_turnover_multiple: float = Field(1.0, ge=0)  # x risk_aversion x annual value
     bid_cost_share: float = Field(0.01, ge=0)  # of annual lot value; assumption
     bid_cost_floor_gbp: float = Field(2_000, ge=0)  # least a bid costs to write
     belief_prior: float = Field(0.3, gt=0, lt=1)  # initial perceived win probability
-    belief_learning_rate: float = Field(
-        0.25, gt=0, le=1
-    )  # weight of the newest outcome in the win belief
-    belief_forgetting: float = Field(
-        0.05, ge=0, le=1
-    )  # per-step drift of the belief back to the prior
+    belief_learning_rate: float = Field(0.25, gt=0, le=1)  # weight of the newest outcome in the win belief
+    belief_forgetting: float = Field(0.05, ge=0, le=1)  # per-step drift of the belief back to the prior
     # A provider takes on a loss-making contract only if the loss is at most this share of
     # its reserves (prudence); assumption.
     max_loss_share_of_reserves: float = Field(0.5, ge=0)
     initial_turnover_capacity_share: float = Field(
         0.5, ge=0
     )  # turnover at start = share x capacity + a year of fundraising
-    window_cost_exponent: float = Field(
-        0.5, ge=0
-    )  # bid cost x (prep weeks / window weeks)^exponent
-    sv_weight_reference: float = Field(
-        0.05, ge=0, le=1
-    )  # SV weight at which the learned belief applies unchanged
+    window_cost_exponent: float = Field(0.5, ge=0)  # bid cost x (prep weeks / window weeks)^exponent
+    sv_weight_reference: float = Field(0.05, ge=0, le=1)  # SV weight at which the learned belief applies unchanged
     markup_step: float = Field(0.02, ge=0)  # markup change after losing on price (half after a win)
     max_markup: float = Field(0.3, ge=0)  # highest markup over cost
     collaborative_framing_logit: float = 0.4  # collaborative framing encourages challengers to bid
@@ -848,19 +792,17 @@ class BehaviourConfig(_Frozen):
     # awareness (F16; T6622-6629, T12045-12051, T12142-12155); assumptions.
     awareness_articulation_base: float = Field(0.4, ge=0)
     awareness_articulation_slope: float = Field(0.8, ge=0)  # see awareness_articulation_base
-    publish_awareness_gain: float = Field(
-        0.1, ge=0, le=1
-    )  # per step, share of the gap closed when published
+    publish_awareness_gain: float = Field(0.1, ge=0, le=1)  # per step, share of the gap closed when published
     participant_awareness_gain: float = Field(0.3, ge=0, le=1)  # per engagement round taken part in
     feedback_awareness_gain: float = Field(0.1, ge=0, le=1)  # per lost bid with feedback
     # Evaluation (step 7)
     soft_legibility: float = Field(0.5, ge=0, le=1)  # soft claims count less when scored
-    list_soft_legibility_factor: float = Field(
-        0.5, ge=0, le=1
-    )  # a commissioner's list names hard categories
-    codefined_understanding_bonus: float = Field(
-        0.3, ge=0, le=1
-    )  # a co-defined specification reveals true value
+    list_soft_legibility_factor: float = Field(0.5, ge=0, le=1)  # a commissioner's list names hard categories
+    # Bidders write to the specification: a list pulls claims towards hard categories, a locally
+    # co-defined specification towards the soft outcomes it names (F6; T7056-7075, T11589-11601).
+    list_hard_shift: float = Field(0.3, ge=0, le=1)  # share of the soft part moved to hard
+    codefined_soft_shift: float = Field(0.4, ge=0, le=1)  # share of the hard part moved to soft
+    codefined_understanding_bonus: float = Field(0.3, ge=0, le=1)  # a co-defined specification reveals true value
     list_understanding_bonus: float = Field(0.1, ge=0, le=1)  # a commissioner list helps a little
     track_record_weight: float = Field(0.1, ge=0, le=1)  # x risk_aversion (T8560-8564)
     quality_noise_sd: float = Field(0.05, ge=0)  # evaluation noise on quality
@@ -871,12 +813,8 @@ class BehaviourConfig(_Frozen):
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
     credibility_penalty: float = Field(0.5, ge=0)  # credibility lost per unit of detected shortfall
     min_credibility: float = Field(0.1, ge=0, le=1)  # floor of a provider's credibility
-    track_record_penalty: float = Field(
-        0.2, ge=0
-    )  # track record lost per unit of detected shortfall
-    track_record_gain: float = Field(
-        0.1, ge=0, le=1
-    )  # share of the gap closed by a completed contract
+    track_record_penalty: float = Field(0.2, ge=0)  # track record lost per unit of detected shortfall
+    track_record_gain: float = Field(0.1, ge=0, le=1)  # share of the gap closed by a completed contract
     inflation_correction: float = Field(
         0.5, ge=0, le=1
     )  # claim inflation cut per unit of detected shortfall  # credibility lost per unit of detected shortfall
@@ -886,9 +824,7 @@ class BehaviourConfig(_Frozen):
     # Under-funded delivery sheds social value: delivered x min(1, paid/cost)^elasticity
     # ("low-cost contracts with lower quality and social value", T9251-9267); assumption.
     underfunding_sv_elasticity: float = Field(1.0, ge=0, le=10)
-    monitoring_understanding_gain: float = Field(
-        0.02, ge=0
-    )  # understanding gained per follow-up check
+    monitoring_understanding_gain: float = Field(0.03, ge=0, le=1)  # share of the gap closed per year with follow-up checks
     # Lifecycle (step 9)
     turnover_smoothing: float = Field(0.25, gt=0, le=1)
     # Trust (step 11)
@@ -901,9 +837,7 @@ class BehaviourConfig(_Frozen):
     trust_reversion: float = 0.05  # pull towards field.initial_trust per step
     legitimacy_trust_slope: float = 0.01  # trust above 0.5 supports legitimacy (T10887-10891)
     legitimacy_recovery: float = 0.03  # per-step recovery of legitimacy towards 1
-    framing_skill_threshold: float = Field(
-        0.5, ge=0, le=1
-    )  # social skill above which framing is mostly collaborative
+    framing_skill_threshold: float = Field(0.5, ge=0, le=1)  # social skill above which framing is mostly collaborative
 
 
 class Shock(_Frozen):
@@ -914,21 +848,11 @@ class Shock(_Frozen):
     budget_cut: float | None = Field(None, ge=0, lt=1)  # austerity: total cut
     over_steps: int | None = Field(None, ge=1)  # austerity: phased in over these steps (default 4)
     legitimacy_drop: float | None = Field(None, ge=0, le=1)  # political_crisis (default 0.4)
-    intensity: float | None = Field(
-        None, ge=0, le=1
-    )  # regulation_change: contention shock (default 0.5)
-    understanding_gain: float | None = Field(
-        None, ge=0, le=1
-    )  # guidance, review, training (default 0.1)
-    skill_gain: float | None = Field(
-        None, ge=0, le=1
-    )  # training: commissioners' social skill (default 0.1)
-    threshold_gbp: float | None = Field(
-        None, ge=0
-    )  # threshold_change, review, regulation_change: new SV threshold
-    min_sv_weight: float | None = Field(
-        None, ge=0, le=1
-    )  # sva_strengthened: mandatory minimum (default 0.1)
+    intensity: float | None = Field(None, ge=0, le=1)  # regulation_change: contention shock (default 0.5)
+    understanding_gain: float | None = Field(None, ge=0, le=1)  # guidance, review, training (default 0.1)
+    skill_gain: float | None = Field(None, ge=0, le=1)  # training: commissioners' social skill (default 0.1)
+    threshold_gbp: float | None = Field(None, ge=0)  # threshold_change, review, regulation_change: new SV threshold
+    min_sv_weight: float | None = Field(None, ge=0, le=1)  # sva_strengthened: mandatory minimum (default 0.1)
     authorities: list[int] | None = None  # None: every authority
 
     @model_validator(mode="after")
@@ -973,16 +897,12 @@ class Scenario(_Frozen):
 
     name: str = "unnamed"  # shown in tables and plots; defaults to the file name
     description: str = ""  # first line is the summary shown by `safsim list`
-    horizon_steps: int = Field(
-        40, ge=1, le=10_000
-    )  # quarters simulated (40 = 10 years, spec section 2)
+    horizon_steps: int = Field(40, ge=1, le=10_000)  # quarters simulated (40 = 10 years, spec section 2)
     seed: int = Field(20260101, ge=0, le=2**63 - 1)  # root seed; per-run seeds are spawned from it
     replicates: int = Field(30, ge=1, le=1_000_000)  # runs per scenario when `-n` is not given
     field: FieldConfig = Field(default_factory=FieldConfig)
     commissioners: CommissionerConfig = Field(default_factory=CommissionerConfig)
-    authorities: list[AuthorityOverride] = Field(
-        default_factory=list
-    )  # per-authority overrides, see below
+    authorities: list[AuthorityOverride] = Field(default_factory=list)  # per-authority overrides, see below
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
@@ -1001,17 +921,14 @@ class Scenario(_Frozen):
                 for k in ("price_weight", "quality_weight", "sv_weight")
             }
             try:
-                _check_weights(
-                    merged["price_weight"], merged["quality_weight"], merged["sv_weight"]
-                )
+                _check_weights(merged["price_weight"], merged["quality_weight"], merged["sv_weight"])
             except ValueError as exc:
                 raise ValueError(f"authorities[{i}]: {exc}") from None
         for i, s in enumerate(self.shocks):
             for a in s.authorities or []:
                 if not 0 <= a < self.field.n_authorities:
                     raise ValueError(
-                        f"shocks[{i}].authorities: {a} is not an authority index "
-                        f"(0..{self.field.n_authorities - 1})"
+                        f"shocks[{i}].authorities: {a} is not an authority index (0..{self.field.n_authorities - 1})"
                     )
         return self
 

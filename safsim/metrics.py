@@ -68,6 +68,8 @@ EXTRA_OUTCOMES: dict[str, str] = {
     "sv_gap_monitored": "claimed-delivered gap on monitored contracts (F5)",
     "sv_gap_unmonitored": "claimed-delivered gap on unmonitored contracts (F5)",
     "engagement_rate": "share of tenders preceded by consultation or more (F4)",
+    "supplier_defined_rate": "share of tenders whose social value the suppliers defined (F11)",
+    "codefined_rate": "share of tenders with a locally co-defined social-value specification",
     "engagement_participation_rate": "share of invited local providers that took part (F15)",
     "engagement_cost_unpaid_per_round_gbp": "unpaid engagement cost borne by providers per round (F15)",
     "bid_rate_codesign_participants": "bid rate of small VSOs after taking part in co-design (F8)",
@@ -210,25 +212,17 @@ def _extra_outcomes(model: FieldModel, out: dict[str, float]) -> None:
 
     t = model.totals
     for k in (*(k.value for k in PROVIDER_KINDS), "consortium"):
-        out[f"sv_per_gbp_{k}"] = _safe_div(
-            t.sv_delivered_by_kind.get(k, 0.0), t.paid_by_kind.get(k, 0.0)
-        )
+        out[f"sv_per_gbp_{k}"] = _safe_div(t.sv_delivered_by_kind.get(k, 0.0), t.paid_by_kind.get(k, 0.0))
     claimed_un = t.sv_claimed - t.sv_claimed_monitored
     delivered_un = t.sv_delivered - t.sv_delivered_monitored
-    out["sv_gap_monitored"] = _safe_div(
-        t.sv_claimed_monitored - t.sv_delivered_monitored, t.sv_claimed_monitored
-    )
+    out["sv_gap_monitored"] = _safe_div(t.sv_claimed_monitored - t.sv_delivered_monitored, t.sv_claimed_monitored)
     out["sv_gap_unmonitored"] = _safe_div(claimed_un - delivered_un, claimed_un)
     out["engagement_rate"] = _safe_div(t.engaged_tenders, t.tenders)
-    out["engagement_participation_rate"] = _safe_div(
-        t.engagement_participants, t.engagement_invited
-    )
-    out["engagement_cost_unpaid_per_round_gbp"] = _safe_div(
-        t.engagement_cost_unpaid, t.engagement_rounds
-    )
-    out["bid_rate_codesign_participants"] = _safe_div(
-        t.participant_bids, t.participant_opportunities
-    )
+    out["supplier_defined_rate"] = _safe_div(t.supplier_defined_tenders, t.tenders)
+    out["codefined_rate"] = _safe_div(t.codefined_tenders, t.tenders)
+    out["engagement_participation_rate"] = _safe_div(t.engagement_participants, t.engagement_invited)
+    out["engagement_cost_unpaid_per_round_gbp"] = _safe_div(t.engagement_cost_unpaid, t.engagement_rounds)
+    out["bid_rate_codesign_participants"] = _safe_div(t.participant_bids, t.participant_opportunities)
     vsos = [p for p in model.providers if p.kind is ProviderKind.sme_vso]
     active_vsos = [p for p in vsos if p.active]
     out["criteria_awareness_sme_vso"] = (
@@ -252,9 +246,7 @@ def _extra_outcomes(model: FieldModel, out: dict[str, float]) -> None:
     out["crisis_episodes"] = float(t.crisis_episodes)
     out["resettled"] = float(t.resettlements > 0)
     weights = [c.sv_weight_sum / c.tenders_n for c in model.commissioners if c.tenders_n]
-    out["sv_weight_sd_authorities"] = (
-        float(np.std(weights, ddof=1)) if len(weights) > 1 else float("nan")
-    )
+    out["sv_weight_sd_authorities"] = float(np.std(weights, ddof=1)) if len(weights) > 1 else float("nan")
 
 
 def authority_rows(model: FieldModel) -> list[dict[str, object]]:

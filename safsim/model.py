@@ -116,6 +116,8 @@ class Totals:
     provider_received: float = 0.0
     engagement_cost_unpaid: float = 0.0
     engaged_tenders: int = 0  # tenders preceded by consultation or more
+    supplier_defined_tenders: int = 0
+    codefined_tenders: int = 0
     engagement_rounds: int = 0  # engagement rounds with at least one participant
     engagement_invited: int = 0
     engagement_participants: int = 0
@@ -189,9 +191,7 @@ class FieldModel(mesa.Model):
     def _make_commissioners(self) -> list[Commissioner]:
         cfg = self.scenario.commissioners
         n = self.scenario.field.n_authorities
-        overrides = list(self.scenario.authorities) + [AuthorityOverride()] * (
-            n - len(self.scenario.authorities)
-        )
+        overrides = list(self.scenario.authorities) + [AuthorityOverride()] * (n - len(self.scenario.authorities))
         comms = []
         for i, ov in enumerate(overrides):
             attrs: dict[str, object] = {}
@@ -228,9 +228,7 @@ class FieldModel(mesa.Model):
             attrs["sv_weight_sensitivity"] = cfg.sv_weight_sensitivity
             attrs["tender_prep_weeks"] = cfg.tender_prep_weeks
             attrs["belief_prior"] = self.behaviour.belief_prior
-            attrs["initial_turnover_capacity_share"] = (
-                self.behaviour.initial_turnover_capacity_share
-            )
+            attrs["initial_turnover_capacity_share"] = self.behaviour.initial_turnover_capacity_share
             attrs["steps_per_year"] = float(self.steps_per_year)
             attrs["bid_capacity"] = max(1.0, round(attrs["bid_capacity"]))
             n_areas = self.scenario.field.service_areas
@@ -267,9 +265,7 @@ class FieldModel(mesa.Model):
         return sum(1 for p in self.providers if p.active and p.kind is kind)
 
     def initial_vsos_active(self) -> int:
-        return sum(
-            1 for p in self.providers if p.initial and p.active and p.kind is ProviderKind.sme_vso
-        )
+        return sum(1 for p in self.providers if p.initial and p.active and p.kind is ProviderKind.sme_vso)
 
     def active_providers(self) -> list[Provider]:
         return [p for p in self.providers if p.active]
@@ -288,7 +284,7 @@ class FieldModel(mesa.Model):
     def step(self) -> None:
         """One quarter: the twelve parts of spec section 3, in order."""
         self.step_acc = StepAccumulator()
-        self._engaged_this_step: set[int] = set()
+        self._engaged_this_step: dict[int, int] = {}  # commissioner -> highest engagement rung
         self._coproduced_this_step: set[int] = set()
         step = self.steps - 1  # Mesa increments `steps` before calling step(); steps count from 0
         # 1. events
@@ -350,11 +346,7 @@ class FieldModel(mesa.Model):
             gap = peer.performance - c.performance
             if gap <= 0:
                 continue
-            p_copy = (
-                fcfg.imitation_rate
-                * (1.0 - fcfg.imitation_inertia)
-                * min(1.0, gap / max(c.performance, 1e-9))
-            )
+            p_copy = fcfg.imitation_rate * (1.0 - fcfg.imitation_inertia) * min(1.0, gap / max(c.performance, 1e-9))
             if self.rng.random() < p_copy:
                 c.base_sv_weight = peer.base_sv_weight
                 c.engagement_intent = peer.engagement_intent
@@ -373,6 +365,7 @@ class FieldModel(mesa.Model):
         track record; any check raises the commissioner's understanding.
         """
         b = self.behaviour
+        checked: set[int] = set()
         for k in self.contracts:
             if k.active and not k.monitored:
                 for pid in k.bid.members:
@@ -388,20 +381,17 @@ class FieldModel(mesa.Model):
             seen = k.delivered_hard + leg * (k.delivered - k.delivered_hard)
             shortfall = max(0.0, 1.0 - seen / promised) if promised > 0 else 0.0
             k.checks.append(shortfall)
-            comm = self.commissioners[k.commissioner]
-            comm.sv_understanding = min(
-                1.0, comm.sv_understanding + b.monitoring_understanding_gain
-            )
+            checked.add(k.commissioner)
             for pid in k.bid.members:
                 p = self.by_id[pid]
                 if shortfall > b.shortfall_tolerance:
-                    p.credibility = max(
-                        0.1, p.credibility * (1.0 - b.credibility_penalty * shortfall)
-                    )
+                    p.credibility = max(b.min_credibility, p.credibility * (1.0 - b.credibility_penalty * shortfall))
                     p.track_record = max(0.0, p.track_record - b.track_record_penalty * shortfall)
-                    p.claim_inflation = max(
-                        1.0, p.claim_inflation * (1.0 - b.inflation_correction * shortfall)
-                    )
+                    p.claim_inflation = max(1.0, p.claim_inflation * (1.0 - b.inflation_correction * shortfall))
+        # Following contracts up teaches the commissioner what is really delivered (yearly).
+        for i in checked:
+            comm = self.commissioners[i]
+            comm.sv_understanding += b.monitoring_understanding_gain * (1.0 - comm.sv_understanding)
 
     # -- steps 3-7 -------------------------------------------------------------------
 
@@ -437,9 +427,7 @@ class FieldModel(mesa.Model):
             and not self.government.in_scope(ceiling * duration / self.steps_per_year)
         ):
             pq = c.price_weight + c.quality_weight
-            weights = (
-                (c.price_weight / pq, c.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
-            )
+            weights = (c.price_weight / pq, c.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
         return Tender(
             tender_id=tid,
             commissioner=c.index,
@@ -453,9 +441,7 @@ class FieldModel(mesa.Model):
             sv_weight=weights[2],
             engagement=c.engagement,
             sv_definition=c.sv_definition,
-            eligibility_turnover_gbp=self.behaviour.eligibility_turnover_multiple
-            * c.risk_aversion
-            * ceiling,
+            eligibility_turnover_gbp=self.behaviour.eligibility_turnover_multiple * c.risk_aversion * ceiling,
             areas_mask=int(sum(1 << int(c.line_areas[i]) for i, _ in portions)),
             years=duration / self.steps_per_year,
         )
@@ -484,17 +470,13 @@ class FieldModel(mesa.Model):
             if p.active and p.kind in (ProviderKind.sme_vso, ProviderKind.social_enterprise)
         ]
         if local:
-            knowledge = np.array([p.local_knowledge for p in local]) + 1e-6 * self.rng.random(
-                len(local)
-            )
+            knowledge = np.array([p.local_knowledge for p in local]) + 1e-6 * self.rng.random(len(local))
             invited = [local[i] for i in np.argsort(-knowledge)[: b.codesign_invitees]]
         else:
             invited = []
         participants = []
         for p in invited:
-            can_afford = (
-                pol.reimburse_engagement or p.reserves_gbp > b.engagement_reserve_multiple * cost
-            )
+            can_afford = pol.reimburse_engagement or p.reserves_gbp > b.engagement_reserve_multiple * cost
             slope = b.participation_trust_slope
             if can_afford and self.rng.random() < 1.0 - slope + slope * comm.trust:
                 participants.append(p)
@@ -512,14 +494,9 @@ class FieldModel(mesa.Model):
             p.spend(cost, "engagement")  # the time spent is a real cost either way
             # Taking part teaches what the commissioner wants (T7926-7930).
             p.criteria_awareness += b.participant_awareness_gain * (1.0 - p.criteria_awareness)
-        gain = (
-            b.consultation_understanding_gain
-            if level is Engagement.consultation
-            else b.codesign_understanding_gain
-        )
         if participants:
-            comm.sv_understanding = min(1.0, comm.sv_understanding + gain)
-            self._engaged_this_step.add(comm.index)
+            rung = max(self._engaged_this_step.get(comm.index, 0), level.rung)
+            self._engaged_this_step[comm.index] = rung
         definition = tender.sv_definition
         excluded: set[int] = set()
         if level.rung >= 2 and participants:
@@ -548,6 +525,8 @@ class FieldModel(mesa.Model):
         self.totals.sv_weight_sum += tender.sv_weight
         if tender.engagement.rung >= 2:
             self.totals.codesign_tenders += 1
+        self.totals.supplier_defined_tenders += tender.sv_definition is SvDefinition.supplier_open
+        self.totals.codefined_tenders += tender.sv_definition is SvDefinition.co_defined_local
         comm.record_tender(tender)
         window = pol.tender_window_weeks
         bids: list[Bid] = []
@@ -567,10 +546,7 @@ class FieldModel(mesa.Model):
                 continue
             if tender.sv_weight < p.min_sv_weight_to_bid:
                 continue
-            if (
-                p.spare_capacity_gbp() < tender.volume_gbp
-                or p.turnover_gbp < tender.eligibility_turnover_gbp
-            ):
+            if p.spare_capacity_gbp() < tender.volume_gbp or p.turnover_gbp < tender.eligibility_turnover_gbp:
                 if is_vso:
                     blocked_vsos.append(p)
                 continue
@@ -626,15 +602,15 @@ class FieldModel(mesa.Model):
 
         price, cost_total, sv_true = self._bid_terms(tender, group)
         articulation = max(
-            p.sv_articulation
-            * (
-                b.awareness_articulation_base
-                + b.awareness_articulation_slope * p.criteria_awareness
-            )
+            p.sv_articulation * (b.awareness_articulation_base + b.awareness_articulation_slope * p.criteria_awareness)
             for p in group
         )
         claim = sv_true * articulation * blend("claim_inflation")
         hard_bias = blend("hard_sv_bias")
+        if tender.sv_definition is SvDefinition.commissioner_list:
+            hard_bias += b.list_hard_shift * (1.0 - hard_bias)
+        elif tender.sv_definition is SvDefinition.co_defined_local:
+            hard_bias *= 1.0 - b.codefined_soft_shift
         quality = min(1.0, max(0.0, blend("quality") + b.quality_noise_sd * self.rng.normal()))
         return Bid(
             members=tuple(p.unique_id for p in group),
@@ -681,7 +657,10 @@ class FieldModel(mesa.Model):
         else:
             shares = self._shares(group)
             unit_cost = sum(s * p.unit_cost for s, p in zip(shares, group, strict=True))
-            unit_cost *= 1.0 + self.policies.consortium_overhead
+            overhead = self.policies.consortium_overhead
+            if self.infrastructure is not None:  # the broker coordinates the partners
+                overhead *= 1.0 - self.infrastructure.social_skill
+            unit_cost *= 1.0 + overhead
             sv_rate = sum(s * p.sv_intrinsic for s, p in zip(shares, group, strict=True))
             markup = group[0].markup
         cost_total = unit_cost * volume_total
@@ -711,16 +690,12 @@ class FieldModel(mesa.Model):
         pol = self.policies
         min_skill = pol.consortium_min_skill
         if self.infrastructure is not None:
-            min_skill = self.infrastructure.consortium_min_skill(
-                min_skill, pol.infrastructure_consortium_bonus
-            )
+            min_skill = self.infrastructure.consortium_min_skill(min_skill, pol.infrastructure_consortium_bonus)
         pool = [
             p
             for p in candidates
             if p.social_skill >= min_skill
-            and not (
-                window < p.tender_prep_weeks and self.rng.random() > window / p.tender_prep_weeks
-            )
+            and not (window < p.tender_prep_weeks and self.rng.random() > window / p.tender_prep_weeks)
         ]
         if len(pool) < 2:
             return None
@@ -731,11 +706,7 @@ class FieldModel(mesa.Model):
             group.append(p)
             spare = sum(q.spare_capacity_gbp() for q in group)
             turnover = sum(q.turnover_gbp for q in group)
-            if (
-                len(group) >= 2
-                and spare >= tender.volume_gbp
-                and turnover >= tender.eligibility_turnover_gbp
-            ):
+            if len(group) >= 2 and spare >= tender.volume_gbp and turnover >= tender.eligibility_turnover_gbp:
                 if self._wants_to_bid(tender, group, collaborative):
                     return self._form_bid(tender, group), group
                 return None
@@ -769,8 +740,7 @@ class FieldModel(mesa.Model):
             sv_rate=win_bid.sv_true / (tender.volume_gbp * tender.years),
             payment_per_step=win_bid.price_gbp / tender.duration_steps,
             cost_per_step=win_bid.cost_gbp / tender.duration_steps,
-            funding_factor=min(1.0, win_bid.price_gbp / win_bid.cost_gbp)
-            ** b.underfunding_sv_elasticity
+            funding_factor=min(1.0, win_bid.price_gbp / win_bid.cost_gbp) ** b.underfunding_sv_elasticity
             * (1.0 if monitored else 1.0 - win_bid.sv_shading),
         )
         self._next_contract_id += 1
@@ -867,9 +837,7 @@ class FieldModel(mesa.Model):
             comm.line_free[line] = min(1.0, comm.line_free[line] + frac)
         for pid, share in zip(k.bid.members, k.bid.shares, strict=True):
             p = self.by_id[pid]
-            p.contracted_annual_gbp = max(
-                0.0, p.contracted_annual_gbp - share * k.tender.volume_gbp
-            )
+            p.contracted_annual_gbp = max(0.0, p.contracted_annual_gbp - share * k.tender.volume_gbp)
             if completed and not any(c > self.behaviour.shortfall_tolerance for c in k.checks):
                 p.track_record += self.behaviour.track_record_gain * (1.0 - p.track_record)
 
@@ -895,11 +863,7 @@ class FieldModel(mesa.Model):
         # Grants go to small VSOs in proportion to local knowledge (T437-451, T12022-12026).
         for c in self.commissioners:
             pot = c.budget_gbp * c.grant_share / self.steps_per_year
-            vsos = [
-                p
-                for p in self.local_providers[c.index]
-                if p.active and p.kind is ProviderKind.sme_vso
-            ]
+            vsos = [p for p in self.local_providers[c.index] if p.active and p.kind is ProviderKind.sme_vso]
             if pot <= 0 or not vsos:
                 continue
             lk = np.array([p.local_knowledge for p in vsos])
@@ -916,9 +880,7 @@ class FieldModel(mesa.Model):
         publish = self.policies.publish_sv_criteria
         for p in active:
             if publish:  # published criteria diffuse (T7916-7924, K210)
-                p.criteria_awareness += self.behaviour.publish_awareness_gain * (
-                    1.0 - p.criteria_awareness
-                )
+                p.criteria_awareness += self.behaviour.publish_awareness_gain * (1.0 - p.criteria_awareness)
             p.reserves_gbp += p.fundraising_gbp
             p.income_fundraising_gbp += p.fundraising_gbp
             p.spend(p.overhead_gbp, "overhead")
@@ -946,7 +908,7 @@ class FieldModel(mesa.Model):
         now = sum(c.budget_gbp for c in self.commissioners)
         opportunity = now / base if base > 0 else 0.0
         for kind in PROVIDER_KINDS:
-            rate = self.scenario.providers.of(kind).entry_rate_per_year / self.steps_per_year
+            rate = self.scenario.providers.of(kind).entry_rate_per_year * len(self.commissioners) / self.steps_per_year
             n = int(self.rng.poisson(rate * opportunity)) if rate > 0 else 0
             if n:
                 self._add_providers(kind, n, initial=False)
@@ -970,11 +932,15 @@ class FieldModel(mesa.Model):
             # Engagement rounds move trust once per step, whatever their number: feedback
             # builds it, its absence and unpaid time erode it (T12087-12092, T7490-7498).
             if c.index in self._engaged_this_step:
-                c.trust += (
-                    b.trust_feedback_gain
-                    if pol.feedback_to_participants
-                    else -b.trust_no_feedback_loss
+                # Engagement teaches the commissioner what social value means locally, with
+                # diminishing returns, once per step however many rounds it ran.
+                gain = (
+                    b.consultation_understanding_gain
+                    if self._engaged_this_step[c.index] < Engagement.co_design.rung
+                    else b.codesign_understanding_gain
                 )
+                c.sv_understanding += gain * (1.0 - c.sv_understanding)
+                c.trust += b.trust_feedback_gain if pol.feedback_to_participants else -b.trust_no_feedback_loss
                 if not pol.reimburse_engagement:
                     c.trust -= b.trust_unpaid_loss
             if c.index in self._coproduced_this_step:
@@ -1019,11 +985,10 @@ class FieldModel(mesa.Model):
         shock_trigger = bool(fx.political_crisis) and (
             self._recent_budget_cut > 0
             or pressure > cfg.budget_pressure_trigger
-            or any(
-                self.commissioners[i].legitimacy < cfg.legitimacy_crisis_threshold
-                for i in fx.political_crisis
-            )
+            or any(self.commissioners[i].legitimacy < cfg.legitimacy_crisis_threshold for i in fx.political_crisis)
         )
+        # A sweeping change of procurement rules opens a crisis too (T8542-8546).
+        shock_trigger = shock_trigger or fx.regulation >= cfg.regulation_crisis_intensity
         brokered = False
         if self.field_state is FieldState.crisis:
             brokered = self._broker_settlement()
@@ -1080,9 +1045,7 @@ class FieldModel(mesa.Model):
         """A crisis without a broker ends with price-led rules restored (Cases A and C)."""
         cfg = self.scenario.field
         for c in self.commissioners:
-            c.price_led_shift = min(
-                cfg.max_price_led_shift, c.price_led_shift + cfg.price_led_restoration_shift
-            )
+            c.price_led_shift = min(cfg.max_price_led_shift, c.price_led_shift + cfg.price_led_restoration_shift)
             if not c.codesign_institutionalised and c.engagement_intent.rung >= 2:
                 c.engagement_intent = Engagement.consultation
 

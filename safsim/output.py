@@ -224,11 +224,7 @@ def build_manifest(
     ``wall_time_s``, ``workers``, ``files``, then any ``extra`` entries.
     """
     seeds = [int(s) for s in results.runs["seed"]] if "seed" in results.runs else []
-    run_ids = (
-        [int(r) for r in results.runs["run_id"]]
-        if "run_id" in results.runs
-        else list(range(len(seeds)))
-    )
+    run_ids = [int(r) for r in results.runs["run_id"]] if "run_id" in results.runs else list(range(len(seeds)))
     elapsed = [float(t) for t in results.elapsed_s]
     per_run = [
         {"run_id": rid, "seed": seed, "elapsed_s": elapsed[i] if i < len(elapsed) else None}

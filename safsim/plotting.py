@@ -291,9 +291,7 @@ def field_state_chart(
     fig = _new_figure(10, 7)
     ax_state, ax_line = fig.subplots(2, 1, sharex=True, height_ratios=[1.2, 1])
     colours = [_colour(STATE_COLOURS, s, i) for i, s in enumerate(states)]
-    ax_state.stackplot(
-        years, *(shares[s].to_numpy() for s in states), labels=states, colors=colours, alpha=0.85
-    )
+    ax_state.stackplot(years, *(shares[s].to_numpy() for s in states), labels=states, colors=colours, alpha=0.85)
     ax_state.set_ylim(0, 1)
     if years.size > 1:
         ax_state.set_xlim(years.min(), years.max())

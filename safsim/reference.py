@@ -88,11 +88,7 @@ def _type_name(ann: Any) -> str:
     for enum in (config.Engagement, config.SvDefinition, config.ShockKind, config.PeerNetwork):
         if enum.__name__ in text:
             text = " \\| ".join(e.value for e in enum)
-    return (
-        text.replace("<class '", "").replace("'>", "").replace("|", "\\|")
-        if "\\|" not in text
-        else text
-    )
+    return text.replace("<class '", "").replace("'>", "").replace("|", "\\|") if "\\|" not in text else text
 
 
 def _default(model: type[BaseModel], name: str) -> str:
@@ -128,19 +124,11 @@ def reference_rows() -> list[tuple[str, str, str, str, str]]:
     rows = []
     for prefix, model, _title in _SECTIONS:
         for name, f in model.model_fields.items():
-            if (
-                f.annotation is not None
-                and isinstance(f.annotation, type)
-                and issubclass(f.annotation, BaseModel)
-            ):
+            if f.annotation is not None and isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel):
                 continue  # a section, documented in its own table
             note = comments.get(model.__name__, {}).get(name, "")
             if model is config.AuthorityOverride and not note:
-                note = (
-                    "display name"
-                    if name == "name"
-                    else f"overrides `commissioners.{name}` for this authority"
-                )
+                note = "display name" if name == "name" else f"overrides `commissioners.{name}` for this authority"
             rows.append(
                 (
                     prefix + name,
@@ -184,9 +172,7 @@ def render_reference() -> str:
                 and (prefix or "." not in path)
                 and path[len(prefix) :].replace("_", "").isalnum()
             ):
-                lines.append(
-                    f"| `{path}` | {typ} | {default} | {bounds} | {note.replace('|', '/')} |"
-                )
+                lines.append(f"| `{path}` | {typ} | {default} | {bounds} | {note.replace('|', '/')} |")
         lines.append("")
     return "\n".join(lines)
 

@@ -43,9 +43,7 @@ class RunResult:
     seed: int
     outcomes: dict[str, float]
     timeseries: pd.DataFrame
-    authorities: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=list(AUTHORITY_COLUMNS))
-    )
+    authorities: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(AUTHORITY_COLUMNS)))
     awards: pd.DataFrame | None = None
     elapsed_s: float = 0.0
     scenario_name: str = field(default="")

@@ -270,9 +270,7 @@ class _Loader(yaml.SafeLoader):
 
 
 def _yaml_error(exc: yaml.YAMLError, label: str, text: str) -> ScenarioError:
-    if isinstance(exc, yaml.composer.ComposerError) and (exc.context or "").startswith(
-        "expected a single document"
-    ):
+    if isinstance(exc, yaml.composer.ComposerError) and (exc.context or "").startswith("expected a single document"):
         mark = exc.problem_mark
         return ScenarioError(
             "a scenario file holds one YAML document, but a second one starts here",
@@ -321,15 +319,9 @@ def _check_keys(root: yaml.Node, label: str) -> None:
                     continue
                 line = key.start_mark.line + 1
                 if not (isinstance(key, yaml.ScalarNode) and key.tag == _STR_TAG):
-                    shown = (
-                        _one_line(key.value)[:60]
-                        if isinstance(key, yaml.ScalarNode)
-                        else "a list or mapping"
-                    )
+                    shown = _one_line(key.value)[:60] if isinstance(key, yaml.ScalarNode) else "a list or mapping"
                     shown = shown or "null"
-                    raise ScenarioError(
-                        f"mapping keys must be text, got {shown} (quote it)", file=label, line=line
-                    )
+                    raise ScenarioError(f"mapping keys must be text, got {shown} (quote it)", file=label, line=line)
                 if key.value in first_line:
                     raise ScenarioError(
                         f"duplicate key {key.value!r} (first given at line {first_line[key.value]})",
@@ -417,9 +409,7 @@ def _read_text(path: Path, label: str) -> str:
             raise ScenarioError("is a directory, not a scenario file", file=label)
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ScenarioError(
-                f"file is larger than 1 MiB ({size} bytes); refusing to parse it", file=label
-            )
+            raise ScenarioError(f"file is larger than 1 MiB ({size} bytes); refusing to parse it", file=label)
         with path.open("rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
@@ -509,13 +499,9 @@ def _merge(base: Any, over: Any, path: PathParts, replaced: list[PathParts]) -> 
     return over
 
 
-def _merge_provenance(
-    base: _Provenance, replaced: list[PathParts], over: _Provenance
-) -> _Provenance:
+def _merge_provenance(base: _Provenance, replaced: list[PathParts], over: _Provenance) -> _Provenance:
     gone = set(replaced)
-    kept = {
-        p: origin for p, origin in base.items() if not any(p[:n] in gone for n in range(len(p) + 1))
-    }
+    kept = {p: origin for p, origin in base.items() if not any(p[:n] in gone for n in range(len(p) + 1))}
     kept.update(over)
     return kept
 
@@ -532,9 +518,7 @@ def _origin(prov: _Provenance, parts: PathParts, default: str) -> _Origin:
 # --------------------------------------------------------------------------------------
 
 
-def _load_tree(
-    path: Path, label: str, chain: tuple[tuple[Path, str], ...]
-) -> tuple[dict[str, Any], _Provenance]:
+def _load_tree(path: Path, label: str, chain: tuple[tuple[Path, str], ...]) -> tuple[dict[str, Any], _Provenance]:
     """A file's own data merged onto its ``extends:`` base, without defaults."""
     data, prov = _parse_file(path, label)
     return _resolve_extends(data, prov, label, path.parent, (*chain, (_identity(path), label)))
@@ -602,8 +586,7 @@ def _parse_path(text: str) -> PathParts:
         m = _SEGMENT.fullmatch(segment.strip())
         if m is None:
             raise ScenarioError(
-                f"invalid override path {text!r} (use keys joined by '.', and [n] or .n for "
-                "list items)",
+                f"invalid override path {text!r} (use keys joined by '.', and [n] or .n for list items)",
                 file=SET_LABEL,
             )
         key = m.group(1).strip()
@@ -632,9 +615,7 @@ def _build(parts: PathParts, value: Any, done: PathParts) -> Any:
     return {head: _build(parts[1:], value, (*done, head))}
 
 
-def _set_in(
-    node: Any, parts: PathParts, value: Any, path: PathParts, replaced: list[PathParts]
-) -> Any:
+def _set_in(node: Any, parts: PathParts, value: Any, path: PathParts, replaced: list[PathParts]) -> Any:
     if not parts:
         return _merge(node, value, path, replaced)
     head, rest = parts[0], parts[1:]
@@ -663,8 +644,7 @@ def _set_in(
         return out
     what = "a list" if isinstance(node, list) else f"not a mapping (it is {_show(node)})"
     raise ScenarioError(
-        f"cannot set {format_path((*path, head))}: {format_path(path) or 'the top level'} is "
-        f"{what}",
+        f"cannot set {format_path((*path, head))}: {format_path(path) or 'the top level'} is {what}",
         file=SET_LABEL,
         path=format_path((*path, head)),
     )
@@ -679,9 +659,7 @@ def _override_items(
         items: list[tuple[PathParts, Any]] = []
         for key, value in overrides.items():
             if not isinstance(key, str):
-                raise ScenarioError(
-                    f"override paths must be text, got {_show(key)}", file=SET_LABEL
-                )
+                raise ScenarioError(f"override paths must be text, got {_show(key)}", file=SET_LABEL)
             items.append((_parse_path(key), value))
         return items
     if isinstance(overrides, str):
@@ -689,9 +667,7 @@ def _override_items(
     items = []
     for text in overrides:
         if not isinstance(text, str) or "=" not in text:
-            raise ScenarioError(
-                f"an override is dotted.path=value, got {_show(text)}", file=SET_LABEL
-            )
+            raise ScenarioError(f"an override is dotted.path=value, got {_show(text)}", file=SET_LABEL)
         key, _, raw = text.partition("=")
         parts = _parse_path(key)
         try:
@@ -980,15 +956,11 @@ def load_scenario(
         path = resolve_scenario(source)
         label = str(path)
         own, own_prov = _parse_file(path, label)
-        tree, prov = _resolve_extends(
-            own, own_prov, label, path.parent, ((_identity(path), label),)
-        )
+        tree, prov = _resolve_extends(own, own_prov, label, path.parent, ((_identity(path), label),))
         if "name" not in own:
             tree = {**tree, "name": path.stem}
     else:
-        raise ScenarioError(
-            f"a scenario source is a file path, a bundled name or a mapping, got {_show(source)}"
-        )
+        raise ScenarioError(f"a scenario source is a file path, a bundled name or a mapping, got {_show(source)}")
     replaced: list[PathParts] = []
     data = _merge(_defaults_tree(), tree, (), replaced)
     data, prov = _apply(data, prov, _override_items(overrides))

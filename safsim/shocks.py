@@ -94,9 +94,7 @@ class Government(mesa.Agent):
         elif kind is ShockKind.sva_strengthened:
             self.sva_in_force = True
             self.mandatory = True
-            self.min_sv_weight = max(
-                self.min_sv_weight, shock.value("min_sv_weight", DEFAULT_MIN_SV_WEIGHT)
-            )
+            self.min_sv_weight = max(self.min_sv_weight, shock.value("min_sv_weight", DEFAULT_MIN_SV_WEIGHT))
 
     def in_scope(self, lot_value_gbp: float) -> bool:
         """Whether a lot of this whole-term value falls under the Act."""
@@ -129,9 +127,7 @@ def apply_shocks(model: FieldModel, step: int) -> ShockEffects:
                 fx.political_crisis.append(c.index)
             fx.legitimacy_drop = max(fx.legitimacy_drop, drop)
         elif shock.kind is ShockKind.regulation_change:
-            fx.regulation = max(
-                fx.regulation, shock.value("intensity", DEFAULT_REGULATION_INTENSITY)
-            )
+            fx.regulation = max(fx.regulation, shock.value("intensity", DEFAULT_REGULATION_INTENSITY))
             if shock.threshold_gbp is not None:
                 model.government.threshold_gbp = float(shock.threshold_gbp)
     cfg = model.scenario.field

@@ -185,9 +185,7 @@ def soft_legibility(definition: SvDefinition, behaviour: BehaviourConfig) -> flo
     return behaviour.soft_legibility
 
 
-def effective_understanding(
-    understanding: float, definition: SvDefinition, behaviour: BehaviourConfig
-) -> float:
+def effective_understanding(understanding: float, definition: SvDefinition, behaviour: BehaviourConfig) -> float:
     """The weight a commissioner gives to true rather than claimed social value.
 
     Understanding is raised by a commissioner-written list and more by a co-defined
@@ -294,17 +292,11 @@ def award(
     sv_perc = perceived_social_value(sv_true, hard, soft, cred, u_eff, legibility)
     track_weight = behaviour.track_record_weight * risk_aversion
     weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
-    scores, ps, qs, ss = score_bids(
-        prices, quality, sv_perc, track, weights, track_weight, behaviour.score_levels
-    )
+    scores, ps, qs, ss = score_bids(prices, quality, sv_perc, track, weights, track_weight, behaviour.score_levels)
     winner = _argmax_tiebreak(scores, rng)
     if tender.sv_weight > 0.0:
         pq = tender.price_weight + tender.quality_weight
-        cf_w = (
-            (tender.price_weight / pq, tender.quality_weight / pq, 0.0)
-            if pq > 0
-            else (1.0, 0.0, 0.0)
-        )
+        cf_w = (tender.price_weight / pq, tender.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
         cf_scores = cf_w[0] * ps + cf_w[1] * qs + track_weight * track
         cf_best = np.flatnonzero(cf_scores >= np.max(cf_scores) - 1e-12)
         # The counterfactual keeps the actual winner when it is among the tied best, so that a

@@ -123,9 +123,7 @@ def authority_overrides(draw: st.DrawFn) -> dict[str, Any]:
     return out
 
 
-_POLICY_FLAGS = [
-    name for name, f in PoliciesConfig.model_fields.items() if f.annotation in (bool, "bool")
-]
+_POLICY_FLAGS = [name for name, f in PoliciesConfig.model_fields.items() if f.annotation in (bool, "bool")]
 
 
 @st.composite
@@ -254,7 +252,5 @@ def scenario_shaped_junk() -> st.SearchStrategy[dict[str, Any]]:
 
 junk_text = st.one_of(
     st.text(max_size=300),
-    st.text(
-        alphabet=st.sampled_from(list("abc:-[]{}&*!|>'\"#%@`?,. \n\t0123456789e")), max_size=200
-    ),
+    st.text(alphabet=st.sampled_from(list("abc:-[]{}&*!|>'\"#%@`?,. \n\t0123456789e")), max_size=200),
 )

@@ -121,10 +121,7 @@ def test_run_quiet_prints_only_the_output_directory(
 ) -> None:
     """--quiet prints one line (where results went) and no table; --no-plots skips plots."""
     out = tmp_path / "out"
-    assert (
-        main(["run", "-n", "2", "--set", "horizon_steps=4", "--out", str(out), "-q", "--no-plots"])
-        == 0
-    )
+    assert main(["run", "-n", "2", "--set", "horizon_steps=4", "--out", str(out), "-q", "--no-plots"]) == 0
     captured = capsys.readouterr()
     assert captured.out.strip().splitlines() == [f"Results written to {out}"]
     assert captured.err == ""
@@ -161,10 +158,7 @@ def test_progress_bar_only_on_a_terminal_outside_ci(
         else:
             monkeypatch.delenv("CI", raising=False)
         out = tmp_path / f"out-{ci or 'tty'}"
-        assert (
-            main(["run", "-n", "2", "--set", "horizon_steps=4", "--out", str(out), "--no-plots"])
-            == 0
-        )
+        assert main(["run", "-n", "2", "--set", "horizon_steps=4", "--out", str(out), "--no-plots"]) == 0
         assert ("run" in fake_err.getvalue()) is expect_bar
 
 
@@ -244,9 +238,7 @@ def test_bad_arguments_exit_2_with_one_line_and_write_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_out_path_that_is_a_file_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: None
-) -> None:
+def test_out_path_that_is_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: None) -> None:
     """--out naming an existing file exits 2 and leaves the file alone."""
     target = tmp_path / "taken.txt"
     target.write_text("keep")
@@ -256,9 +248,7 @@ def test_out_path_that_is_a_file_exits_2(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.txt"]
 
 
-def test_bad_scenario_exits_2_with_one_line_and_no_out_dir(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_scenario_exits_2_with_one_line_and_no_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A scenario file that does not validate exits 2, one stderr line, nothing written."""
     bad = _bad_scenario(tmp_path)
     out = tmp_path / "out"
@@ -360,9 +350,7 @@ def test_run_seed_reproduces_a_row_of_runs_csv(tmp_path: Path) -> None:
     assert main(["run", "--run-seed", str(seed), *base, "--out", str(tmp_path / "one")]) == 0
     one = pd.read_csv(tmp_path / "one" / "runs.csv")
     assert len(one) == 1 and int(one.loc[0, "seed"]) == seed
-    pd.testing.assert_frame_equal(
-        one[["seed", *OUTCOME_COLUMNS]], row[["seed", *OUTCOME_COLUMNS]], check_exact=True
-    )
+    pd.testing.assert_frame_equal(one[["seed", *OUTCOME_COLUMNS]], row[["seed", *OUTCOME_COLUMNS]], check_exact=True)
     manifest = json.loads((tmp_path / "one" / "manifest.json").read_text())
     assert manifest["run_seed"] == seed and manifest["seeds"] == [seed]
 

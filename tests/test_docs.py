@@ -13,9 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_scenario_reference_is_generated_from_the_code():
     """docs/scenario-reference.md equals what `python -m safsim.reference` generates now."""
     committed = (ROOT / "docs" / "scenario-reference.md").read_text()
-    assert committed == render_reference(), (
-        "regenerate: python -m safsim.reference > docs/scenario-reference.md"
-    )
+    assert committed == render_reference(), "regenerate: python -m safsim.reference > docs/scenario-reference.md"
 
 
 def test_every_scenario_key_has_a_note():

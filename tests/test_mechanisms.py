@@ -16,9 +16,7 @@ from safsim.scenario import load_scenario
 SEEDS = range(100, 112)
 
 
-def outcomes(
-    source: str | dict, overrides: dict[str, object], names: list[str]
-) -> dict[str, np.ndarray]:
+def outcomes(source: str | dict, overrides: dict[str, object], names: list[str]) -> dict[str, np.ndarray]:
     s = load_scenario(source, overrides)
     rows = [run_scenario(s, seed).outcomes for seed in SEEDS]
     return {n: np.array([r[n] for r in rows], dtype=float) for n in names}
@@ -37,9 +35,7 @@ def test_austerity_raises_contract_size_and_large_provider_share():
     """F1: a 30% budget cut gives larger contracts and more value to corporates plus large charities."""
     names = ["mean_contract_value_gbp", "share_value_corporate", "share_value_large_charity"]
     a = outcomes("baseline", BASE, names)
-    cut = BASE | {
-        "shocks": [{"kind": "austerity", "at_step": 2, "budget_cut": 0.3, "over_steps": 4}]
-    }
+    cut = BASE | {"shocks": [{"kind": "austerity", "at_step": 2, "budget_cut": 0.3, "over_steps": 4}]}
     b = outcomes("baseline", cut, names)
     m, se = paired_mean_diff(a["mean_contract_value_gbp"], b["mean_contract_value_gbp"])
     assert m > 2 * se and m > 0
@@ -122,16 +118,12 @@ def test_social_skill_makes_resettlement_after_crisis_more_likely():
     names = ["state_share_resettlement", "policy_adoption_share"]
     hi = outcomes(
         "baseline",
-        BASE
-        | shocks
-        | {"commissioners.social_skill": 0.9, "commissioners.political_commitment": 0.9},
+        BASE | shocks | {"commissioners.social_skill": 0.9, "commissioners.political_commitment": 0.9},
         names,
     )
     lo = outcomes(
         "baseline",
-        BASE
-        | shocks
-        | {"commissioners.social_skill": 0.2, "commissioners.political_commitment": 0.9},
+        BASE | shocks | {"commissioners.social_skill": 0.2, "commissioners.political_commitment": 0.9},
         names,
     )
     for n in names:

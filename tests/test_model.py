@@ -39,9 +39,7 @@ def check_invariants(m: FieldModel) -> None:
     t = m.totals
     # Money conserved: what commissioners pay is what providers receive, and every
     # provider's reserves equal its ledger.
-    received = sum(
-        p.income_contracts_gbp + p.income_grants_gbp + p.income_reimbursed_gbp for p in m.providers
-    )
+    received = sum(p.income_contracts_gbp + p.income_grants_gbp + p.income_reimbursed_gbp for p in m.providers)
     assert t.commissioner_paid == pytest.approx(received, rel=1e-9, abs=1e-3)
     assert t.commissioner_paid == pytest.approx(t.provider_received, rel=1e-12)
     for p in m.providers:
@@ -120,8 +118,7 @@ def test_invariants_under_random_policies(
     check_invariants(m)
     out = run_scenario(s, seed).outcomes
     shares = [
-        out[f"share_value_{k}"]
-        for k in ("sme_vso", "large_charity", "corporate", "social_enterprise", "consortium")
+        out[f"share_value_{k}"] for k in ("sme_vso", "large_charity", "corporate", "social_enterprise", "consortium")
     ]
     if m.totals.awards:
         assert sum(shares) == pytest.approx(1.0)
@@ -134,8 +131,7 @@ def test_same_seed_same_tables():
     s = small()
     a, b = run_scenario(s, 42), run_scenario(s, 42)
     assert a.outcomes == b.outcomes or all(
-        (x == y) or (np.isnan(x) and np.isnan(y))
-        for x, y in zip(a.outcomes.values(), b.outcomes.values(), strict=True)
+        (x == y) or (np.isnan(x) and np.isnan(y)) for x, y in zip(a.outcomes.values(), b.outcomes.values(), strict=True)
     )
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
 
@@ -183,18 +179,8 @@ def test_no_small_vsos_means_zero_vso_share():
 
 def test_full_monitoring_is_realised():
     """Analytic: monitoring_rate = 1 follows up every contract; 0 follows up none."""
-    assert (
-        run_scenario(small(**{"commissioners.monitoring_rate": 1.0}), 4).outcomes[
-            "monitoring_rate_realised"
-        ]
-        == 1.0
-    )
-    assert (
-        run_scenario(small(**{"commissioners.monitoring_rate": 0.0}), 4).outcomes[
-            "monitoring_rate_realised"
-        ]
-        == 0.0
-    )
+    assert run_scenario(small(**{"commissioners.monitoring_rate": 1.0}), 4).outcomes["monitoring_rate_realised"] == 1.0
+    assert run_scenario(small(**{"commissioners.monitoring_rate": 0.0}), 4).outcomes["monitoring_rate_realised"] == 0.0
 
 
 def test_sole_provider_wins_everything_it_bids_for():
@@ -216,9 +202,7 @@ def test_sole_provider_wins_everything_it_bids_for():
     )
     m = run_model(s, 9)
     assert m.totals.awards > 0
-    assert m.totals.value_by_kind["corporate"] == pytest.approx(
-        sum(m.totals.value_by_kind.values())
-    )
+    assert m.totals.value_by_kind["corporate"] == pytest.approx(sum(m.totals.value_by_kind.values()))
     assert {row["winner_kind"] for row in m.award_rows} == {"corporate"}
 
 

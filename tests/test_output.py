@@ -48,9 +48,7 @@ def synthetic_results(n: int = 4, steps: int = 8, root_seed: int = 11) -> Result
         outcomes = {name: float(rng.uniform(0, 1)) for name in RUN_OUTCOMES}
         outcomes["mean_contract_value_gbp"] = float(rng.uniform(2e5, 9e5))
         outcomes["budget_spent_gbp"] = float(rng.uniform(1e7, 5e7))
-        rows.append(
-            {"run_id": i, "scenario": scenario.name, "replicate": i, "seed": seed} | outcomes
-        )
+        rows.append({"run_id": i, "scenario": scenario.name, "replicate": i, "seed": seed} | outcomes)
         ts = {c: rng.uniform(0, 1, steps) for c in TIMESERIES_COLUMNS}
         ts["step"] = np.arange(1, steps + 1)
         ts["field_state"] = states[rng.integers(0, 3, steps)]
@@ -174,9 +172,7 @@ def test_out_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("exc", [RuntimeError("disk on fire"), KeyboardInterrupt()])
-def test_failure_mid_write_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException
-) -> None:
+def test_failure_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
     """A failure after the tables and plots are written leaves no out dir and no temp dir."""
 
     def boom(*args: object, **kwargs: object) -> dict[str, object]:
@@ -188,9 +184,7 @@ def test_failure_mid_write_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failure_mid_write_leaves_existing_directory_untouched(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failure_mid_write_leaves_existing_directory_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure while writing into an existing dir changes none of its files."""
     out = tmp_path / "out"
     out.mkdir()

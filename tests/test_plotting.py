@@ -22,9 +22,7 @@ from safsim.plotting import (
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def synthetic_tables(
-    n: int = 5, steps: int = 12, seed: int = 3
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synthetic_tables(n: int = 5, steps: int = 12, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A runs table and a time-series table of plausible values from a seeded generator."""
     rng = np.random.default_rng(seed)
     runs = pd.DataFrame({name: rng.uniform(0, 1, n) for name in RUN_OUTCOMES})

@@ -99,9 +99,7 @@ def test_mapping_errors_name_mapping() -> None:
 def test_unknown_key_did_you_mean(write_yaml: Any) -> None:
     """An unknown key names its path and line and suggests the closest field."""
     err, _ = _file_error(write_yaml, "horizon_steps: 20\ncommissioners:\n  sv_wieght: 0.1\n")
-    _expect(
-        err, "commissioners.sv_wieght", 3, "unknown key 'sv_wieght'", "did you mean 'sv_weight'?"
-    )
+    _expect(err, "commissioners.sv_wieght", 3, "unknown key 'sv_wieght'", "did you mean 'sv_weight'?")
 
 
 def test_unknown_top_level_key(write_yaml: Any) -> None:
@@ -349,10 +347,7 @@ def test_too_many_aliases(write_yaml: Any) -> None:
 
 def test_few_aliases_allowed(write_yaml: Any) -> None:
     """A handful of anchors and aliases work as YAML intends."""
-    text = (
-        "commissioners:\n  social_skill: &skill {dist: beta, a: 3, b: 3}\n"
-        "  political_commitment: *skill\n"
-    )
+    text = "commissioners:\n  social_skill: &skill {dist: beta, a: 3, b: 3}\n  political_commitment: *skill\n"
     s = load_scenario(write_yaml("s.yaml", text))
     assert s.commissioners.political_commitment == s.commissioners.social_skill
 
@@ -421,9 +416,7 @@ def test_partial_provider_kind_keeps_defaults(write_yaml: Any) -> None:
 
 def test_distribution_replaces_wholesale() -> None:
     """A mapping with 'dist' replaces the old value, it does not merge into it."""
-    s = load_scenario(
-        {"commissioners": {"sv_understanding": {"dist": "uniform", "low": 0.1, "high": 0.4}}}
-    )
+    s = load_scenario({"commissioners": {"sv_understanding": {"dist": "uniform", "low": 0.1, "high": 0.4}}})
     assert s.commissioners.sv_understanding == Uniform(dist="uniform", low=0.1, high=0.4)
 
 
@@ -467,9 +460,7 @@ def test_source_type_refused() -> None:
 
 def test_extends_override_wins(write_yaml: Any) -> None:
     """The extending file's keys override the base's; the rest is inherited."""
-    write_yaml(
-        "base.yaml", "name: base\nseed: 5\nhorizon_steps: 12\ncommissioners:\n  sv_weight: 0.05\n"
-    )
+    write_yaml("base.yaml", "name: base\nseed: 5\nhorizon_steps: 12\ncommissioners:\n  sv_weight: 0.05\n")
     s = load_scenario(write_yaml("child.yaml", "extends: base.yaml\nhorizon_steps: 20\n"))
     assert (s.seed, s.horizon_steps, s.name) == (5, 20, "child")
 
@@ -490,11 +481,7 @@ def test_extends_lists_replace(write_yaml: Any) -> None:
         "base.yaml",
         "shocks:\n  - {kind: guidance, at_step: 1}\n  - {kind: guidance, at_step: 2}\n",
     )
-    s = load_scenario(
-        write_yaml(
-            "c.yaml", "extends: base.yaml\nshocks:\n  - {kind: political_crisis, at_step: 4}\n"
-        )
-    )
+    s = load_scenario(write_yaml("c.yaml", "extends: base.yaml\nshocks:\n  - {kind: political_crisis, at_step: 4}\n"))
     assert [x.at_step for x in s.shocks] == [4]
 
 
@@ -602,10 +589,7 @@ def test_set_overrides_file_value(write_yaml: Any) -> None:
 def test_set_unknown_path() -> None:
     """An override to an unknown key fails like an unknown key, naming --set."""
     err = _error({}, ["commissioners.sv_wieght=0.1"])
-    assert (
-        str(err)
-        == "--set: commissioners.sv_wieght: unknown key 'sv_wieght' (did you mean 'sv_weight'?)"
-    )
+    assert str(err) == "--set: commissioners.sv_wieght: unknown key 'sv_wieght' (did you mean 'sv_weight'?)"
 
 
 def test_set_invalid_value_names_set(write_yaml: Any) -> None:
@@ -655,9 +639,7 @@ def test_resolve_unknown_name_lists_bundled() -> None:
     with pytest.raises(ScenarioError) as info:
         resolve_scenario("no_such_scenario_xyz")
     names = ", ".join(list_bundled()) or "none"
-    assert str(info.value) == (
-        f"no such scenario file or bundled scenario 'no_such_scenario_xyz' (bundled: {names})"
-    )
+    assert str(info.value) == (f"no such scenario file or bundled scenario 'no_such_scenario_xyz' (bundled: {names})")
 
 
 def test_bundled_dir_is_beside_package() -> None:
@@ -698,9 +680,7 @@ def test_round_trip(scenario: Scenario) -> None:
 
 @given(sst.scenarios())
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_round_trip_through_file(
-    tmp_path_factory: pytest.TempPathFactory, scenario: Scenario
-) -> None:
+def test_round_trip_through_file(tmp_path_factory: pytest.TempPathFactory, scenario: Scenario) -> None:
     """A dumped scenario written to a file loads back equal."""
     path = tmp_path_factory.mktemp("rt") / "s.yaml"
     path.write_text(dump_scenario(scenario), encoding="utf-8")
@@ -742,9 +722,7 @@ def test_junk_overrides_raise_only_scenario_error(overrides: list[str]) -> None:
 
 @given(sst.junk_text)
 @JUNK
-def test_junk_text_file_raises_only_scenario_error(
-    tmp_path_factory: pytest.TempPathFactory, text: str
-) -> None:
+def test_junk_text_file_raises_only_scenario_error(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
     """Random text in a file gives a Scenario or a one-line ScenarioError."""
     path = tmp_path_factory.mktemp("junk") / "j.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
@@ -753,9 +731,7 @@ def test_junk_text_file_raises_only_scenario_error(
 
 @given(st.binary(max_size=300))
 @JUNK
-def test_junk_bytes_file_raises_only_scenario_error(
-    tmp_path_factory: pytest.TempPathFactory, raw: bytes
-) -> None:
+def test_junk_bytes_file_raises_only_scenario_error(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
     """Random bytes in a file give a Scenario or a one-line ScenarioError."""
     path = tmp_path_factory.mktemp("junk") / "b.yaml"
     path.write_bytes(raw)
@@ -764,9 +740,7 @@ def test_junk_bytes_file_raises_only_scenario_error(
 
 @given(sst.junk_trees())
 @JUNK
-def test_junk_dumped_as_yaml_raises_only_scenario_error(
-    tmp_path_factory: pytest.TempPathFactory, tree: Any
-) -> None:
+def test_junk_dumped_as_yaml_raises_only_scenario_error(tmp_path_factory: pytest.TempPathFactory, tree: Any) -> None:
     """Junk trees written as YAML give a Scenario or a one-line ScenarioError."""
     path = tmp_path_factory.mktemp("junk") / "y.yaml"
     path.write_text(yaml.safe_dump(tree), encoding="utf-8")

@@ -42,9 +42,7 @@ def make_tender(price_w: float = 0.6, quality_w: float = 0.35, sv_w: float = 0.0
     return Tender(**args)
 
 
-def make_bid(
-    price: float, quality: float = 0.5, sv: float = 1.0, claim: float = 1.0, member: int = 0, **kw
-) -> Bid:
+def make_bid(price: float, quality: float = 0.5, sv: float = 1.0, claim: float = 1.0, member: int = 0, **kw) -> Bid:
     args = dict(
         members=(member,),
         shares=(1.0,),
@@ -127,9 +125,7 @@ def test_soft_claims_count_fully_only_when_co_defined():
     b = BehaviourConfig()
     assert soft_legibility(SvDefinition.co_defined_local, b) == 1.0
     assert soft_legibility(SvDefinition.supplier_open, b) < 1.0
-    assert soft_legibility(SvDefinition.commissioner_list, b) < soft_legibility(
-        SvDefinition.supplier_open, b
-    )
+    assert soft_legibility(SvDefinition.commissioner_list, b) < soft_legibility(SvDefinition.supplier_open, b)
     assert effective_understanding(0.2, SvDefinition.co_defined_local, b) > effective_understanding(
         0.2, SvDefinition.supplier_open, b
     )

@@ -349,9 +349,7 @@ def _authority_share(name: str, description: str, column: str, op: str, cutoff: 
     return Metric(name, description, compute)
 
 
-def _authority_group_stat(
-    name: str, description: str, column: str, stat: str, even_index: bool
-) -> Metric:
+def _authority_group_stat(name: str, description: str, column: str, stat: str, even_index: bool) -> Metric:
     """Per run: mean or sd of ``column`` over the authorities with even (or odd) index."""
 
     def compute(r: Results) -> pd.Series:
@@ -626,8 +624,7 @@ NO_BELIEF_LEARNING = Arm(
 F3 = Fact(
     id="F3",
     title="Small and medium VSOs stop bidding when they expect to lose or the SV weight is low.",
-    claim="The SME-VSO bid participation rate rises with w_SV but saturates, and falls after "
-    "repeated losses.",
+    claim="The SME-VSO bid participation rate rises with w_SV but saturates, and falls after repeated losses.",
     strength="strong",
     evidence="T10175-10179, T9689-9695, T11931-11933, T12187-12191",
     experiment="(i) The F2 sweep of the SV weight; (ii) the baseline against the same field in "
@@ -655,8 +652,7 @@ F3 = Fact(
         ),
         Contrast(
             "F3c",
-            "learning from (mostly lost) bids lowers the SME-VSO bid rate "
-            "(baseline - no-learning < 0)",
+            "learning from (mostly lost) bids lowers the SME-VSO bid rate (baseline - no-learning < 0)",
             (
                 (1.0, _q("baseline", "bid_rate_sme_vso")),
                 (-1.0, _q("no learning from outcomes", "bid_rate_sme_vso")),
@@ -746,18 +742,15 @@ F5 = Fact(
             _G,
         ),
     ),
-    notes="F5a restates an input (commissioners.monitoring_rate 0.3); the realised share is "
-    "reported as a check.",
+    notes="F5a restates an input (commissioners.monitoring_rate 0.3); the realised share is reported as a check.",
 )
 
 F6 = Fact(
     id="F6",
     title="SV evidence concentrates on easy-to-measure indicators.",
-    claim="More than half of claimed SV is in hard categories in the baseline; the share falls "
-    "under co-design.",
+    claim="More than half of claimed SV is in hard categories in the baseline; the share falls under co-design.",
     strength="strong",
-    evidence="T7056-7066, T7071-7075, T7083-7091, T11970-11974, T11019-11021, T10976-10981, "
-    "T3192-3198",
+    evidence="T7056-7066, T7071-7075, T7083-7091, T11970-11974, T11019-11021, T10976-10981, T3192-3198",
     experiment="Baseline level of sv_hard_share; bundled codesign scenario vs baseline.",
     arms=(BASELINE, CODESIGN),
     criteria=(
@@ -821,8 +814,7 @@ F7 = Fact(
 )
 
 _RA_ARMS = tuple(
-    Arm(f"risk aversion {r:.1f}", "codesign", {"commissioners.risk_aversion": r}, level=r)
-    for r in RISK_AVERSIONS
+    Arm(f"risk aversion {r:.1f}", "codesign", {"commissioners.risk_aversion": r}, level=r) for r in RISK_AVERSIONS
 )
 CODESIGN_EXCLUSION = Arm(
     "codesign, participants excluded", "codesign", {"policies.exclude_codesign_participants": True}
@@ -867,8 +859,7 @@ F9 = Fact(
     claim="SV weights across LAs are widely spread, with mass at 0-5% and a tail at 10-20%; "
     "their variance is explained by understanding, political commitment and social skill.",
     strength="strong",
-    evidence="T6139-6153, T6737-6739, T9214-9216, T11428-11431, T11709-11715, T11917-11921, "
-    "T11947-11959",
+    evidence="T6139-6153, T6737-6739, T9214-9216, T11428-11431, T11709-11715, T11917-11921, T11947-11959",
     experiment="Baseline with 20 authorities (field.n_authorities 20) and the baseline's "
     "distributions of understanding, commitment and skill; the per-authority table (mean SV "
     "weight over the run) pooled over runs.",
@@ -906,8 +897,7 @@ F9 = Fact(
 F10 = Fact(
     id="F10",
     title="LAs with a formal SV policy/charter apply higher, steadier weights (>= 10%).",
-    claim="Mean w_SV is higher for LAs with a policy than without, at least 10%, and varies "
-    "less across them.",
+    claim="Mean w_SV is higher for LAs with a policy than without, at least 10%, and varies less across them.",
     strength="moderate",
     evidence="T11862-11866, T11921-11925",
     experiment="Baseline with 20 authorities, the even-numbered ones given an SV policy at the "
@@ -1060,8 +1050,7 @@ _LOW_COMMITMENT = _crisis_arm(0.9, 0.2)
 
 F14 = Fact(
     id="F14",
-    title="Crisis can open an incumbent to collaboration, but only where social skill and "
-    "political will exist.",
+    title="Crisis can open an incumbent to collaboration, but only where social skill and political will exist.",
     claim="After a combined budget and legitimacy shock the probability of a collaborative "
     "settlement rises with commissioner social skill; without skill or political will the "
     "field stays price-led.",
@@ -1089,8 +1078,7 @@ F14 = Fact(
         ),
         Contrast(
             "F14c",
-            "without political will the skilled incumbent resettles less "
-            "(commitment 0.2 - 0.8 at skill 0.9 < 0)",
+            "without political will the skilled incumbent resettles less (commitment 0.2 - 0.8 at skill 0.9 < 0)",
             (
                 (1.0, _q(_LOW_COMMITMENT.label, "resettled")),
                 (-1.0, _q(_SKILL_ARMS[-1].label, "resettled")),
@@ -1105,8 +1093,7 @@ CODESIGN_UNPAID = Arm("codesign, unpaid", "codesign", {"policies.reimburse_engag
 F15 = Fact(
     id="F15",
     title="Unpaid engagement burdens VSOs.",
-    claim="Without reimbursement, co-design rounds drain VSO resources and participation falls "
-    "for low-resource VSOs.",
+    claim="Without reimbursement, co-design rounds drain VSO resources and participation falls for low-resource VSOs.",
     strength="weak-moderate",
     evidence="T7490-7498, T7708-7710, T9702-9706",
     experiment="Codesign scenario with policies.reimburse_engagement true (bundled) vs false.",
@@ -1182,8 +1169,7 @@ F16 = Fact(
 F17 = Fact(
     id="F17",
     title="VSOs create more community SV per pound when they win.",
-    claim="Delivered SV per pound paid is higher on contracts won by small VSOs than on those "
-    "won by corporates.",
+    claim="Delivered SV per pound paid is higher on contracts won by small VSOs than on those won by corporates.",
     strength="strong as a claim; no quantity in the text",
     evidence="T1603-1635, T7362-7376, T10460-10462, S66",
     experiment="Baseline: within-run difference of sv_per_gbp_sme_vso and sv_per_gbp_corporate.",

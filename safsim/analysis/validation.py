@@ -17,8 +17,11 @@ Objects:
     run_validation(facts, n_replicates, ...): simulate the arms (common seeds) and judge.
     evaluate_fact(fact, arm_results, rule, rng): judge one fact from simulated arms.
     format_table(result): the table ``safsim validate`` prints.
-    write_validation(result, out_dir, plots=True): facts.csv, report.md, plots/, raw/ and
-        manifest.json, all or nothing.
+    convergence_table(runs, outcomes): running mean, cv and interval width against replicates.
+    power_table(result): per criterion, standard error, detectable effect and the reliability
+        of the quick check.
+    write_validation(result, out_dir, plots=True): facts.csv, report.md, power.csv,
+        convergence.csv, plots/, raw/ and manifest.json, all or nothing.
     read_verdicts(path): per-fact verdicts of a written facts.csv.
 
 Verdicts.  ``full`` mode (``rule="ci"``): a criterion passes when its 95% interval lies on the
@@ -76,8 +79,10 @@ __all__ = [
     "ValidationResult",
     "association_statistics",
     "bootstrap_mean_ci",
+    "convergence_table",
     "evaluate_fact",
     "format_table",
+    "power_table",
     "read_verdicts",
     "run_validation",
     "sign_flip_pvalue",
@@ -168,9 +173,7 @@ def bootstrap_mean_ci(
     return float(lo), float(hi)
 
 
-def sign_flip_pvalue(
-    values: Sequence[float] | np.ndarray, rng: np.random.Generator, n_perm: int = N_PERM
-) -> float:
+def sign_flip_pvalue(values: Sequence[float] | np.ndarray, rng: np.random.Generator, n_perm: int = N_PERM) -> float:
     """Two-sided p-value of ``mean(values) = 0`` by flipping the signs of the values.
 
     Under the null of a distribution symmetric about 0 (paired differences over common seeds)
@@ -426,6 +429,7 @@ class ValidationResult:
         raw: per fact, a long table (arm, level, seed, authority, metric, value).
         arms_run: arm key -> (scenario, overrides, wall seconds) of every simulated arm.
         wall_time_s: seconds for simulation and analysis.
+        arm_runs: arm key -> the runs table of that arm (for convergence checks).
     """
 
     facts: tuple[Fact, ...]
@@ -439,6 +443,7 @@ class ValidationResult:
     arms_run: Mapping[str, Mapping[str, Any]]
     wall_time_s: float = 0.0
     created_utc: str = ""
+    arm_runs: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def fact_verdicts(self) -> dict[str, str]:
         """Fact id -> ``pass`` when all its counted criteria pass, else ``fail``."""
@@ -521,8 +526,7 @@ def _evaluate_contrast(
     lo, hi = bootstrap_mean_ci(d, rng)
     p = sign_flip_pvalue(d - c.threshold, rng)
     metric = " ".join(
-        f"{'+' if coef > 0 else '-'}{'' if abs(coef) == 1 else f'{abs(coef):g}*'}"
-        f"{q.metric.name}[{q.arm}]"
+        f"{'+' if coef > 0 else '-'}{'' if abs(coef) == 1 else f'{abs(coef):g}*'}{q.metric.name}[{q.arm}]"
         for coef, q in c.terms
     ).lstrip("+")
     return CriterionResult(
@@ -684,9 +688,7 @@ def _raw_table(fact: Fact, arm_results: Mapping[str, Results]) -> pd.DataFrame:
                     )
                 )
     if not frames:
-        return pd.DataFrame(
-            columns=["criterion", "arm", "level", "seed", "authority", "metric", "value"]
-        )
+        return pd.DataFrame(columns=["criterion", "arm", "level", "seed", "authority", "metric", "value"])
     return pd.concat(frames, ignore_index=True).drop_duplicates(
         subset=["arm", "seed", "authority", "metric"], keep="first"
     )
@@ -782,9 +784,124 @@ def run_validation(
         seeds=tuple(int(s) for s in seeds),
         raw=raw,
         arms_run=arms_run,
+        arm_runs={key: r.runs for key, r in results.items()},
         wall_time_s=time.perf_counter() - t0,
         created_utc=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
+
+
+# --------------------------------------------------------------------------------------
+# How many replicates: convergence and power
+# --------------------------------------------------------------------------------------
+
+CONVERGENCE_NS: tuple[int, ...] = (5, 10, 20, 30, 40, 60, 80, 100)
+
+
+def convergence_table(runs: pd.DataFrame, outcomes: Sequence[str], ns: Sequence[int] = CONVERGENCE_NS) -> pd.DataFrame:
+    """How the estimate of each outcome's mean settles as replicates are added.
+
+    For each outcome and each ``n`` (up to the rows available): the mean and standard
+    deviation of the first ``n`` runs, their coefficient of variation (sd / |mean|), the
+    relative half-width of the 95% interval of the mean (1.96 sd / (sqrt(n) |mean|)) and the
+    distance of the running mean from the mean of all runs, relative to that mean.
+    """
+    rows = []
+    for name in outcomes:
+        x = pd.to_numeric(runs[name], errors="coerce").to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        if x.size < 2:
+            continue
+        final = float(x.mean())
+        for n in [k for k in ns if k <= x.size]:
+            sub = x[:n]
+            m, sd = float(sub.mean()), float(sub.std(ddof=1))
+            rel = abs(m) if m != 0 else float("nan")
+            rows.append(
+                {
+                    "outcome": name,
+                    "n": n,
+                    "mean": m,
+                    "sd": sd,
+                    "cv": sd / rel,
+                    "rel_ci_halfwidth": 1.96 * sd / math.sqrt(n) / rel,
+                    "rel_dev_from_all": abs(m - final) / abs(final) if final else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows, columns=["outcome", "n", "mean", "sd", "cv", "rel_ci_halfwidth", "rel_dev_from_all"])
+
+
+def _subsample_statistic(c: CriterionResult, pick: np.ndarray) -> float:
+    """The criterion's point estimate on a subset of seeds (indices into its seed list)."""
+    if c.kind == "contrast":
+        d = np.asarray(c.data["contrast"], dtype=float)[pick]
+        d = d[np.isfinite(d)]
+        return float(d.mean()) if d.size else float("nan")
+    if c.kind == "trend":
+        v = np.asarray(c.data["values"], dtype=float)[pick]
+        v = v[np.all(np.isfinite(v), axis=1)]
+        lv = np.asarray(c.data["levels"], dtype=float)
+        return spearman(np.tile(lv, v.shape[0]), v.ravel())
+    table: pd.DataFrame = c.data["table"]
+    seeds = pd.unique(table["seed"])
+    chosen = table[table["seed"].isin(seeds[pick[pick < len(seeds)]])]
+    cols = [c.data["y"], *c.data["x"]]
+    t = chosen[cols].apply(pd.to_numeric, errors="coerce").dropna()
+    if len(t) < 3:
+        return float("nan")
+    if c.kind == "authority_spearman":
+        return spearman(t[c.data["x"][0]], t[c.data["y"]])
+    return _r_squared(t[c.data["y"]].to_numpy(dtype=float), t[list(c.data["x"])].to_numpy(dtype=float))
+
+
+def power_table(result: ValidationResult, n_quick: int | None = None, n_sub: int = 1000) -> pd.DataFrame:
+    """Per criterion: precision at the replicates used, and how reliable the quick check is.
+
+    Columns: ``sd_per_seed`` (sd of the per-seed contrast; contrasts only), ``se`` (its
+    standard error at the replicates used, or the half-width of the bootstrap interval / 1.96
+    for correlations and R-squared), ``mde_80`` (the smallest true effect detected with 80%
+    power by a two-sided 5% test at these replicates: 2.80 se), ``margin_se`` (distance of the
+    effect from the threshold, in standard errors) and ``quick_reliability`` (share of random
+    subsets of ``n_quick`` seeds whose point estimate lies on the expected side: the chance
+    that the quick check passes a criterion that behaves like this one).
+    """
+    n_quick = MODE_REPLICATES[Mode.quick] if n_quick is None else int(n_quick)
+    rows = []
+    for c in result.criteria:
+        rng = _criterion_rng(result.root_seed, c.criterion + "/power")
+        sd = float("nan")
+        if c.kind == "contrast":
+            d = np.asarray(c.data["contrast"], dtype=float)
+            d = d[np.isfinite(d)]
+            sd = float(d.std(ddof=1)) if d.size > 1 else float("nan")
+            se = sd / math.sqrt(d.size) if d.size > 1 else float("nan")
+        else:
+            se = (c.ci_high - c.ci_low) / (2 * 1.96)
+        margin = (c.effect - c.threshold) * c.expect.sign / se if se and se > 0 else float("inf")
+        n_all = c.n_replicates
+        hits = []
+        if n_quick < n_all:
+            for _ in range(n_sub):
+                pick = rng.choice(n_all, size=n_quick, replace=False)
+                est = _subsample_statistic(c, pick)
+                hits.append(verdict(est, est, est, c.expect, c.threshold, "direction") == "pass")
+            reliability = float(np.mean(hits))
+        else:
+            reliability = float("nan")
+        rows.append(
+            {
+                "criterion": c.criterion,
+                "verdict": c.verdict,
+                "effect": c.effect,
+                "threshold": c.threshold,
+                "sd_per_seed": sd,
+                "se": se,
+                "mde_80": 2.80 * se,
+                "margin_se": margin,
+                "n_quick": n_quick,
+                "quick_reliability": reliability,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------
@@ -844,9 +961,7 @@ def format_table(result: ValidationResult) -> str:
         last = c.fact
         lines.append("  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip())
     lines.append("")
-    lines.append(
-        "Facts: " + ", ".join(f"{k} {'pass' if v == 'pass' else 'FAIL'}" for k, v in fv.items())
-    )
+    lines.append("Facts: " + ", ".join(f"{k} {'pass' if v == 'pass' else 'FAIL'}" for k, v in fv.items()))
     return "\n".join(lines)
 
 
@@ -854,18 +969,81 @@ def _markdown_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(result: ValidationResult, plots: bool = True) -> str:
-    """The Markdown report: summary, the criterion table, then one section per fact."""
+CONVERGENCE_OUTCOMES: tuple[str, ...] = (
+    "share_value_sme_vso",
+    "share_value_corporate",
+    "hhi",
+    "bid_rate_sme_vso",
+    "survival_sme_vso",
+    "sv_gap",
+    "winner_changed_by_sv",
+    "trust_final",
+    "mean_contract_value_gbp",
+    "sv_hard_share",
+)
+"""Baseline outcomes whose convergence the report shows (the headline outcomes and more)."""
+
+
+def _baseline_convergence(result: ValidationResult) -> pd.DataFrame:
+    runs = result.arm_runs.get(Arm("baseline").key)
+    if runs is None or runs.empty:
+        return convergence_table(pd.DataFrame(columns=list(CONVERGENCE_OUTCOMES)), ())
+    return convergence_table(runs, [o for o in CONVERGENCE_OUTCOMES if o in runs.columns])
+
+
+def _replicates_section(
+    result: ValidationResult, power: pd.DataFrame | None, convergence: pd.DataFrame | None
+) -> list[str]:
+    lines = ["## Replicates: convergence and power", ""]
+    if convergence is not None and not convergence.empty:
+        ns = sorted(set(convergence["n"]))
+        lines += [
+            "Relative half-width of the 95% interval of the baseline mean (1.96 sd / (sqrt(n) "
+            "|mean|)) after the first n runs (convergence.csv):",
+            "",
+            "| outcome | cv | " + " | ".join(f"n={n}" for n in ns) + " |",
+            "|---|---|" + "---|" * len(ns),
+        ]
+        for name, g in convergence.groupby("outcome", sort=False):
+            g = g.set_index("n")
+            cv = g["cv"].iloc[-1]
+            cells = " | ".join(f"{g.loc[n, 'rel_ci_halfwidth']:.1%}" for n in ns)
+            lines.append(f"| {name} | {cv:.2f} | {cells} |")
+        lines.append("")
+    if power is not None and not power.empty:
+        lines += [
+            "Per criterion (power.csv): standard error of the effect, the smallest effect "
+            "detectable with 80% power at these replicates (mde_80 = 2.8 se), the distance of "
+            "the effect from its threshold in standard errors, and the share of random subsets "
+            "of the quick mode's size whose estimate points the expected way:",
+            "",
+            "| criterion | verdict | effect | se | mde_80 | margin (se) | quick reliability |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in power.itertuples():
+            rel = "n/a" if not math.isfinite(r.quick_reliability) else f"{r.quick_reliability:.3f}"
+            margin = "inf" if not math.isfinite(r.margin_se) else f"{r.margin_se:.1f}"
+            lines.append(
+                f"| {r.criterion} | {r.verdict} | {_fmt(r.effect)} | {_fmt(r.se)} | "
+                f"{_fmt(r.mde_80)} | {margin} | {rel} |"
+            )
+        lines.append("")
+    return lines
+
+
+def render_markdown(
+    result: ValidationResult,
+    plots: bool = True,
+    power: pd.DataFrame | None = None,
+    convergence: pd.DataFrame | None = None,
+) -> str:
+    """The Markdown report: summary, the criterion table, one section per fact, replicates."""
     from safsim.output import git_revision
 
     fv = result.fact_verdicts()
     n_pass = sum(v == "pass" for v in fv.values())
     revision, dirty = git_revision()
-    rev = (
-        "unknown"
-        if revision is None
-        else revision[:12] + (" (uncommitted changes)" if dirty else "")
-    )
+    rev = "unknown" if revision is None else revision[:12] + (" (uncommitted changes)" if dirty else "")
     lines = [
         "# Stylized-fact validation report",
         "",
@@ -918,6 +1096,7 @@ def render_markdown(result: ValidationResult, plots: bool = True) -> str:
         if plots:
             lines += ["", f"![{f.id}](plots/{f.id}.png)"]
         lines.append("")
+    lines += _replicates_section(result, power, convergence)
     return "\n".join(lines)
 
 
@@ -944,7 +1123,8 @@ def _manifest(result: ValidationResult, files: Sequence[str]) -> dict[str, Any]:
 
 
 def write_validation(result: ValidationResult, out_dir: str | Path, plots: bool = True) -> Path:
-    """Write facts.csv, report.md, plots/F*.png, raw/F*.csv and manifest.json, all or nothing.
+    """Write facts.csv, report.md, power.csv, convergence.csv, plots/F*.png, raw/F*.csv and
+    manifest.json, all or nothing.
 
     Files are written into a temporary directory beside ``out_dir`` first.  A missing or
     empty ``out_dir`` is replaced by it in one rename; otherwise files are moved in one by one
@@ -971,12 +1151,19 @@ def write_validation(result: ValidationResult, out_dir: str | Path, plots: bool 
                 rows = tuple(c for c in result.criteria if c.fact == f.id)
                 plot_fact(f, rows, tmp / "plots" / f"{f.id}.png")
                 written.append(f"plots/{f.id}.png")
-        (tmp / "report.md").write_text(render_markdown(result, plots=plots), encoding="utf-8")
+        power = power_table(result)
+        power.to_csv(tmp / "power.csv", index=False)
+        written.append("power.csv")
+        convergence = _baseline_convergence(result)
+        convergence.to_csv(tmp / "convergence.csv", index=False)
+        written.append("convergence.csv")
+        (tmp / "report.md").write_text(
+            render_markdown(result, plots=plots, power=power, convergence=convergence),
+            encoding="utf-8",
+        )
         written.append("report.md")
         manifest = _manifest(result, [*written, "manifest.json"])
-        (tmp / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8"
-        )
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         written.append("manifest.json")
         _move_into_place(tmp, out, written)
     except BaseException:
@@ -1001,6 +1188,4 @@ def _move_into_place(tmp: Path, out: Path, relative: Sequence[str]) -> None:
 def read_verdicts(path: str | Path) -> dict[str, str]:
     """Fact id -> ``pass``/``fail`` from a facts.csv written by ``write_validation``."""
     df = pd.read_csv(path)
-    return {
-        str(k): str(v) for k, v in df.groupby("fact", sort=False)["fact_verdict"].first().items()
-    }
+    return {str(k): str(v) for k, v in df.groupby("fact", sort=False)["fact_verdict"].first().items()}

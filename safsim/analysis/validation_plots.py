@@ -91,9 +91,7 @@ def _panel_level(ax: Axes, c: CriterionResult) -> None:
     ax.scatter(_jitter(int(ok.sum())), values[ok], s=10, alpha=0.45, color=POINT_COLOUR)
     m, h = _mean_ci(values)
     ax.errorbar([0.35], [m], yerr=[h], fmt="o", color="black", capsize=4)
-    ax.axhline(
-        c.threshold, color=FAIL_COLOUR, ls="--", lw=1, label=f"threshold {_num(c.threshold)}"
-    )
+    ax.axhline(c.threshold, color=FAIL_COLOUR, ls="--", lw=1, label=f"threshold {_num(c.threshold)}")
     _coef, arm, metric = c.data["terms"][0]
     ax.set_xticks([0.0])
     ax.set_xticklabels([_short(arm)], fontsize="x-small")
@@ -132,9 +130,7 @@ def _panel_two_terms(ax: Axes, c: CriterionResult) -> None:
     ax.set_xticklabels(labels, fontsize="x-small")
     ax.set_xlim(-0.5, len(order) - 0.2)
     metrics = {t[2] for t in terms}
-    ax.set_ylabel(
-        _short(" / ".join(sorted(metrics)), 40) if not same_arm else "value", fontsize="x-small"
-    )
+    ax.set_ylabel(_short(" / ".join(sorted(metrics)), 40) if not same_arm else "value", fontsize="x-small")
 
 
 def _panel_contrast(ax: Axes, c: CriterionResult) -> None:
@@ -185,9 +181,7 @@ def _panel_authority(ax: Axes, c: CriterionResult) -> None:
         ax.set_ylabel(y, fontsize="x-small")
 
 
-def plot_fact(
-    fact: Fact, results: Sequence[CriterionResult], path: str | Path | None = None
-) -> Figure:
+def plot_fact(fact: Fact, results: Sequence[CriterionResult], path: str | Path | None = None) -> Figure:
     """The figure of one fact: one panel per criterion; saved as PNG when ``path`` is given."""
     n = max(1, len(results))
     fig = _new_figure(3.3 * n, 3.0)

@@ -81,9 +81,7 @@ def run_replicates(
     if n < 1:
         raise ValueError("the number of replicates must be at least 1")
     root = scenario.seed if seed is None else int(seed)
-    return run_seeds(
-        scenario, child_seeds(root, n), workers=workers, progress=progress, root_seed=root
-    )
+    return run_seeds(scenario, child_seeds(root, n), workers=workers, progress=progress, root_seed=root)
 
 
 def run_seeds(
@@ -116,9 +114,7 @@ def run_seeds(
         # Mesa 3.3.1 keeps every model alive through `Agent._ids`, so a worker is replaced
         # after a batch of runs to bound its memory.
         ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, max_tasks_per_child=200
-        ) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=200) as pool:
             for i, res in enumerate(pool.map(_run_one, tasks, chunksize=1)):
                 results.append(res)
                 if progress:
@@ -134,9 +130,7 @@ def _collect(
     frames = []
     authority_frames = []
     for i, r in enumerate(results):
-        rows.append(
-            {"run_id": i, "scenario": scenario.name, "replicate": i, "seed": r.seed} | r.outcomes
-        )
+        rows.append({"run_id": i, "scenario": scenario.name, "replicate": i, "seed": r.seed} | r.outcomes)
         ts = r.timeseries.copy()
         ts.insert(0, "seed", r.seed)
         ts.insert(0, "replicate", i)
