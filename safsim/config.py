@@ -338,7 +338,7 @@ class FieldConfig(_Frozen):
     # Service areas (care, youth, housing support, ...): a provider bids only for lots whose
     # areas it covers; bundling lines of several areas narrows the field.  Assumption.
     service_areas: int = Field(6, ge=1, le=60)
-    steps_per_year: int = Field(4, ge=1, le=52)  # one step is a quarter (spec section 2)
+    steps_per_year: int = Field(4, ge=1, le=52)  # one step is a quarter: quarterly contract reporting (T10645)
     initial_trust: float = Field(0.5, ge=0, le=1)  # assumption
     # Contention index weights (spec section 3, step 11); assumptions.
     contention_w_losses: float = Field(0.3, ge=0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import re
 import tokenize
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,21 @@ def reference_rows() -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+_CITATION = re.compile(r"\b[TKS]\d{2,5}")
+_NOT_A_VALUE = ("name", "description", "seed", "replicates", "horizon_steps", "authorities", "shocks", "kind", "at_step")
+
+
+def source_of(path: str, note: str) -> str:
+    """Where a key's default comes from: ``seeds`` when its note cites a seed passage
+    (T/K/S line), ``n/a`` for keys that are not model values, otherwise ``assumption``."""
+    leaf = path.rsplit(".", 1)[-1]
+    if leaf in _NOT_A_VALUE:
+        return "n/a"
+    if path.startswith("authorities[i]."):
+        return "as commissioners"
+    return "seeds" if _CITATION.search(note) else "assumption"
+
+
 def render_reference() -> str:
     """Markdown of the scenario reference."""
     lines = [
@@ -156,7 +172,8 @@ def render_reference() -> str:
         "or `{dist: choice, values: [...][, p: [...]]}`, drawn per agent from the run's generator. When any",
         "award weight is a distribution, the three weights are renormalised per authority after drawing.",
         "",
-        "Notes cite the seed passages (`T<line>` = thesis line) or say *assumption*: the seeds give",
+        "The source column says whether a default rests on the seeds (its note cites `T<line>` =",
+        "thesis line, `K`/`S` = the practitioner pages) or is an *assumption*: the seeds give",
         "almost no numbers (shared/seed-digest.md, section 4). Ranges of numbers in [0, 1] are",
         "checked for distributions too (a distribution must be bounded inside the range).",
         "",
@@ -165,14 +182,15 @@ def render_reference() -> str:
     for prefix, model, title in _SECTIONS:
         lines += [f"## {title}", ""]
         doc = (model.__doc__ or "").strip().splitlines()[0]
-        lines += [doc, "", "| key | type | default | bounds | notes |", "|---|---|---|---|---|"]
+        lines += [doc, "", "| key | type | default | bounds | source | notes |", "|---|---|---|---|---|---|"]
         for path, typ, default, bounds, note in rows:
             if (
                 path.startswith(prefix)
                 and (prefix or "." not in path)
                 and path[len(prefix) :].replace("_", "").isalnum()
             ):
-                lines.append(f"| `{path}` | {typ} | {default} | {bounds} | {note.replace('|', '/')} |")
+                source = source_of(path, note)
+                lines.append(f"| `{path}` | {typ} | {default} | {bounds} | {source} | {note.replace('|', '/')} |")
         lines.append("")
     return "\n".join(lines)
 
