@@ -763,7 +763,7 @@ class BehaviourConfig(_Frozen):
     codesign_invitees: int = Field(5, ge=0)
     engagement_cost_share: float = Field(0.01, ge=0)  # of annual lot value, per participant
     codesign_understanding_gain: float = Field(0.04, ge=0, le=1)  # share of the understanding gap closed per step with co-design
-    consultation_understanding_gain: float = Field(0.01, ge=0, le=1)  # the same, per step with consultation
+    consultation_understanding_gain: float = Field(0.005, ge=0, le=1)  # the same, per step with consultation
     codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
     max_belief: float = Field(0.95, gt=0, lt=1)  # cap on a boosted win belief
     exclusion_belief_penalty: float = Field(0.1, ge=0, le=1)  # excluded insiders are discouraged (F8)
@@ -824,7 +824,7 @@ class BehaviourConfig(_Frozen):
     # Under-funded delivery sheds social value: delivered x min(1, paid/cost)^elasticity
     # ("low-cost contracts with lower quality and social value", T9251-9267); assumption.
     underfunding_sv_elasticity: float = Field(1.0, ge=0, le=10)
-    monitoring_understanding_gain: float = Field(0.03, ge=0, le=1)  # share of the gap closed per year with follow-up checks
+    monitoring_understanding_gain: float = Field(0.02, ge=0, le=1)  # share of the gap closed per year with follow-up checks
     # Lifecycle (step 9)
     turnover_smoothing: float = Field(0.25, gt=0, le=1)
     # Trust (step 11)
