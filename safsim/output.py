@@ -33,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from safsim.analysis.summary import summarise
+from safsim.analysis.summary import SUMMARY_COLUMNS, summarise
 from safsim.config import Scenario
 from safsim.experiments.replicates import Results
 from safsim.metrics import ALL_OUTCOMES
@@ -54,16 +54,7 @@ OUTPUT_FILES: tuple[str, ...] = (
     "summary.csv",
     "manifest.json",
 )
-SUMMARY_FILE_COLUMNS: tuple[str, ...] = (
-    "outcome",
-    "mean",
-    "sd",
-    "p5",
-    "p25",
-    "median",
-    "p75",
-    "p95",
-)
+SUMMARY_FILE_COLUMNS: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "n")
 DEPENDENCIES: tuple[str, ...] = (
     "mesa",
     "numpy",
