@@ -492,7 +492,7 @@ def _add_validate_parser(sub: Any) -> None:
             "95%% interval, p-value, verdict) and writes facts.csv, report.md, plots/F*.png, "
             "raw/F*.csv and manifest.json. Full mode (the default; 60 replicates per arm; a "
             "criterion passes when its 95%% interval is on the expected side) is the one whose "
-            "verdicts count; --quick (10 replicates) only checks the direction of each effect. "
+            "verdicts count; --quick (15 replicates) only checks the direction of each effect. "
             "Regenerate the committed report with: safsim validate --full --workers 2 --out "
             "validation"
         ),
@@ -555,6 +555,13 @@ def _add_validate_parser(sub: Any) -> None:
         help="no progress bar and no table; print the directory",
     )
     val.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
+    val.add_argument(
+        "--update-docs",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also rewrite the generated report block of FILE (docs/validation.md)",
+    )
     val.set_defaults(handler=_cmd_validate)
 
 
@@ -565,6 +572,7 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
         Mode,
         format_table,
         run_validation,
+        update_docs,
         write_validation,
     )
 
@@ -577,6 +585,15 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
         facts = get_facts(ids)
     except KeyError as exc:
         raise BadInput(str(exc.args[0])) from None
+    if args.update_docs is not None:
+        from safsim.analysis.validation import DOCS_BEGIN
+
+        try:
+            doc_text = args.update_docs.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"--update-docs {args.update_docs}: {exc.strerror or exc}") from None
+        if DOCS_BEGIN not in doc_text:
+            raise BadInput(f"--update-docs {args.update_docs} lacks the generated-report markers")
     if args.out is not None:
         _check_out_dir(args.out)
         out_dir = args.out
@@ -616,6 +633,8 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     except OSError as exc:
         _err(f"safsim: error: cannot write the report to {out_dir}: {_one_line(str(exc))}")
         return EXIT_INTERNAL
+    if args.update_docs is not None:
+        update_docs(args.update_docs, out_dir)
     if not args.quiet:
         print(format_table(result))
         print()
