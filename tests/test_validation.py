@@ -393,3 +393,40 @@ def test_quick_validation_keeps_every_fact_that_passes_in_the_committed_report()
         "facts that pass in the committed full report fail the quick check; fix the model or, "
         "if the change is intended, rerun `safsim validate --full --workers 2 --out validation`"
     )
+
+
+def test_docs_report_block_matches_the_committed_report():
+    """docs/validation.md's generated block is what the committed validation/ renders."""
+    from safsim.analysis.validation import DOCS_BEGIN, DOCS_END, render_docs_block
+
+    text = (ROOT / "docs" / "validation.md").read_text()
+    block = DOCS_BEGIN + text.split(DOCS_BEGIN, 1)[1].split(DOCS_END, 1)[0] + DOCS_END
+    assert block == render_docs_block(ROOT / "validation", "../validation"), (
+        "regenerate: safsim validate --full --workers 2 --out validation --update-docs docs/validation.md"
+    )
+
+
+def test_cli_update_docs_needs_the_markers(tmp_path, capsys):
+    """--update-docs on a file without the generated-block markers: exit 2, nothing written."""
+    doc = tmp_path / "doc.md"
+    doc.write_text("# no markers\n")
+    out = tmp_path / "val"
+    args = ["validate", "--facts", "F17", "--quick", "--out", str(out), "--update-docs", str(doc)]
+    assert main(args) == 2
+    assert "markers" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_update_docs_rewrites_only_the_block(tmp_path):
+    """update_docs replaces the block and keeps the text around it."""
+    from safsim.analysis.validation import DOCS_BEGIN, DOCS_END, update_docs
+
+    report = tmp_path / "report"
+    write_validation(run_validation(get_facts(["F17"]), 3, root_seed=1), report, plots=False)
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"intro\n\n{DOCS_BEGIN}\nstale block\n{DOCS_END}\n\noutro\n")
+    assert update_docs(doc, report) is True
+    text = doc.read_text()
+    assert text.startswith("intro\n\n") and text.endswith("\n\noutro\n")
+    assert "stale block" not in text and "F17" in text and "(report/plots/F17.png)" in text
+    assert update_docs(doc, report) is False

@@ -1151,7 +1151,7 @@ def write_validation(result: ValidationResult, out_dir: str | Path, plots: bool 
         written.append("facts.csv")
         (tmp / "raw").mkdir()
         for fid, df in result.raw.items():
-            df.to_csv(tmp / "raw" / f"{fid}.csv", index=False)
+            df.to_csv(tmp / "raw" / f"{fid}.csv", index=False, float_format="%.6g")
             written.append(f"raw/{fid}.csv")
         if plots:
             from safsim.analysis.validation_plots import plot_fact
