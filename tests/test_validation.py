@@ -430,3 +430,28 @@ def test_update_docs_rewrites_only_the_block(tmp_path):
     assert text.startswith("intro\n\n") and text.endswith("\n\noutro\n")
     assert "stale block" not in text and "F17" in text and "(report/plots/F17.png)" in text
     assert update_docs(doc, report) is False
+
+
+def test_convergence_table_reports_known_spread():
+    """For values 1..N the cv and relative interval width follow from their sd and mean."""
+    from safsim.analysis.validation import convergence_table
+
+    runs = pd.DataFrame({"x": np.arange(1.0, 41.0)})
+    table = convergence_table(runs, ["x"], ns=(10, 40)).set_index("n")
+    sd10 = np.std(np.arange(1.0, 11.0), ddof=1)
+    assert table.loc[10, "mean"] == pytest.approx(5.5)
+    assert table.loc[10, "cv"] == pytest.approx(sd10 / 5.5)
+    assert table.loc[10, "rel_ci_halfwidth"] == pytest.approx(1.96 * sd10 / np.sqrt(10) / 5.5)
+    assert table.loc[40, "rel_dev_from_all"] == pytest.approx(0.0)
+
+
+def test_power_table_gives_reliability_of_the_quick_check():
+    """A clear effect has a quick-check reliability of 1 and a detectable effect of 2.8 se."""
+    from safsim.analysis.validation import power_table
+
+    result = run_validation(get_facts(["F17"]), 8, root_seed=3)
+    table = power_table(result, n_quick=4, n_sub=50).set_index("criterion")
+    row = table.loc["F17a"]
+    assert row["quick_reliability"] == 1.0
+    assert row["mde_80"] == pytest.approx(2.8 * row["se"])
+    assert row["margin_se"] > 2
