@@ -84,6 +84,7 @@ class Commissioner(mesa.Agent):
         self.monitoring_rate = float(attrs["monitoring_rate"])  # type: ignore[arg-type]
         self.max_lot_gbp: float | None = attrs["max_lot_gbp"]  # type: ignore[assignment]
         self.has_sv_policy = bool(attrs["has_sv_policy"])
+        self.sv_policy_floor = float(attrs["sv_policy_floor"])  # type: ignore[arg-type]
         self.codesign_institutionalised = False
         self.price_led_shift = 0.0  # added after a crisis restored price-led rules
         self.trust = float(attrs["initial_trust"])  # type: ignore[arg-type]
@@ -156,7 +157,7 @@ class Commissioner(mesa.Agent):
         if not government.sva_in_force and not self.has_sv_policy:
             ws = 0.0  # without the Act only a local policy brings social value in
         if self.has_sv_policy:
-            ws = max(ws, self.model.scenario.commissioners.sv_policy_floor)
+            ws = max(ws, self.sv_policy_floor)
         if government.mandatory:
             ws = max(ws, government.min_sv_weight)
         ws = min(ws, behaviour.max_sv_weight)
@@ -175,6 +176,15 @@ class Commissioner(mesa.Agent):
         # Engagement: co-design adopted with a probability that rises with social skill,
         # political commitment and crisis and falls with risk aversion and budget pressure
         # (F8; T7521-7541, T11713-11715, T10153-10161).
+        # A local SV policy (charter) is adopted where politics and understanding carry it.
+        if not self.has_sv_policy and government.sva_in_force:
+            xp = (
+                behaviour.policy_adoption_logit
+                + behaviour.policy_commitment_slope * (self.political_commitment - 0.5)
+                + behaviour.policy_understanding_slope * (self.sv_understanding - 0.5)
+                - behaviour.policy_pressure_slope * pressure
+            )
+            self.has_sv_policy = bool(rng.random() < sigmoid(xp))
         x = self.codesign_adoption_logit(crisis, behaviour)
         p_adopt = sigmoid(x)
         # The ladder itself moves slowly: strong drivers raise the intended level a rung,
@@ -292,6 +302,7 @@ class Provider(mesa.Agent):
         self.min_markup = attrs["min_markup"]
         self.mission_weight = attrs["mission_weight"]
         self.min_sv_weight_to_bid = attrs["min_sv_weight_to_bid"]
+        self.min_win_probability = attrs["min_win_probability"]
         self.sv_weight_sensitivity = attrs["sv_weight_sensitivity"]
         self.tender_prep_weeks = attrs["tender_prep_weeks"]
         self.areas_mask = int(attrs["areas_mask"])

@@ -407,7 +407,8 @@ class CommissionerConfig(_Frozen):
     monitoring_rate: Param = 0.3  # assumption; "frequently no follow-up" (T11884-11890)
     max_lot_gbp: float | None = Field(None, gt=0)  # cap on a lot's annual value; None: no cap (S66 small lots)
     has_sv_policy: bool = False  # a charter with a weight floor (T11921-11925)
-    sv_policy_floor: float = Field(0.10, ge=0, le=1)  # "10% upwards" (T11862-11866)
+    # A policy's weight floor: "10% upwards" (T11862-11866), a "constant minimum score" (T11921-11925)
+    sv_policy_floor: Param = Field(default_factory=lambda: Uniform(dist="uniform", low=0.10, high=0.15))
     contract_years: int = Field(3, ge=1, le=20)  # assumption
     line_value_sigma: float = Field(1.0, ge=0, le=5)  # log-normal spread of service-line sizes; assumption
 
@@ -426,6 +427,7 @@ class CommissionerConfig(_Frozen):
                 "risk_aversion": UNIT,
                 "political_commitment": UNIT,
                 "monitoring_rate": UNIT,
+                "sv_policy_floor": UNIT,
             },
         )
         _check_weights(self.price_weight, self.quality_weight, self.sv_weight)
@@ -466,6 +468,7 @@ class AuthorityOverride(_Frozen):
     monitoring_rate: Param | None = None
     max_lot_gbp: float | None = Field(None, gt=0)
     has_sv_policy: bool | None = None
+    sv_policy_floor: Param | None = None
 
     @model_validator(mode="after")
     def _validate(self) -> AuthorityOverride:
@@ -482,6 +485,7 @@ class AuthorityOverride(_Frozen):
                 "risk_aversion": UNIT,
                 "political_commitment": UNIT,
                 "monitoring_rate": UNIT,
+                "sv_policy_floor": UNIT,
             },
         )
         return self
@@ -515,9 +519,14 @@ class ProviderKindConfig(_Frozen):
     min_markup: float = Field(0.0, ge=-0.9, le=1.0)  # below 0: may bid below cost (F13)
     mission_weight: Param = 0.0  # value placed on delivering its mission per unit of SV
     min_sv_weight_to_bid: Param = 0.0  # T9689-9695, T12187-12191
+    # Least perceived chance of winning worth the effort of a bid: "they do not bid because
+    # they think they will never win" (T10175-10179); assumption on the values.
+    min_win_probability: Param = 0.02
     sv_weight_sensitivity: float = 0.0  # log-odds of perceived win chance per unit SV weight
     tender_prep_weeks: float = Field(2.0, gt=0)  # weeks needed to write a bid (T10569-10573)
-    entry_rate_per_year: float = Field(0.0, ge=0)  # expected entrants per authority per year at the initial budget; assumption
+    entry_rate_per_year: float = Field(
+        0.0, ge=0
+    )  # expected entrants per authority per year at the initial budget; assumption
 
     @model_validator(mode="after")
     def _validate(self) -> ProviderKindConfig:
@@ -545,6 +554,7 @@ class ProviderKindConfig(_Frozen):
                 "markup": (-0.9, 2.0),
                 "mission_weight": (0.0, 100.0),
                 "min_sv_weight_to_bid": UNIT,
+                "min_win_probability": UNIT,
             },
         )
         return self
@@ -595,6 +605,7 @@ def _default_sme_vso() -> ProviderKindConfig:
             "p": [0.3, 0.2, 0.2, 0.2, 0.1],
         },
         sv_weight_sensitivity=6.0,
+        min_win_probability=_u(0.05, 0.3),
         tender_prep_weeks=6.0,  # T10569-10573
         entry_rate_per_year=0.5,
     )
@@ -688,6 +699,7 @@ def _default_social_enterprise() -> ProviderKindConfig:
         mission_weight=0.3,
         min_sv_weight_to_bid=_u(0.0, 0.05),
         sv_weight_sensitivity=3.0,
+        min_win_probability=_u(0.02, 0.15),
         tender_prep_weeks=4.0,
         entry_rate_per_year=0.2,
     )
@@ -735,8 +747,10 @@ class BehaviourConfig(_Frozen):
     """Functional-form parameters of decisions and learning.  All are assumptions (digest s.4)."""
 
     # Commissioner practice (spec section 3, step 2)
-    sv_weight_understanding_slope: float = 1.2  # F11: w_SV rises with understanding
-    sv_weight_commitment_slope: float = 0.8  # T11917-11921: politics drives adoption
+    # Discretion: w_SV = base x max(0, 1 + slope_u (u - 0.5) + slope_c (c - 0.5)); slopes of 2 let
+    # a 5% base span the observed 0 to 15% ("if they consider it at all", T11858-11860; T9228).
+    sv_weight_understanding_slope: float = 2.0  # F11: w_SV rises with understanding (T7199-7200)
+    sv_weight_commitment_slope: float = 2.0  # T11917-11921: politics drives adoption
     sv_weight_pressure_cut: float = 0.5  # budget pressure lowers w_SV (T3226-3229)
     price_weight_pressure_shift: float = 0.6  # pressure moves weight to price (T9251-9267)
     max_sv_weight: float = Field(0.3, ge=0, le=1)  # cap on any SV weight ("in some cases reaching 20%", T9228)
@@ -758,11 +772,20 @@ class BehaviourConfig(_Frozen):
     # rate x sigmoid(x - threshold) (rate x sigmoid(-x - threshold)), x the adoption log-odds.
     engagement_ladder_rate: float = Field(0.15, ge=0, le=1)
     engagement_ladder_threshold: float = Field(2.0, ge=0)  # how far drivers must go to move a rung
+    # Yearly adoption of a local SV policy: P = sigmoid(base + a_c (commitment - 0.5) +
+    # a_u (understanding - 0.5) - a_p pressure) ("significantly depends on the political agenda",
+    # T11917-11921; budget cuts halted Case A's policy, T4895-4901); assumptions.
+    policy_adoption_logit: float = -4.5
+    policy_commitment_slope: float = 3.0  # see policy_adoption_logit
+    policy_understanding_slope: float = 2.0  # see policy_adoption_logit
+    policy_pressure_slope: float = 3.0  # see policy_adoption_logit
     austerity_volume_squeeze: float = Field(0.5, ge=0)  # more service per pound under cuts
     # Engagement (step 4)
     codesign_invitees: int = Field(5, ge=0)
     engagement_cost_share: float = Field(0.01, ge=0)  # of annual lot value, per participant
-    codesign_understanding_gain: float = Field(0.04, ge=0, le=1)  # share of the understanding gap closed per step with co-design
+    codesign_understanding_gain: float = Field(
+        0.04, ge=0, le=1
+    )  # share of the understanding gap closed per step with co-design
     consultation_understanding_gain: float = Field(0.005, ge=0, le=1)  # the same, per step with consultation
     codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
     max_belief: float = Field(0.95, gt=0, lt=1)  # cap on a boosted win belief
@@ -809,6 +832,9 @@ class BehaviourConfig(_Frozen):
     # Quality and SV answers are marked on a 0..score_levels scale (0 = continuous); UK
     # tender evaluation commonly uses 0-5 marks (assumption, not in the seeds).
     score_levels: int = Field(5, ge=0, le=100)
+    sv_score_range_by_understanding: bool = (
+        True  # SV marks use only the understood share of the scale (T7199-7200, T11939-11941)
+    )
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
     credibility_penalty: float = Field(0.5, ge=0)  # credibility lost per unit of detected shortfall
@@ -824,7 +850,9 @@ class BehaviourConfig(_Frozen):
     # Under-funded delivery sheds social value: delivered x min(1, paid/cost)^elasticity
     # ("low-cost contracts with lower quality and social value", T9251-9267); assumption.
     underfunding_sv_elasticity: float = Field(1.0, ge=0, le=10)
-    monitoring_understanding_gain: float = Field(0.02, ge=0, le=1)  # share of the gap closed per year with follow-up checks
+    monitoring_understanding_gain: float = Field(
+        0.02, ge=0, le=1
+    )  # share of the gap closed per year with follow-up checks
     # Lifecycle (step 9)
     turnover_smoothing: float = Field(0.25, gt=0, le=1)
     # Trust (step 11)

@@ -49,6 +49,7 @@ _COMMISSIONER_PARAMS = (
     "risk_aversion",
     "political_commitment",
     "monitoring_rate",
+    "sv_policy_floor",
 )
 _PROVIDER_PARAMS = (
     "reserves_gbp",
@@ -72,6 +73,7 @@ _PROVIDER_PARAMS = (
     "markup",
     "mission_weight",
     "min_sv_weight_to_bid",
+    "min_win_probability",
 )
 
 
@@ -644,6 +646,8 @@ class FieldModel(mesa.Model):
             return False  # cannot afford to carry the loss
         lead = group[0]
         p_win = lead.win_probability(tender, collaborative, self.behaviour)
+        if p_win < lead.min_win_probability:
+            return False  # not worth the effort: it expects to lose (F3)
         mission = sum(p.mission_weight for p in group) / len(group)
         gain = price - cost_total + mission * sv_true
         return p_win * gain - self._bid_cost(tender, group, self.policies.tender_window_weeks) > 0.0

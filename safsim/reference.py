@@ -143,7 +143,17 @@ def reference_rows() -> list[tuple[str, str, str, str, str]]:
 
 
 _CITATION = re.compile(r"\b[TKS]\d{2,5}")
-_NOT_A_VALUE = ("name", "description", "seed", "replicates", "horizon_steps", "authorities", "shocks", "kind", "at_step")
+_NOT_A_VALUE = (
+    "name",
+    "description",
+    "seed",
+    "replicates",
+    "horizon_steps",
+    "authorities",
+    "shocks",
+    "kind",
+    "at_step",
+)
 
 
 def source_of(path: str, note: str) -> str:

@@ -240,12 +240,14 @@ def score_bids(
     weights: tuple[float, float, float],
     track_weight: float,
     score_levels: int = 0,
+    sv_range: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MEAT scores of all bids: one vectorised expression.
 
-    ``w_p * min(price)/price + w_q * marks(q/max(q)) + w_sv * marks(sv/max(sv))
+    ``w_p * min(price)/price + w_q * marks(q/max(q)) + w_sv * marks(sv_range * sv/max(sv))
     + track_weight * track``, where ``marks`` rounds to a 0..score_levels scale as
-    evaluators mark written answers (price is scored by formula, unrounded).
+    evaluators mark written answers (price is scored by formula, unrounded) and ``sv_range``
+    is the share of the SV marking scale the evaluator uses.
 
     Returns:
         (scores, price_scores, quality_scores, sv_scores).
@@ -253,7 +255,7 @@ def score_bids(
     wp, wq, ws = weights
     price_scores = np.min(prices) / prices
     quality_scores = _marks(_relative_to_best(quality), score_levels)
-    sv_scores = _marks(_relative_to_best(sv_perceived), score_levels)
+    sv_scores = _marks(sv_range * _relative_to_best(sv_perceived), score_levels)
     scores = wp * price_scores + wq * quality_scores + ws * sv_scores + track_weight * track_record
     return scores, price_scores, quality_scores, sv_scores
 
@@ -292,7 +294,13 @@ def award(
     sv_perc = perceived_social_value(sv_true, hard, soft, cred, u_eff, legibility)
     track_weight = behaviour.track_record_weight * risk_aversion
     weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
-    scores, ps, qs, ss = score_bids(prices, quality, sv_perc, track, weights, track_weight, behaviour.score_levels)
+    # A commissioner who understands social value little scores it low and undifferentiated
+    # ("a weak understanding of social value often attracts a low score", T7199-7200,
+    # T11939-11941; scoring "depends on the commissioner's understanding", T11845-11849).
+    sv_range = u_eff if behaviour.sv_score_range_by_understanding else 1.0
+    scores, ps, qs, ss = score_bids(
+        prices, quality, sv_perc, track, weights, track_weight, behaviour.score_levels, sv_range
+    )
     winner = _argmax_tiebreak(scores, rng)
     if tender.sv_weight > 0.0:
         pq = tender.price_weight + tender.quality_weight

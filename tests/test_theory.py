@@ -60,8 +60,16 @@ def test_infrastructure_broker_informs_small_vsos_and_builds_consortia():
     and the value won by VSO consortia."""
     names = ["criteria_awareness_sme_vso", "share_value_consortium"]
     seeds = range(200, 220)
-    off = arm("baseline", {"policies.infrastructure_body": False}, names, seeds)
-    on = arm("baseline", {"policies.infrastructure_body": True}, names, seeds)
+    # Large lots (no market shaping) and a weight worth bidding for, so consortia matter.
+    base = {
+        "commissioners.social_skill": 0.2,
+        "commissioners.sv_weight": 0.15,
+        "commissioners.price_weight": 0.5,
+        "commissioners.quality_weight": 0.35,
+        "providers.sme_vso.count": 80,
+    }
+    off = arm("baseline", base | {"policies.infrastructure_body": False}, names, seeds)
+    on = arm("baseline", base | {"policies.infrastructure_body": True}, names, seeds)
     for n in names:
         assert rises(off[n], on[n]), n
 
