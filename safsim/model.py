@@ -540,7 +540,8 @@ class FieldModel(mesa.Model):
                 continue
             is_vso = p.kind is ProviderKind.sme_vso
             n_vso_active += is_vso
-            if is_vso and p.codesign_participant:
+            if is_vso and p.codesign_participant and p.unique_id not in tender.excluded:
+                # A tender it is barred from is no opportunity to bid (F8: the later bid rate).
                 self.totals.participant_opportunities += 1
             if tender.areas_mask & ~p.areas_mask:
                 continue  # the lot needs a service area it does not cover

@@ -848,9 +848,9 @@ F8 = Fact(
             _L,
         ),
     ),
-    notes="bid_rate_codesign_participants counts every tender while a participant is active as "
-    "an opportunity, including the co-designed tenders it is barred from; part of F8b is "
-    "therefore the bar itself, the rest the discouragement of insiders.",
+    notes="bid_rate_codesign_participants counts as opportunities the tenders a participant could "
+    "bid for (the co-designed tenders it is barred from are left out), so F8b measures the "
+    "discouragement of insiders, not the bar itself.",
 )
 
 F9 = Fact(
