@@ -167,7 +167,7 @@ class FieldModel(mesa.Model):
         self.step_acc = StepAccumulator()
         self.timeseries_rows: list[dict[str, object]] = []
         self.award_rows: list[dict[str, object]] = []
-        self.contracts: list[Contract] = []
+        self.contracts: list[Contract] = []  # live contracts
         self._next_tender_id = 0
         self._next_contract_id = 0
         self.commissioners: list[Commissioner] = self._make_commissioners()
@@ -834,6 +834,8 @@ class FieldModel(mesa.Model):
                 p.spend(share * k.cost_per_step, "delivery")
             if step + 1 >= k.end_step:
                 self._end_contract(k, completed=True)
+        # Only live contracts are kept: ended ones have been counted in the totals.
+        self.contracts = [k for k in self.contracts if k.active]
 
     def _end_contract(self, k: Contract, completed: bool) -> None:
         k.active = False
