@@ -378,7 +378,7 @@ def test_committed_report_is_a_full_mode_run_of_every_fact():
 def test_quick_validation_keeps_every_fact_that_passes_in_the_committed_report():
     """Every fact passing in validation/facts.csv (full mode) still passes the quick check."""
     committed = read_verdicts(COMMITTED)
-    result = run_validation(FACTS, mode=Mode.quick)
+    result = run_validation(FACTS, mode=Mode.quick, workers=2)
     quick = result.fact_verdicts()
     regressed = {
         fid: [

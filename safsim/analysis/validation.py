@@ -728,11 +728,11 @@ def run_validation(
         facts: the facts to validate (e.g. ``get_facts(["F1", "F3"])``).
         n_replicates: seeds per arm (default ``MODE_REPLICATES[mode]``); at least 2.
         mode: ``full`` judges by the 95% interval, ``quick`` by the direction.
-        workers: worker processes per arm; results do not depend on this number.
+        workers: worker processes (one pool shared by all arms); results do not depend on it.
         root_seed: root of ``child_seeds(root_seed, n_replicates)``.
         progress: called as ``progress(done_runs, total_runs)``.
-        run_seeds: the simulation backend (default
-            ``safsim.experiments.replicates.run_seeds``).
+        run_seeds: a simulation backend called per arm (for tests); by default all arms run
+            on one pool through ``safsim.experiments.replicates.run_batches``.
 
     Raises:
         ValueError: no facts, or fewer than two replicates.
@@ -740,10 +740,6 @@ def run_validation(
     from safsim.runner import child_seeds
     from safsim.scenario import load_scenario
 
-    if run_seeds is None:
-        from safsim.experiments.replicates import run_seeds as default_run_seeds
-
-        run_seeds = default_run_seeds
     mode = Mode(mode)
     n = MODE_REPLICATES[mode] if n_replicates is None else int(n_replicates)
     if n < 2:
@@ -757,21 +753,27 @@ def run_validation(
     scenarios = {key: load_scenario(a.scenario, dict(a.overrides)) for key, a in arms.items()}
     total = len(arms) * n
     results: dict[str, Results] = {}
-    arms_run: dict[str, dict[str, Any]] = {}
-    for i, (key, scenario) in enumerate(scenarios.items()):
-        base = i * n
+    arms_run: dict[str, dict[str, Any]] = {
+        key: {"scenario": arms[key].scenario, "overrides": dict(arms[key].overrides)} for key in arms
+    }
+    if run_seeds is None:
+        # Every arm on one shared pool of workers (no per-arm process start-up).
+        from safsim.experiments.replicates import run_batches
 
-        def arm_progress(done: int, _total: int, base: int = base) -> None:
-            if progress is not None:
-                progress(base + done, total)
+        batches = [(scenario, list(seeds)) for scenario in scenarios.values()]
+        for key, res in zip(scenarios, run_batches(batches, workers=workers, progress=progress), strict=True):
+            results[key] = res
+    else:
+        for i, (key, scenario) in enumerate(scenarios.items()):
+            base = i * n
 
-        t_arm = time.perf_counter()
-        results[key] = run_seeds(scenario, seeds, workers=workers, progress=arm_progress)
-        arms_run[key] = {
-            "scenario": arms[key].scenario,
-            "overrides": dict(arms[key].overrides),
-            "wall_time_s": round(time.perf_counter() - t_arm, 3),
-        }
+            def arm_progress(done: int, _total: int, base: int = base) -> None:
+                if progress is not None:
+                    progress(base + done, total)
+
+            t_arm = time.perf_counter()
+            results[key] = run_seeds(scenario, seeds, workers=workers, progress=arm_progress)
+            arms_run[key]["wall_time_s"] = round(time.perf_counter() - t_arm, 3)
     criteria: list[CriterionResult] = []
     raw: dict[str, pd.DataFrame] = {}
     for f in facts:

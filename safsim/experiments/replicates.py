@@ -20,7 +20,7 @@ from safsim.config import Scenario
 from safsim.metrics import ALL_OUTCOMES, RUN_ID_COLUMNS
 from safsim.runner import RunResult, child_seeds, run_scenario
 
-__all__ = ["Results", "run_replicates", "run_seeds"]
+__all__ = ["Results", "run_batches", "run_replicates", "run_seeds"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -96,13 +96,28 @@ def run_seeds(
     ``run_replicates`` spawns the seeds from a root seed and calls this; call it directly to
     reproduce chosen runs (for example the ``seed`` column of some rows of runs.csv).
     """
+    return run_batches([(scenario, seeds)], workers=workers, progress=progress, root_seeds=[root_seed])[0]
+
+
+def run_batches(
+    batches: list[tuple[Scenario, list[int]]],
+    workers: int = 1,
+    progress: ProgressCallback | None = None,
+    root_seeds: list[int | None] | None = None,
+) -> list[Results]:
+    """Run several (scenario, seeds) batches on one pool of worker processes.
+
+    One ``Results`` per batch, in order; results do not depend on ``workers``.  Sharing the
+    pool across batches (the arms of an experiment) avoids starting processes per batch.
+    """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    n = len(seeds)
-    if n < 1:
+    if any(len(seeds) < 1 for _, seeds in batches):
         raise ValueError("at least one seed is needed")
+    roots = root_seeds if root_seeds is not None else [None] * len(batches)
     t0 = time.perf_counter()
-    tasks = [(scenario, int(s)) for s in seeds]
+    tasks = [(scenario, int(s)) for scenario, seeds in batches for s in seeds]
+    n = len(tasks)
     results: list[RunResult] = []
     if workers == 1 or n == 1:
         for i, task in enumerate(tasks):
@@ -110,17 +125,23 @@ def run_seeds(
             if progress:
                 progress(i + 1, n)
     else:
-        # An explicit spawn context (Mesa sets spawn on import anyway) and worker recycling:
-        # Mesa 3.3.1 keeps every model alive through `Agent._ids`, so a worker is replaced
-        # after a batch of runs to bound its memory.
+        # An explicit spawn context (Mesa sets spawn on import anyway).  Workers are not recycled:
+        # `max_tasks_per_child` deadlocks the pool on Python 3.11 once a worker is replaced
+        # while tasks are pending; instead each run removes its model from Mesa 3.3.1's
+        # `Agent._ids` registry (FieldModel.release), so a long-lived worker does not grow.
         ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, max_tasks_per_child=200) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             for i, res in enumerate(pool.map(_run_one, tasks, chunksize=1)):
                 results.append(res)
                 if progress:
                     progress(i + 1, n)
     wall = time.perf_counter() - t0
-    return _collect(scenario, root_seed, results, workers, wall)
+    out = []
+    start = 0
+    for (scenario, seeds), root in zip(batches, roots, strict=True):
+        out.append(_collect(scenario, root, results[start : start + len(seeds)], workers, wall))
+        start += len(seeds)
+    return out
 
 
 def _collect(
