@@ -75,6 +75,7 @@ EXTRA_OUTCOMES: dict[str, str] = {
     "bid_rate_codesign_participants": "bid rate of small VSOs after taking part in co-design (F8)",
     "criteria_awareness_sme_vso": "mean awareness of SV criteria among active small VSOs at the end (F16)",
     "criteria_awareness_perceived": "mean awareness among the bidders commissioners see (F16)",
+    "sv_score_sme_vso": "mean social-value mark (0-1) given to small-VSO bids where SV is scored (F16)",
     "vso_la_income_share": "share of small-VSO income from commissioners: contracts and grants (F12)",
     "vso_fundraising_share": "share of small-VSO income from donations and fundraising (F12)",
     "subsidy_share_large_charity": "share of large-charity contract delivery cost not covered by payments (F13)",
@@ -229,6 +230,7 @@ def _extra_outcomes(model: FieldModel, out: dict[str, float]) -> None:
         float(np.mean([p.criteria_awareness for p in active_vsos])) if active_vsos else float("nan")
     )
     out["criteria_awareness_perceived"] = _safe_div(t.awareness_bidders_sum, t.awareness_bidders_n)
+    out["sv_score_sme_vso"] = _safe_div(t.vso_sv_score_sum, t.vso_sv_score_n)
     la = sum(p.income_contracts_gbp + p.income_grants_gbp for p in vsos)
     fund = sum(p.income_fundraising_gbp for p in vsos)
     out["vso_la_income_share"] = _safe_div(la, la + fund)

@@ -125,6 +125,8 @@ class Totals:
     engagement_participants: int = 0
     participant_bids: int = 0  # bids by small VSOs that once took part in co-design
     participant_opportunities: int = 0
+    vso_sv_score_sum: float = 0.0
+    vso_sv_score_n: int = 0
     awareness_bidders_sum: float = 0.0
     awareness_bidders_n: int = 0
     sv_delivered_by_kind: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -728,6 +730,13 @@ class FieldModel(mesa.Model):
         t = self.totals
         t.awards += 1
         t.winner_changed += int(result.changed_by_sv)
+        # How the commissioner marked small VSOs' social-value answers (F16: bid quality), on the
+        # tenders that scored social value at all.
+        if tender.sv_weight > 0:
+            for bid, score in zip(result.bids, result.sv_scores, strict=True):
+                if bid.kind == ProviderKind.sme_vso.value:
+                    t.vso_sv_score_sum += float(score)
+                    t.vso_sv_score_n += 1
         t.value_by_kind[win_bid.kind] += win_bid.price_gbp
         for p, share in zip(winners, win_bid.shares, strict=True):
             t.value_by_provider[p.unique_id] += share * win_bid.price_gbp

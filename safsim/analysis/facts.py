@@ -1153,15 +1153,16 @@ F16 = Fact(
         ),
         Contrast(
             "F16c",
-            "supplementary: publishing raises small-VSO win rate (proxy for bid quality)",
+            "supplementary: publishing raises the SV marks small-VSO bids receive (bid quality)",
             (
-                (1.0, _q("criteria published", "win_rate_sme_vso")),
-                (-1.0, _q("baseline", "win_rate_sme_vso")),
+                (1.0, _q("criteria published", "sv_score_sme_vso")),
+                (-1.0, _q("baseline", "sv_score_sme_vso")),
             ),
             _G,
             counted=False,
-            note="not counted: the model reports no bid-quality outcome for small VSOs; the win "
-            "rate is a distant proxy (it also depends on prices and rivals).",
+            note="not counted (supplementary when the registry was written): SV marks are relative "
+            "to the best bid, so when every bidder learns the published criteria a small VSO's mark "
+            "need not rise even though its own claim improves.",
         ),
     ),
 )
