@@ -209,10 +209,6 @@ class Commissioner(mesa.Agent):
         p_collab = sigmoid(behaviour.framing_sharpness * (self.social_skill - behaviour.framing_skill_threshold))
         self.collaborative = bool(rng.random() < p_collab)
 
-    def codesign_adoption_probability(self, crisis: bool, behaviour: BehaviourConfig) -> float:
-        """Probability of running co-design this year when it is intended (F8)."""
-        return sigmoid(self.codesign_adoption_logit(crisis, behaviour))
-
     def codesign_adoption_logit(self, crisis: bool, behaviour: BehaviourConfig) -> float:
         """Log-odds of co-design adoption: skill, commitment and crisis for; risk and cuts against."""
         x = (

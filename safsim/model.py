@@ -105,7 +105,6 @@ class Totals:
     sv_claimed: float = 0.0
     sv_claimed_hard: float = 0.0
     sv_delivered: float = 0.0
-    sv_delivered_hard: float = 0.0
     contract_payments: float = 0.0
     delivery_cost: float = 0.0
     winner_changed: int = 0
@@ -137,8 +136,6 @@ class Totals:
     sv_delivered_monitored: float = 0.0
     crisis_episodes: int = 0
     resettlements: int = 0
-    grants_paid: float = 0.0
-    subsidy_gbp: float = 0.0  # delivery cost not covered by contract payments (F13)
 
 
 class FieldModel(mesa.Model):
@@ -819,13 +816,11 @@ class FieldModel(mesa.Model):
             k.claimed_to_date += claim
             k.claimed_hard_to_date += claim_hard
             t.sv_delivered += sv
-            t.sv_delivered_hard += sv * k.bid.hard_delivered
             t.sv_claimed += claim
             t.sv_claimed_hard += claim_hard
             t.contract_payments += k.payment_per_step
             t.delivery_cost += k.cost_per_step
             shortfall_gbp = max(0.0, k.cost_per_step - k.payment_per_step)
-            t.subsidy_gbp += shortfall_gbp
             kind = k.bid.kind
             t.sv_delivered_by_kind[kind] += sv
             t.paid_by_kind[kind] += k.payment_per_step
@@ -865,7 +860,6 @@ class FieldModel(mesa.Model):
             p.income_contracts_gbp += amount
         elif what == "grant":
             p.income_grants_gbp += amount
-            self.totals.grants_paid += amount
         else:
             p.income_reimbursed_gbp += amount
         self.totals.commissioner_paid += amount
