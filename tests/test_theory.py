@@ -313,3 +313,32 @@ def test_short_tender_windows_shut_out_small_vsos():
     short = arm("baseline", SMALL | {"policies.tender_window_weeks": 1.0}, names)
     long_ = arm("baseline", SMALL | {"policies.tender_window_weeks": 12.0}, names)
     assert rises(short["bid_rate_sme_vso"], long_["bid_rate_sme_vso"])
+
+
+# ---------------------------------------------------------------------------- later decision rules
+
+
+def test_political_commitment_drives_policy_adoption():
+    """Authorities with high political commitment adopt a local SV policy more often."""
+    base = {"horizon_steps": 40, "field.n_authorities": 10}
+    names = ["policy_adoption_share"]
+    lo = arm("baseline", base | {"commissioners.political_commitment": 0.1}, names)
+    hi = arm("baseline", base | {"commissioners.political_commitment": 0.9}, names)
+    assert rises(lo["policy_adoption_share"], hi["policy_adoption_share"])
+
+
+def test_understanding_sets_the_range_of_sv_marks():
+    """Scoring SV on the full scale whatever the understanding (switch off) lets social value
+    change more winners than the understanding-limited scale does."""
+    names = ["winner_changed_by_sv"]
+    limited = arm("baseline", SMALL | {"behaviour.sv_score_range_by_understanding": True}, names)
+    full = arm("baseline", SMALL | {"behaviour.sv_score_range_by_understanding": False}, names)
+    assert rises(limited["winner_changed_by_sv"], full["winner_changed_by_sv"])
+
+
+def test_a_higher_bid_hurdle_lowers_small_vso_bidding():
+    """Small VSOs that need a higher perceived chance before bidding bid less (F3)."""
+    names = ["bid_rate_sme_vso"]
+    low = arm("baseline", SMALL | {"providers.sme_vso.min_win_probability": 0.02}, names)
+    high = arm("baseline", SMALL | {"providers.sme_vso.min_win_probability": 0.4}, names)
+    assert rises(high["bid_rate_sme_vso"], low["bid_rate_sme_vso"])

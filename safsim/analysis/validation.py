@@ -66,6 +66,7 @@ from safsim.analysis.facts import (
     Fact,
     Trend,
 )
+from safsim.metrics import HEADLINE_OUTCOMES
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.experiments.replicates import Results
@@ -981,18 +982,7 @@ def _markdown_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-CONVERGENCE_OUTCOMES: tuple[str, ...] = (
-    "share_value_sme_vso",
-    "share_value_corporate",
-    "hhi",
-    "bid_rate_sme_vso",
-    "survival_sme_vso",
-    "sv_gap",
-    "winner_changed_by_sv",
-    "trust_final",
-    "mean_contract_value_gbp",
-    "sv_hard_share",
-)
+CONVERGENCE_OUTCOMES: tuple[str, ...] = (*HEADLINE_OUTCOMES, "mean_contract_value_gbp", "sv_hard_share")
 """Baseline outcomes whose convergence the report shows (the headline outcomes and more)."""
 
 
