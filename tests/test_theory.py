@@ -342,3 +342,48 @@ def test_a_higher_bid_hurdle_lowers_small_vso_bidding():
     low = arm("baseline", SMALL | {"providers.sme_vso.min_win_probability": 0.02}, names)
     high = arm("baseline", SMALL | {"providers.sme_vso.min_win_probability": 0.4}, names)
     assert rises(high["bid_rate_sme_vso"], low["bid_rate_sme_vso"])
+
+
+# ---------------------------------------------------------------------------- market mechanics
+
+
+def test_underfunded_delivery_sheds_social_value():
+    """Under a deep cut, a higher underfunding elasticity lowers delivered SV per pound."""
+    cut = SMALL | {"shocks": [{"kind": "austerity", "at_step": 1, "budget_cut": 0.4, "over_steps": 4}]}
+    names = ["sv_per_gbp"]
+    none = arm("baseline", cut | {"behaviour.underfunding_sv_elasticity": 0.0}, names)
+    strong = arm("baseline", cut | {"behaviour.underfunding_sv_elasticity": 2.0}, names)
+    assert rises(strong["sv_per_gbp"], none["sv_per_gbp"])
+
+
+def test_unchecked_claims_inflate_over_time():
+    """With no monitoring, a faster drift of claim inflation widens the claimed-delivered gap."""
+    base = {"horizon_steps": 40, "commissioners.monitoring_rate": 0.0}
+    names = ["sv_gap"]
+    still = arm("baseline", base | {"behaviour.inflation_drift_unmonitored": 0.0}, names)
+    drift = arm("baseline", base | {"behaviour.inflation_drift_unmonitored": 0.1}, names)
+    assert rises(still["sv_gap"], drift["sv_gap"])
+
+
+def test_only_specialists_covering_a_lot_win_it():
+    """Every contract goes to providers who cover all of the lot's service areas and serve
+    its authority."""
+    m = FieldModel(load_scenario("baseline", SMALL), seed=5, record_awards=True)
+    m.run()
+    assert m.contracts
+    for k in m.contracts:
+        for pid in k.bid.members:
+            p = m.by_id[pid]
+            assert k.tender.areas_mask & ~p.areas_mask == 0
+            assert k.commissioner in p.authorities
+
+
+def test_market_shaping_lets_small_vsos_in():
+    """Skilled commissioners who split large lots (market shaping) raise the small-VSO share;
+    with the shaping threshold set above every lot the effect disappears."""
+    skilled = SMALL | {"commissioners.social_skill": 0.9}
+    names = ["share_value_sme_vso", "mean_contract_value_gbp"]
+    shaping = arm("baseline", skilled, names)
+    off = arm("baseline", skilled | {"behaviour.market_shaping_lot_gbp": 1e12}, names)
+    assert rises(off["share_value_sme_vso"], shaping["share_value_sme_vso"])
+    assert rises(shaping["mean_contract_value_gbp"], off["mean_contract_value_gbp"])
