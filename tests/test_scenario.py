@@ -762,3 +762,62 @@ def test_booleans_and_quoted_text_are_not_numbers(override: str, path: str) -> N
         load_scenario({}, [override])
     assert info.value.path == path
     assert "expected a number" in str(info.value)
+
+
+SPEC_LEVERS: dict[str, object] = {
+    "horizon_steps": 8,
+    "seed": 7,
+    "replicates": 3,
+    "field.n_authorities": 4,
+    "commissioners.annual_budget_gbp": 1e7,
+    "commissioners.sv_understanding": 0.5,
+    "commissioners.social_skill": 0.5,
+    "commissioners.risk_aversion": 0.5,
+    "commissioners.political_commitment": 0.5,
+    "commissioners.engagement": "co_design",
+    "commissioners.sv_definition": "commissioner_list",
+    "commissioners.monitoring_rate": 0.5,
+    "commissioners.max_lot_gbp": 500_000.0,
+    "commissioners.grant_share": 0.1,
+    "providers.sme_vso.count": 10,
+    "providers.large_charity.count": 2,
+    "providers.corporate.count": 3,
+    "providers.social_enterprise.count": 4,
+    "policies.consortia": False,
+    "policies.reimburse_engagement": True,
+    "policies.feedback_to_participants": True,
+    "policies.exclude_codesign_participants": True,
+    "policies.publish_sv_criteria": True,
+    "policies.tender_window_weeks": 6.0,
+}
+
+
+@pytest.mark.parametrize(("path", "value"), list(SPEC_LEVERS.items()))
+def test_every_spec_lever_path_exists(path: str, value: object) -> None:
+    """Every lever path that spec section 5 requires can be set and is read back."""
+    s = load_scenario({}, {path: value})
+    node: Any = s
+    for part in path.split("."):
+        node = getattr(node, part)
+    assert (node.value if hasattr(node, "value") else node) == value
+
+
+def test_spec_weights_and_shock_kinds_exist() -> None:
+    """The award weights and the spec's shock kinds with their fields load."""
+    s = load_scenario(
+        {},
+        {
+            "commissioners.price_weight": 0.5,
+            "commissioners.quality_weight": 0.3,
+            "commissioners.sv_weight": 0.2,
+            "shocks": [
+                {"kind": "austerity", "at_step": 2, "budget_cut": 0.2, "over_steps": 4},
+                {"kind": "political_crisis", "at_step": 3},
+                {"kind": "guidance", "at_step": 4},
+                {"kind": "sva_strengthened", "at_step": 5},
+            ],
+            "authorities": [{"sv_weight": 0.1, "price_weight": 0.6, "quality_weight": 0.3}],
+        },
+    )
+    assert [x.kind.value for x in s.shocks] == ["austerity", "political_crisis", "guidance", "sva_strengthened"]
+    assert s.commissioners.sv_weight == 0.2 and s.authorities[0].sv_weight == 0.1
