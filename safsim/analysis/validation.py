@@ -513,6 +513,46 @@ def _aligned(series: Sequence[pd.Series], seeds: Sequence[int]) -> np.ndarray:
     )
 
 
+def _criterion_result(
+    fact: Fact,
+    c: Contrast | Trend | AuthorityAssociation,
+    seeds: Sequence[int],
+    rule: str,
+    *,
+    metric: str,
+    effect: float,
+    ci: tuple[float, float],
+    p_value: float,
+    n_used: int,
+    kind: str,
+    data: dict[str, Any],
+) -> CriterionResult:
+    """The result record of one criterion; fewer than two usable values is a fail."""
+    lo, hi = ci
+    return CriterionResult(
+        fact=fact.id,
+        criterion=c.id,
+        expected=c.expected,
+        metric=metric,
+        test=c.describe_test(),
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p_value,
+        n_replicates=len(seeds),
+        n_used=int(n_used),
+        expect=c.expect,
+        threshold=c.threshold,
+        rule=rule,
+        verdict=verdict(effect, lo, hi, c.expect, c.threshold, rule) if n_used >= 2 else "fail",
+        counted=c.counted,
+        arms=c.arm_labels,
+        note=c.note,
+        kind=kind,
+        data=data,
+    )
+
+
 def _evaluate_contrast(
     fact: Fact,
     c: Contrast,
@@ -534,25 +574,16 @@ def _evaluate_contrast(
         f"{'+' if coef > 0 else '-'}{'' if abs(coef) == 1 else f'{abs(coef):g}*'}{q.metric.name}[{q.arm}]"
         for coef, q in c.terms
     ).lstrip("+")
-    return CriterionResult(
-        fact=fact.id,
-        criterion=c.id,
-        expected=c.expected,
+    return _criterion_result(
+        fact,
+        c,
+        seeds,
+        rule,
         metric=metric,
-        test=c.describe_test(),
         effect=effect,
-        ci_low=lo,
-        ci_high=hi,
+        ci=(lo, hi),
         p_value=p,
-        n_replicates=len(seeds),
         n_used=int(d.size),
-        expect=c.expect,
-        threshold=c.threshold,
-        rule=rule,
-        verdict=verdict(effect, lo, hi, c.expect, c.threshold, rule) if d.size >= 2 else "fail",
-        counted=c.counted,
-        arms=c.arm_labels,
-        note=c.note,
         kind="contrast",
         data={
             "terms": [(coef, q.arm, q.metric.name) for coef, q in c.terms],
@@ -574,25 +605,16 @@ def _evaluate_trend(
     levels = [float(fact.arm(label).level) for label in c.arms]  # type: ignore[arg-type]
     values = _aligned([c.metric.compute(arms[label]) for label in c.arms], seeds)
     rho, lo, hi, p, n = trend_statistics(levels, values, rng)
-    return CriterionResult(
-        fact=fact.id,
-        criterion=c.id,
-        expected=c.expected,
+    return _criterion_result(
+        fact,
+        c,
+        seeds,
+        rule,
         metric=f"spearman(level, {c.metric.name})",
-        test=c.describe_test(),
         effect=rho,
-        ci_low=lo,
-        ci_high=hi,
+        ci=(lo, hi),
         p_value=p,
-        n_replicates=len(seeds),
         n_used=n,
-        expect=c.expect,
-        threshold=c.threshold,
-        rule=rule,
-        verdict=verdict(rho, lo, hi, c.expect, c.threshold, rule) if n >= 2 else "fail",
-        counted=c.counted,
-        arms=c.arm_labels,
-        note=c.note,
         kind="trend",
         data={"levels": levels, "values": values, "metric": c.metric.name, "arms": c.arms},
     )
@@ -608,25 +630,16 @@ def _evaluate_association(
 ) -> CriterionResult:
     table = arms[c.arm].authorities
     stat, lo, hi, p, g = association_statistics(table, c.y, c.x, c.stat, rng)
-    return CriterionResult(
-        fact=fact.id,
-        criterion=c.id,
-        expected=c.expected,
+    return _criterion_result(
+        fact,
+        c,
+        seeds,
+        rule,
         metric=c.metric_names[0],
-        test=c.describe_test(),
         effect=stat,
-        ci_low=lo,
-        ci_high=hi,
+        ci=(lo, hi),
         p_value=p,
-        n_replicates=len(seeds),
         n_used=g,
-        expect=c.expect,
-        threshold=c.threshold,
-        rule=rule,
-        verdict=verdict(stat, lo, hi, c.expect, c.threshold, rule) if g >= 2 else "fail",
-        counted=c.counted,
-        arms=c.arm_labels,
-        note=c.note,
         kind=f"authority_{c.stat.value}",
         data={"table": table[["seed", "authority", c.y, *c.x]].copy(), "y": c.y, "x": c.x},
     )
