@@ -19,90 +19,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.config import PROVIDER_KINDS
+from safsim.outcomes import AUTHORITY, ID_COLUMNS, OUTCOMES, TIMESERIES
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
 
-RUN_ID_COLUMNS: tuple[str, ...] = ("run_id", "scenario", "replicate", "seed")
+RUN_ID_COLUMNS: tuple[str, ...] = tuple(ID_COLUMNS)
 
-RUN_OUTCOMES: dict[str, str] = {
-    "share_value_sme_vso": "share of awarded contract value won by small/medium VSOs",
-    "share_value_large_charity": "share of awarded contract value won by large charities",
-    "share_value_corporate": "share of awarded contract value won by corporates",
-    "share_value_social_enterprise": "share of awarded contract value won by social enterprises",
-    "share_value_consortium": "share of awarded contract value won by VSO consortia",
-    "hhi": "Herfindahl index of awarded value over providers (0-1)",
-    "top10pct_value_share": "share of awarded value won by the top 10% of providers",
-    "mean_contract_value_gbp": "mean awarded contract value (whole term), GBP",
-    "bids_per_tender": "mean number of bids per tender",
-    "bid_rate_sme_vso": "probability that an active small VSO bids on a tender",
-    "win_rate_sme_vso": "share of small-VSO bids that win",
-    "survival_sme_vso": "share of the initial small VSOs still active at the end",
-    "exits_total": "providers that exited (reserves below zero)",
-    "entries_total": "providers that entered",
-    "sv_claimed": "social value claimed in winning bids over delivered contract steps",
-    "sv_delivered": "social value actually delivered by contracts",
-    "sv_gap": "(claimed - delivered) / claimed",
-    "sv_per_gbp": "delivered social value per pound paid on contracts",
-    "sv_hard_share": "share of claimed social value in hard (easy-to-measure) categories",
-    "winner_changed_by_sv": "share of tenders whose winner differs without social value",
-    "mean_sv_weight": "mean social-value weight over tenders",
-    "codesign_rate": "share of tenders preceded by co-design or co-production",
-    "monitoring_rate_realised": "share of contracts whose social value was followed up",
-    "policy_adoption_share": "share of commissioners with an SV policy at the end",
-    "trust_final": "mean commissioner trust towards the voluntary sector at the end",
-    "contention_mean": "mean contention index over the run",
-    "state_share_settled": "share of steps in the settled state",
-    "state_share_crisis": "share of steps in the crisis state",
-    "state_share_resettlement": "share of steps in the resettlement state",
-    "price_to_cost_ratio": "contract payments / delivery costs",
-    "budget_spent_gbp": "money paid by commissioners (contracts, grants, reimbursements)",
-}
+# Names, labels, units and meanings live in the glossary (safsim.outcomes); the outcomes of the
+# spec come first, then those used by the stylized-fact validation (group "validation").
+RUN_OUTCOMES: dict[str, str] = {n: o.meaning for n, o in OUTCOMES.items() if o.group != "validation"}
 
-# Outcomes beyond spec section 4, used by the stylized-fact validation (defined here once).
-EXTRA_OUTCOMES: dict[str, str] = {
-    **{
-        f"sv_per_gbp_{k}": f"delivered social value per pound paid on contracts won by {k} (F17)"
-        for k in (*(k.value for k in PROVIDER_KINDS), "consortium")
-    },
-    "sv_gap_monitored": "claimed-delivered gap on monitored contracts (F5)",
-    "sv_gap_unmonitored": "claimed-delivered gap on unmonitored contracts (F5)",
-    "engagement_rate": "share of tenders preceded by consultation or more (F4)",
-    "supplier_defined_rate": "share of tenders whose social value the suppliers defined (F11)",
-    "codefined_rate": "share of tenders with a locally co-defined social-value specification",
-    "engagement_participation_rate": "share of invited local providers that took part (F15)",
-    "engagement_cost_unpaid_per_round_gbp": "unpaid engagement cost borne by providers per round (F15)",
-    "bid_rate_codesign_participants": "bid rate of small VSOs after taking part in co-design (F8)",
-    "criteria_awareness_sme_vso": "mean awareness of SV criteria among active small VSOs at the end (F16)",
-    "criteria_awareness_perceived": "mean awareness among the bidders commissioners see (F16)",
-    "sv_score_sme_vso": "mean social-value mark (0-1) given to small-VSO bids where SV is scored (F16)",
-    "vso_la_income_share": "share of small-VSO income from commissioners: contracts and grants (F12)",
-    "vso_fundraising_share": "share of small-VSO income from donations and fundraising (F12)",
-    "subsidy_share_large_charity": "share of large-charity contract delivery cost not covered by payments (F13)",
-    "reserves_change_large_charity": "mean relative change of large charities' reserves (F13)",
-    "crisis_episodes": "number of times the field entered crisis",
-    "resettled": "1 if the field reached resettlement at least once, else 0 (F14)",
-    "sv_weight_sd_authorities": "standard deviation of mean SV weights across authorities (F9)",
-}
+EXTRA_OUTCOMES: dict[str, str] = {n: o.meaning for n, o in OUTCOMES.items() if o.group == "validation"}
 ALL_OUTCOMES: dict[str, str] = {**RUN_OUTCOMES, **EXTRA_OUTCOMES}
 
-AUTHORITY_COLUMNS: tuple[str, ...] = (
-    "authority",
-    "name",
-    "sv_weight_mean",
-    "sv_weight_final",
-    "sv_understanding_initial",
-    "sv_understanding_final",
-    "political_commitment",
-    "social_skill",
-    "risk_aversion",
-    "has_sv_policy",
-    "supplier_defined_share",
-    "codesign_share",
-    "tenders",
-    "trust_final",
-    "legitimacy_final",
-)
+AUTHORITY_COLUMNS: tuple[str, ...] = tuple(AUTHORITY)
 
 HEADLINE_OUTCOMES: tuple[str, ...] = (
     "share_value_sme_vso",
@@ -115,23 +46,7 @@ HEADLINE_OUTCOMES: tuple[str, ...] = (
     "trust_final",
 )
 
-TIMESERIES_COLUMNS: tuple[str, ...] = (
-    "step",
-    "field_state",
-    "budget_gbp",
-    *(f"income_{k.value}_gbp" for k in PROVIDER_KINDS),
-    "income_consortium_gbp",
-    *(f"active_{k.value}" for k in PROVIDER_KINDS),
-    "trust",
-    "legitimacy",
-    "contention",
-    "mean_sv_weight",
-    "codesign_rate",
-    "policy_adoption_share",
-    "bid_rate_sme_vso",
-    "tenders",
-    "mean_understanding",
-)
+TIMESERIES_COLUMNS: tuple[str, ...] = tuple(TIMESERIES)
 
 
 def _safe_div(a: float, b: float, default: float = float("nan")) -> float:
