@@ -67,6 +67,7 @@ def test_standard_input(tmp_path, serial_checksum):
     _check_output(done.stdout, serial_checksum)
 
 
+@pytest.mark.slow
 def test_jupyter_kernel(serial_checksum):
     """The same code in a Jupyter kernel running this interpreter gives the workers=1 table."""
     nbformat = pytest.importorskip("nbformat", reason="the notebooks extra is not installed")
