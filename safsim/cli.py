@@ -108,9 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Run a scenario (a YAML file or a bundled name; default: baseline) N times from one "
             "root seed. Prints the median and 90%% interval of every outcome and writes "
-            "runs.csv, timeseries.csv, summary.csv, manifest.json and plots/*.png to the output "
-            "directory. An existing output directory is written into: files of these names are "
-            "overwritten, other files are kept."
+            "runs.csv, timeseries.csv, authorities.csv, summary.csv, manifest.json and plots/*.png "
+            "to the output directory. An output directory that already holds files is refused "
+            "unless --force is given."
         ),
     )
     run.add_argument(
@@ -163,7 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="output directory (default: results/<scenario>-<YYYYmmdd-HHMMSS>)",
+        help="output directory (default: results/<scenario>-<YYYYmmdd-HHMMSS>, never reused); "
+        "refused if it already holds files, unless --force",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out directory: first delete the files of an earlier safsim "
+        "run there (runs.csv, timeseries.csv, authorities.csv, summary.csv, manifest.json, "
+        "plots/*.png); other files are kept",
     )
     run.add_argument(
         "-q",
@@ -263,12 +271,11 @@ def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
     for item in args.overrides:
         _check_override(item)
     if args.out is not None:
-        _check_out_dir(args.out)
+        _check_out_dir(args.out, force=args.force)
     source = args.scenario if args.scenario is not None else DEFAULT_SCENARIO
     scenario = _load(source, args.overrides)
-    out_dir = args.out if args.out is not None else _default_out_dir(scenario.name)
     if args.out is None:
-        _check_out_dir(out_dir)
+        _check_out_dir(_default_out_dir(scenario.name), force=True)  # a fresh folder is reserved later
 
     t0 = time.perf_counter()
     if args.run_seed is not None:
@@ -280,7 +287,7 @@ def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         extra = {}
     wall = time.perf_counter() - t0
 
-    try:
+    def write(out_dir: Path) -> None:
         write_results(
             results,
             out_dir,
@@ -289,9 +296,11 @@ def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
             plots=not args.no_plots,
             wall_time_s=wall,
             extra=extra,
+            existing="replace" if args.force else "refuse",
         )
-    except OSError as exc:
-        _err(f"safsim: error: cannot write results to {out_dir}: {_one_line(str(exc))}")
+
+    out_dir = _write_out(write, args.out, lambda: _default_out_dir(scenario.name), "results")
+    if out_dir is None:
         return EXIT_INTERNAL
     if not args.quiet:
         print(summary_table(results.runs))
@@ -306,10 +315,14 @@ def _check_override(item: str) -> None:
         raise BadInput(f"--set expects PATH=VALUE (e.g. --set horizon_steps=8), got {item!r}")
 
 
-def _check_out_dir(out: Path) -> None:
+def _check_out_dir(out: Path, *, force: bool = False) -> None:
     """Fail early (exit 2, nothing run or written) when ``out`` cannot be a results directory."""
+    from safsim.util import is_nonempty_dir
+
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} exists and is not a directory")
+    if not force and is_nonempty_dir(out):
+        raise BadInput(_not_empty(out))
     ancestor = out.absolute()
     while not ancestor.exists():
         ancestor = ancestor.parent
@@ -319,15 +332,43 @@ def _check_out_dir(out: Path) -> None:
         raise BadInput(f"--out {out}: {ancestor} is not writable")
 
 
+def _not_empty(out: Path) -> str:
+    return (
+        f"--out {out} already holds files; choose another directory, or add --force to replace "
+        "the files of an earlier safsim run there (other files are kept)"
+    )
+
+
 def _default_out_dir(scenario_name: str) -> Path:
+    """``results/<scenario>-<YYYYmmdd-HHMMSS>`` (not yet reserved; see ``_write_out``)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", scenario_name).strip("._") or "scenario"
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("results") / f"{safe}-{stamp}"
-    candidate, i = base, 1
-    while candidate.exists():  # never write into the results of an earlier run
-        i += 1
-        candidate = base.with_name(f"{base.name}-{i}")
-    return candidate
+    return Path("results") / f"{safe}-{stamp}"
+
+
+def _write_out(write: Callable[[Path], None], out: Path | None, default: Callable[[], Path], what: str) -> Path | None:
+    """Write into ``out``, or into a freshly reserved default folder; None after a write error.
+
+    The default folder is reserved (created empty, atomically) just before writing, with a
+    ``-2``, ``-3``, ... suffix when a folder of that name exists already, so two runs started in
+    the same second never share a folder.  A reserved folder is removed again if the write fails.
+    """
+    from safsim.util import DirectoryNotEmptyError, unique_path
+
+    reserved = None
+    try:
+        if out is None:
+            out = reserved = unique_path(default())
+        write(out)
+    except DirectoryNotEmptyError:
+        raise BadInput(_not_empty(out)) from None  # filled by someone else while we ran
+    except OSError as exc:
+        _err(f"safsim: error: cannot write {what} to {out}: {_one_line(str(exc))}")
+        return None
+    finally:
+        if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
+            reserved.rmdir()
+    return out
 
 
 def _load(source: str, overrides: Sequence[str] | None = None) -> Scenario:
@@ -494,7 +535,7 @@ def _add_validate_parser(sub: Any) -> None:
             "criterion passes when its 95%% interval is on the expected side) is the one whose "
             "verdicts count; --quick (15 replicates) only checks the direction of each effect. "
             "Regenerate the committed report with: safsim validate --full --workers 2 --out "
-            "validation"
+            "validation --force"
         ),
     )
     val.add_argument(
@@ -546,7 +587,15 @@ def _add_validate_parser(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="output directory (default: validation-results/<YYYYmmdd-HHMMSS>)",
+        help="output directory (default: validation-results/<YYYYmmdd-HHMMSS>, never reused); "
+        "refused if it already holds files, unless --force",
+    )
+    val.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out directory: first delete the files of an earlier report "
+        "there (facts.csv, report.md, power.csv, convergence.csv, manifest.json, plots/F*.png, "
+        "raw/F*.csv); other files are kept",
     )
     val.add_argument(
         "-q",
@@ -594,17 +643,14 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
             raise BadInput(f"--update-docs {args.update_docs}: {exc.strerror or exc}") from None
         if DOCS_BEGIN not in doc_text:
             raise BadInput(f"--update-docs {args.update_docs} lacks the generated-report markers")
-    if args.out is not None:
-        _check_out_dir(args.out)
-        out_dir = args.out
+
+    def default_out() -> Path:
+        return Path("validation-results") / _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+    if args.out is None:
+        _check_out_dir(default_out(), force=True)  # a fresh folder is reserved later
     else:
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out_dir = Path("validation-results") / stamp
-        i = 1
-        while out_dir.exists():
-            i += 1
-            out_dir = Path("validation-results") / f"{stamp}-{i}"
-        _check_out_dir(out_dir)
+        _check_out_dir(args.out, force=args.force)
 
     def run(progress: Callable[[int, int], None] | None) -> Any:
         return run_validation(
@@ -628,10 +674,12 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
             result = run(progress)
     else:
         result = run(None)
-    try:
-        write_validation(result, out_dir, plots=not args.no_plots)
-    except OSError as exc:
-        _err(f"safsim: error: cannot write the report to {out_dir}: {_one_line(str(exc))}")
+
+    def write(out_dir: Path) -> None:
+        write_validation(result, out_dir, plots=not args.no_plots, existing="replace" if args.force else "refuse")
+
+    out_dir = _write_out(write, args.out, default_out, "the report")
+    if out_dir is None:
         return EXIT_INTERNAL
     if args.update_docs is not None:
         update_docs(args.update_docs, out_dir)

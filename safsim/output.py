@@ -2,20 +2,17 @@
 
 Objects:
     write_results(results, out_dir, ...): runs.csv, timeseries.csv, authorities.csv, summary.csv,
-        manifest.json
-        and plots/*.png for one ``Results``.
+        manifest.json and plots/*.png for one ``Results``.
     build_manifest(results, ...): the provenance record written as manifest.json.
     scenario_sha256(scenario): hash of a scenario's canonical JSON.
-    OUTPUT_FILES, SUMMARY_FILE_COLUMNS: the file names and summary.csv columns written.
+    git_revision(): re-exported from ``safsim.util``.
+    OUTPUT_FILES, OWN_FILES, SUMMARY_FILE_COLUMNS: the file names written, the name patterns of
+        every file safsim writes into a results directory, and the summary.csv columns.
 
-Atomicity: everything is first written into a fresh temporary directory beside ``out_dir``
-(same parent, so moves are renames on one file system).  If ``out_dir`` does not exist, or is
-an empty directory, the temporary directory is renamed onto it in one step.  If ``out_dir``
-already holds files, our files are moved into it one by one (each move is an atomic rename,
-files of the same names are overwritten, other files are left alone) with ``manifest.json``
-moved last, so a directory whose manifest is present holds a complete set.  On any failure,
-including KeyboardInterrupt, the temporary directory is removed and the exception re-raised;
-nothing half-written is left behind.
+Atomicity (``safsim.util.write_directory``): everything is first written into a temporary
+directory beside ``out_dir`` and then renamed into place, manifest.json last; on any failure,
+including KeyboardInterrupt, nothing half-written is left behind.  A results directory that
+already holds files is refused unless ``existing`` says otherwise, so runs are never mixed.
 """
 
 from __future__ import annotations
@@ -23,11 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
 import platform
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -37,12 +30,16 @@ from safsim.analysis.summary import SUMMARY_COLUMNS, summarise
 from safsim.config import Scenario
 from safsim.experiments.replicates import Results
 from safsim.metrics import ALL_OUTCOMES
+from safsim.plotting import STANDARD_PLOTS  # file names only: matplotlib loads when plotting
+from safsim.util import Existing, git_revision, write_directory
 
 __all__ = [
     "DEPENDENCIES",
     "OUTPUT_FILES",
+    "OWN_FILES",
     "SUMMARY_FILE_COLUMNS",
     "build_manifest",
+    "git_revision",
     "scenario_sha256",
     "write_results",
 ]
@@ -54,6 +51,8 @@ OUTPUT_FILES: tuple[str, ...] = (
     "summary.csv",
     "manifest.json",
 )
+OWN_FILES: tuple[str, ...] = (*OUTPUT_FILES, *(f"plots/{name}" for name in STANDARD_PLOTS))
+"""Every file safsim writes into a results directory (what ``existing="replace"`` deletes)."""
 SUMMARY_FILE_COLUMNS: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "n")
 DEPENDENCIES: tuple[str, ...] = (
     "mesa",
@@ -76,6 +75,7 @@ def write_results(
     plots: bool = True,
     wall_time_s: float | None = None,
     extra: dict[str, Any] | None = None,
+    existing: Existing = "refuse",
 ) -> dict[str, Path]:
     """Write ``results`` into ``out_dir`` atomically (see the module docstring).
 
@@ -83,8 +83,7 @@ def write_results(
     ``authorities.csv`` (one row per run and authority),
     ``summary.csv`` (columns ``SUMMARY_FILE_COLUMNS``, one row per outcome),
     ``manifest.json`` (see ``build_manifest``) and, unless ``plots`` is false, the standard
-    plots under ``plots/``.  An existing non-empty ``out_dir`` is written into: files with
-    these names are overwritten, other files are kept.
+    plots under ``plots/``.
 
     Args:
         results: the replicate tables to write.
@@ -94,6 +93,10 @@ def write_results(
         plots: also write ``plots/*.png``.
         wall_time_s: wall-clock seconds of the whole set of runs, recorded if given.
         extra: further JSON-serialisable entries for the manifest (e.g. ``run_seed``).
+        existing: when ``out_dir`` already holds files: ``"refuse"`` (the default) raises
+            ``safsim.util.DirectoryNotEmptyError`` before anything is written; ``"replace"``
+            deletes the files of an earlier run (``OWN_FILES``) and keeps any others;
+            ``"merge"`` overwrites files of the same names and keeps the rest.
 
     Returns:
         Final paths keyed by their name relative to ``out_dir`` (e.g. ``"runs.csv"``,
@@ -101,16 +104,13 @@ def write_results(
 
     Raises:
         NotADirectoryError: ``out_dir`` (or one of its parents) exists and is not a directory.
+        DirectoryNotEmptyError: ``out_dir`` holds files and ``existing`` is ``"refuse"``.
         OSError: the files could not be written; nothing is left behind.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"{out_dir} exists and is not a directory")
-    parent = out_dir.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
-    try:
-        relative = _write_all(
+
+    def write(tmp: Path) -> list[str]:
+        return _write_all(
             results,
             tmp,
             argv=argv,
@@ -119,11 +119,8 @@ def write_results(
             wall_time_s=wall_time_s,
             extra=extra,
         )
-        _move_into_place(tmp, out_dir, relative)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(tmp, ignore_errors=True)  # empty leftovers when files were moved one by one
+
+    relative = write_directory(out_dir, write, own=OWN_FILES, existing=existing)
     return {rel: out_dir / rel for rel in relative}
 
 
@@ -165,18 +162,6 @@ def _write_all(
     (tmp / "manifest.json").write_text(text + "\n", encoding="utf-8")
     written.append("manifest.json")
     return written
-
-
-def _move_into_place(tmp: Path, out_dir: Path, relative: Sequence[str]) -> None:
-    if out_dir.is_dir() and not any(out_dir.iterdir()):
-        out_dir.rmdir()
-    if not out_dir.exists():
-        os.replace(tmp, out_dir)
-        return
-    for rel in relative:  # manifest.json is last: its presence marks a complete set
-        target = out_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp / rel, target)
 
 
 def scenario_sha256(scenario: Scenario) -> str:
@@ -265,36 +250,3 @@ def _safsim_version() -> str:
     import safsim
 
     return str(getattr(safsim, "__version__", "unknown"))
-
-
-def git_revision() -> tuple[str | None, bool | None]:
-    """(commit hash, has uncommitted changes) of the checkout holding the package, if any.
-
-    Best effort: any failure (no git, not a checkout, timeout) gives ``(None, None)``.
-    """
-    pkg_dir = Path(__file__).resolve().parent
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(pkg_dir), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env=env,
-            check=False,
-        )
-        if head.returncode != 0:
-            return None, None
-        revision = head.stdout.strip() or None
-        status = subprocess.run(
-            ["git", "-C", str(pkg_dir), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            env=env,
-            check=False,
-        )
-        dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
-        return revision, dirty
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None, None

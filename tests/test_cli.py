@@ -248,6 +248,67 @@ def test_out_path_that_is_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureF
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.txt"]
 
 
+def test_out_onto_a_non_empty_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out naming a directory that holds files exits 2 with one line, before anything runs."""
+
+    def must_not_run(*a: object, **k: object) -> None:
+        raise AssertionError("the model must not run when --out is refused")
+
+    monkeypatch.setattr("safsim.experiments.replicates.run_replicates", must_not_run)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep")
+    for argv in (["run", "-n", "1", "--out", str(out)], ["validate", "--facts", "F1", "--out", str(out)]):
+        assert main(argv) == 2
+        err = _stderr_lines(capsys.readouterr().err)
+        assert len(err) == 1 and "--force" in err[0] and str(out) in err[0], err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_force_replaces_only_safsims_own_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_model: None
+) -> None:
+    """--force deletes an earlier run's files (plots included) and keeps every other file."""
+    out = tmp_path / "out"
+    base = ["run", "--set", "horizon_steps=4", "-q", "--out", str(out)]
+    assert main([*base, "-n", "3"]) == 0
+    (out / "notes.txt").write_text("keep")
+    (out / "plots" / "mine.png").write_bytes(b"png")
+    assert main([*base, "-n", "2", "--no-plots"]) == 2
+    assert main([*base, "-n", "2", "--no-plots", "--force"]) == 0
+    assert len(pd.read_csv(out / "runs.csv")) == 2
+    assert (out / "notes.txt").read_text() == "keep"
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["mine.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_default_directories_never_collide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_model: None) -> None:
+    """Two runs in the same second get results/<name>-<stamp> and results/<name>-<stamp>-2."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_default_out_dir", lambda name: Path("results") / f"{name}-20260101-120000")
+    for _ in range(2):
+        assert main(["run", "-n", "1", "--set", "horizon_steps=4", "-q", "--no-plots"]) == 0
+    dirs = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert dirs == ["baseline-20260101-120000", "baseline-20260101-120000-2"]
+    assert all((tmp_path / "results" / d / "manifest.json").is_file() for d in dirs)
+
+
+def test_failed_write_removes_the_reserved_default_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_model: None
+) -> None:
+    """An error while writing leaves no empty reserved folder behind."""
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("safsim.output.build_manifest", interrupted)
+    assert main(["run", "-n", "1", "--set", "horizon_steps=4", "-q", "--no-plots"]) == 130
+    assert list((tmp_path / "results").iterdir()) == []
+
+
 def test_bad_scenario_exits_2_with_one_line_and_no_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A scenario file that does not validate exits 2, one stderr line, nothing written."""
     bad = _bad_scenario(tmp_path)

@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from safsim import output
+from safsim import output, util
 from safsim.config import Scenario
 from safsim.experiments.replicates import Results
 from safsim.metrics import RUN_ID_COLUMNS, RUN_OUTCOMES, TIMESERIES_COLUMNS
 from safsim.output import SUMMARY_FILE_COLUMNS, scenario_sha256, write_results
 from safsim.plotting import STANDARD_PLOTS
 from safsim.runner import child_seeds
+from safsim.util import DirectoryNotEmptyError, own_files, unique_path
 
 MANIFEST_KEYS = {
     "safsim_version",
@@ -146,19 +147,79 @@ def test_git_revision_is_best_effort(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a git executable the revision is None rather than an error."""
     monkeypatch.setenv("PATH", "")
     assert output.git_revision() == (None, None)
+    assert output.git_revision is util.git_revision
 
 
-def test_existing_directory_is_written_into(tmp_path: Path) -> None:
-    """An existing non-empty out dir keeps foreign files and has our files overwritten."""
+def test_existing_directory_is_refused_by_default(tmp_path: Path) -> None:
+    """A non-empty out dir is refused before anything is written, and keeps its files."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(DirectoryNotEmptyError):
+        _write(synthetic_results(), out, plots=False)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_empty_existing_directory_is_used(tmp_path: Path) -> None:
+    """An empty out dir (e.g. one reserved by the CLI) is written like a missing one."""
+    out = tmp_path / "out"
+    out.mkdir()
+    _write(synthetic_results(), out, plots=False)
+    assert (out / "manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_replace_clears_only_our_own_files(tmp_path: Path) -> None:
+    """existing="replace" deletes an earlier run's files, keeps foreign ones, writes a full set."""
+    out = tmp_path / "out"
+    _write(synthetic_results(n=3), out)
+    (out / "notes.txt").write_text("mine")
+    (out / "plots" / "my_chart.png").write_bytes(b"png")
+    _write(synthetic_results(n=2), out, plots=False, existing="replace")
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "plots" / "my_chart.png").read_bytes() == b"png"
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["my_chart.png"]
+    assert len(pd.read_csv(out / "runs.csv")) == 2
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert not any(f.startswith("plots/") for f in manifest["files"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_replace_removes_an_emptied_plots_folder(tmp_path: Path) -> None:
+    """When only our plots were in plots/, a replacement run without plots removes the folder."""
+    out = tmp_path / "out"
+    _write(synthetic_results(), out)
+    _write(synthetic_results(), out, plots=False, existing="replace")
+    assert not (out / "plots").exists()
+
+
+def test_merge_overwrites_same_names_and_keeps_others(tmp_path: Path) -> None:
+    """existing="merge" (the old behaviour) overwrites files of our names and keeps the rest."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     (out / "runs.csv").write_text("stale")
-    _write(synthetic_results(), out, plots=False)
+    _write(synthetic_results(), out, plots=False, existing="merge")
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "runs.csv").read_text().startswith("run_id,")
     assert (out / "manifest.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_own_files_name_every_file_written(tmp_path: Path) -> None:
+    """OWN_FILES matches every file write_results writes, plots included."""
+    out = tmp_path / "out"
+    written = _write(synthetic_results(), out)
+    assert {p.relative_to(out).as_posix() for p in own_files(out, output.OWN_FILES)} == set(written)
+
+
+def test_unique_path_never_collides(tmp_path: Path) -> None:
+    """Two reservations of one name in the same second get different folders."""
+    base = tmp_path / "results" / "baseline-20260101-120000"
+    first, second, third = unique_path(base), unique_path(base), unique_path(base)
+    assert [first.name, second.name, third.name] == [base.name, f"{base.name}-2", f"{base.name}-3"]
+    assert all(p.is_dir() for p in (first, second, third))
 
 
 def test_out_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
@@ -184,8 +245,11 @@ def test_failure_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failure_mid_write_leaves_existing_directory_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A failure while writing into an existing dir changes none of its files."""
+@pytest.mark.parametrize("existing", ["merge", "replace"])
+def test_failure_mid_write_leaves_existing_directory_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: str
+) -> None:
+    """A failure while writing into an existing dir changes none of its files (nothing lost)."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "runs.csv").write_text("old")
@@ -195,7 +259,7 @@ def test_failure_mid_write_leaves_existing_directory_untouched(tmp_path: Path, m
 
     monkeypatch.setattr("safsim.plotting.save_standard_plots", boom)
     with pytest.raises(OSError, match="no space"):
-        _write(synthetic_results(), out)
+        _write(synthetic_results(), out, existing=existing)
     assert [p.name for p in out.iterdir()] == ["runs.csv"]
     assert (out / "runs.csv").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

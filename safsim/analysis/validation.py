@@ -44,8 +44,6 @@ import datetime as _dt
 import json
 import math
 import os
-import shutil
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -67,6 +65,7 @@ from safsim.analysis.facts import (
     Trend,
 )
 from safsim.metrics import HEADLINE_OUTCOMES
+from safsim.util import Existing, git_revision, write_directory
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.experiments.replicates import Results
@@ -76,6 +75,7 @@ __all__ = [
     "N_BOOT",
     "N_PERM",
     "REPORT_COLUMNS",
+    "REPORT_FILES",
     "VALIDATION_SEED",
     "CriterionResult",
     "Mode",
@@ -1053,8 +1053,6 @@ def render_markdown(
     convergence: pd.DataFrame | None = None,
 ) -> str:
     """The Markdown report: summary, the criterion table, one section per fact, replicates."""
-    from safsim.output import git_revision
-
     fv = result.fact_verdicts()
     n_pass = sum(v == "pass" for v in fv.values())
     revision, dirty = git_revision()
@@ -1116,8 +1114,6 @@ def render_markdown(
 
 
 def _manifest(result: ValidationResult, files: Sequence[str]) -> dict[str, Any]:
-    from safsim.output import git_revision
-
     revision, dirty = git_revision()
     return {
         "safsim_validation_format": 1,
@@ -1137,20 +1133,36 @@ def _manifest(result: ValidationResult, files: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def write_validation(result: ValidationResult, out_dir: str | Path, plots: bool = True) -> Path:
-    """Write facts.csv, report.md, power.csv, convergence.csv, plots/F*.png, raw/F*.csv and
-    manifest.json, all or nothing.
+REPORT_FILES: tuple[str, ...] = (
+    "facts.csv",
+    "raw/F*.csv",
+    "plots/F*.png",
+    "power.csv",
+    "convergence.csv",
+    "report.md",
+    "manifest.json",
+)
+"""Name patterns of every file ``write_validation`` writes (what ``existing="replace"`` deletes)."""
 
-    Files are written into a temporary directory beside ``out_dir`` first.  A missing or
-    empty ``out_dir`` is replaced by it in one rename; otherwise files are moved in one by one
-    (same names overwritten, others kept) with manifest.json last.  On any failure nothing is
-    left behind.
+
+def write_validation(
+    result: ValidationResult,
+    out_dir: str | Path,
+    plots: bool = True,
+    existing: Existing = "refuse",
+) -> Path:
+    """Write facts.csv, report.md, power.csv, convergence.csv, plots/F*.png, raw/F*.csv and
+    manifest.json, all or nothing (``safsim.util.write_directory``).
+
+    Files are written into a temporary directory beside ``out_dir`` first and renamed into
+    place, manifest.json last.  On any failure nothing is left behind.  ``existing`` says what
+    happens when ``out_dir`` already holds files: ``"refuse"`` (default) raises
+    ``safsim.util.DirectoryNotEmptyError``; ``"replace"`` deletes the files of an earlier report
+    (``REPORT_FILES``) and keeps any others; ``"merge"`` overwrites files of the same names.
     """
     out = Path(out_dir)
-    parent = out.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    try:
+
+    def write(tmp: Path) -> list[str]:
         written: list[str] = []
         result.table().to_csv(tmp / "facts.csv", index=False)
         written.append("facts.csv")
@@ -1180,24 +1192,10 @@ def write_validation(result: ValidationResult, out_dir: str | Path, plots: bool 
         manifest = _manifest(result, [*written, "manifest.json"])
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         written.append("manifest.json")
-        _move_into_place(tmp, out, written)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(tmp, ignore_errors=True)
+        return written
+
+    write_directory(out, write, own=REPORT_FILES, existing=existing)
     return out
-
-
-def _move_into_place(tmp: Path, out: Path, relative: Sequence[str]) -> None:
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    for rel in relative:  # manifest.json last: its presence marks a complete set
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp / rel, target)
 
 
 def read_verdicts(path: str | Path) -> dict[str, str]:
