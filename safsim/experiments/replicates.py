@@ -10,12 +10,13 @@ Objects:
 Worker processes (``workers > 1``) work from any caller: a script with or without an
 ``if __name__ == "__main__":`` guard, standard input (``python - <<EOF``), ``python -c``, an
 interactive session or a Jupyter kernel.  On Linux (and other POSIX systems with a fork
-server, except macOS) the workers are forked from a fork server that has imported safsim but
-not the caller's ``__main__`` module, and they never import it: the tasks refer only to
-functions of this module.  Where only ``spawn`` is used (Windows, macOS) every worker re-imports
-the caller's main script, so a call from the top level of a script without a main guard, or
-from standard input, raises ``ParallelStartError`` (one line saying what to do) before any
-process is started.
+server, except macOS) the workers are forked from a fork server that has imported numpy,
+pandas, pydantic and Mesa but neither safsim (so a long-lived session that edits safsim gets
+the edited code in new pools) nor the caller's ``__main__`` module, and the workers never
+import ``__main__``: the tasks refer only to functions of this module.  Where only ``spawn``
+is used (Windows, macOS) every worker re-imports the caller's main script, so a call from the
+top level of a script without a main guard, or from standard input, raises
+``ParallelStartError`` (one line saying what to do) before any process is started.
 
 Each worker receives the scenarios once (the pool initializer); a task is a batch index and a
 chunk of seeds, and returns the chunk's runs, which are put back in seed order, so results do
@@ -163,8 +164,14 @@ class _NoMainForkServerContext(mp_context_module.ForkServerContext):
 _NO_MAIN_FORKSERVER = _NoMainForkServerContext()
 
 
+# Imported by the fork server when it starts, so that each worker does not import them again
+# (about 1 s).  Not safsim itself: the fork server lives as long as the caller, and a Jupyter
+# session that edits safsim must get the edited code in its next pool.
+_FORK_SERVER_PRELOAD: tuple[str, ...] = ("numpy", "pandas", "pydantic", "mesa")
+
+
 def _preload_fork_server() -> None:
-    """Have the fork server import safsim, and not the caller's ``__main__``, when it starts.
+    """Have the fork server import the heavy dependencies, and not ``__main__``, when it starts.
 
     By default the fork server imports the main script on start-up, which runs a script
     without a main guard (its call of ``run_replicates`` included) inside the fork server.
@@ -172,8 +179,7 @@ def _preload_fork_server() -> None:
     """
     current = list(getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None) or [])
     wanted = [m for m in current if m != "__main__"]
-    if __name__ not in wanted:
-        wanted.append(__name__)
+    wanted += [m for m in _FORK_SERVER_PRELOAD if m not in wanted]
     if wanted != current:
         _NO_MAIN_FORKSERVER.set_forkserver_preload(wanted)
 
