@@ -10,7 +10,8 @@ Objects:
 Exit statuses: 0 success; 2 bad input (a scenario that does not load, bad arguments, an
 unusable ``--out``), reported as one line on stderr with no traceback and nothing written;
 1 an unexpected internal error (one line, plus the traceback when ``SAFSIM_DEBUG=1``);
-130 interrupted (Ctrl-C), with nothing half-written.
+130 interrupted (Ctrl-C), with nothing half-written.  Output piped into a reader that stops
+early (``safsim list | head -3``) ends quietly with status 0.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run replicates of a scenario and write tables, a manifest and plots",
         description=(
             "Run a scenario (a YAML file or a bundled name; default: baseline) N times from one "
-            "root seed. Prints the median and 90%% interval of every outcome and writes "
+            "root seed. Prints the median and 90% interval of every outcome and writes "
             "runs.csv, timeseries.csv, authorities.csv, summary.csv, manifest.json and plots/*.png "
             "to the output directory. An output directory that already holds files is refused "
             "unless --force is given."
@@ -226,10 +227,15 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(args_list)
         except SystemExit as exc:  # argparse: --help, --version and usage errors
             return _exit_code(exc)
-        return int(args.handler(args, args_list))
+        status = int(args.handler(args, args_list))
+        sys.stdout.flush()  # a closed pipe fails here, inside the handlers below, not at exit
+        return status
     except BadInput as exc:
         _err(f"safsim: error: {_one_line(str(exc))}")
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `safsim list | head -3`: the reader has gone; stop quietly
+        _silence_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         _err("safsim: interrupted; nothing was written")
         return EXIT_INTERRUPTED
@@ -246,6 +252,16 @@ def main(argv: list[str] | None = None) -> int:
             "(please report this; set SAFSIM_DEBUG=1 for a traceback)"
         )
         return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. under pytest)
+        pass
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -419,52 +435,109 @@ def _single_run(scenario: Scenario, seed: int) -> Results:
 
 
 def format_value(outcome: str, x: float) -> str:
-    """One outcome value as the summary table prints it.
+    """One outcome value as the summary table prints it, by its unit in ``safsim.outcomes``.
 
-    Money (``*_gbp``, not ``*_per_gbp``) as pounds with thousands separators; counts (``*_total``) with one
-    decimal; large values with thousands separators; everything else (shares, rates, indices)
-    as a plain decimal to 3 places.
+    Money (unit ``£``) as pounds with thousands separators; counts (integer outcomes) as whole
+    numbers; social-value units and other large values with thousands separators and no
+    decimals; everything else (shares, rates, ratios, indices, weights) to 3 decimal places.
+    Unknown names are formatted as plain numbers.
     """
+    from safsim import outcomes
+
     if x is None or not math.isfinite(float(x)):
         return "n/a"
     x = float(x)
-    if outcome.endswith("_gbp") and not outcome.endswith("_per_gbp"):
+    try:
+        entry: outcomes.Outcome | None = outcomes.outcome(outcome)
+    except KeyError:
+        entry = None
+    if entry is not None and entry.unit == outcomes.GBP:
         return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
-    if outcome.endswith("_total"):
-        return f"{x:,.1f}"
-    if abs(x) >= 1000:
+    if (entry is not None and entry.integer) or abs(x) >= 1000:
         return f"{x:,.0f}"
     return f"{x:.3f}"
 
 
-def summary_table(runs: pd.DataFrame) -> str:
-    """Median and 90% interval (p5-p95) of every outcome in ``runs``, headline outcomes first."""
-    from safsim.analysis.summary import summarise
+HEADLINE_HEADING = "headline outcomes"
+
+
+def summary_groups(columns: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The groups of the summary table: (heading, outcome names), empty groups left out.
+
+    The headline outcomes come first under their own heading; every other outcome of the
+    runs table is shown once, under its group in ``safsim.outcomes.GROUPS`` order.  The
+    outcomes kept for the validation of the stylized facts are in runs.csv but not printed.
+    """
+    from safsim import outcomes
     from safsim.metrics import HEADLINE_OUTCOMES, RUN_OUTCOMES
 
-    headline = [o for o in HEADLINE_OUTCOMES if o in runs.columns]
-    rest = [o for o in RUN_OUTCOMES if o in runs.columns and o not in headline]
-    summary = summarise(runs, [*headline, *rest]).set_index("outcome")
-    width = max(len(o) for o in [*headline, *rest, "outcome"])
-    rows: list[tuple[str, str, str]] = []
-    for name in [*headline, *rest]:
-        s = summary.loc[name]
-        median = format_value(name, s["median"])
-        if math.isfinite(float(s["p5"])):
-            interval = f"{format_value(name, s['p5'])} to {format_value(name, s['p95'])}"
-        else:
-            interval = "n/a"
-        rows.append((name, median, interval))
-    med_w = max(len("median"), *(len(r[1]) for r in rows))
+    present = set(columns)
+    headline = [o for o in HEADLINE_OUTCOMES if o in present]
+    groups: list[tuple[str, list[str]]] = [(HEADLINE_HEADING, headline)]
+    for group in outcomes.GROUPS:
+        names = [o for o in RUN_OUTCOMES if o in present and o not in headline and outcomes.outcome(o).group == group]
+        groups.append((group, names))
+    return [(heading, names) for heading, names in groups if names]
+
+
+def _quantiles(runs: pd.DataFrame, name: str) -> tuple[float, float, float]:
+    """(p5, median, p95) of one outcome; for counts, values that were observed (whole numbers)."""
+    import numpy as np
+
+    from safsim import outcomes
+
+    x = _numeric(runs[name])
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    method = "inverted_cdf" if outcomes.outcome(name).integer else "linear"
+    p5, median, p95 = np.quantile(x, [0.05, 0.5, 0.95], method=method)
+    return float(p5), float(median), float(p95)
+
+
+def _numeric(column: Any) -> Any:
+    """A column as a float numpy array (non-numbers become NaN)."""
+    import pandas as pd
+
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
+def summary_table(runs: pd.DataFrame) -> str:
+    """Median and 90% interval (p5 to p95) of every outcome in ``runs``, in headed groups.
+
+    Each row names the outcome (its runs.csv column) and its unit; see ``summary_groups`` for
+    the order.  Counts are shown as whole numbers that were observed in some run (their
+    quantiles use the inverted empirical distribution, not interpolation).
+    """
+    from safsim import outcomes
+
+    groups = summary_groups(list(runs.columns))
+    rows: dict[str, tuple[str, str, str]] = {}
+    for _heading, names in groups:
+        for name in names:
+            p5, median, p95 = _quantiles(runs, name)
+            interval = f"{format_value(name, p5)} to {format_value(name, p95)}" if math.isfinite(p5) else "n/a"
+            rows[name] = (outcomes.unit(name), format_value(name, median), interval)
+    every = [name for _h, names in groups for name in names]
+    width = max(len(o) for o in [*every, "outcome"]) + 2
+    unit_w = max(len("unit"), *(len(r[0]) for r in rows.values()))
+    med_w = max(len("median"), *(len(r[1]) for r in rows.values()))
+    n = len(runs)
     lines = [
-        f"Outcome distributions over {len(runs)} run{'s' if len(runs) != 1 else ''}",
-        f"{'outcome':<{width}}  {'median':>{med_w}}  90% interval (p5 to p95)",
-        f"{'-' * width}  {'-' * med_w}  {'-' * 24}",
+        f"Outcome distributions over {n} run{'s' if n != 1 else ''}: median and 90% interval (p5 to p95)",
+        f"{'outcome':<{width}}  {'unit':<{unit_w}}  {'median':>{med_w}}  90% interval",
+        f"{'-' * width}  {'-' * unit_w}  {'-' * med_w}  {'-' * 24}",
     ]
-    for i, (name, median, interval) in enumerate(rows):
-        if i == len(headline) and headline and rest:
+    for i, (heading, names) in enumerate(groups):
+        if i:
             lines.append("")
-        lines.append(f"{name:<{width}}  {median:>{med_w}}  {interval}")
+        lines.append(heading.capitalize())
+        for name in names:
+            unit, median, interval = rows[name]
+            lines.append(f"  {name:<{width - 2}}  {unit:<{unit_w}}  {median:>{med_w}}  {interval}")
+    lines.append("")
+    lines.append("Units: £ = pounds over the whole run; SV units = the model's pound-equivalent of social value,")
+    lines.append("not money; share, rate, weight and index lie between 0 and 1. Every column: docs/outputs.md.")
     return "\n".join(lines)
 
 
@@ -503,6 +576,12 @@ def _cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     from safsim.scenario import ScenarioError, list_bundled, load_scenario
 
     names = list(list_bundled())
+    if not names:
+        from safsim.scenario import bundled_scenarios_dir
+
+        raise BadInput(
+            f"no bundled scenarios found in {bundled_scenarios_dir()} (the installation is incomplete; reinstall safsim)"
+        )
     width = max((len(str(n)) for n in names), default=0)
     status = EXIT_OK
     for name in names:
@@ -530,9 +609,9 @@ def _add_validate_parser(sub: Any) -> None:
         description=(
             "Run the experiments of the stylized facts F1-F17 over common random numbers and "
             "judge each criterion: prints a table (criterion, expected, observed effect with a "
-            "95%% interval, p-value, verdict) and writes facts.csv, report.md, plots/F*.png, "
+            "95% interval, p-value, verdict) and writes facts.csv, report.md, plots/F*.png, "
             "raw/F*.csv and manifest.json. Full mode (the default; 60 replicates per arm; a "
-            "criterion passes when its 95%% interval is on the expected side) is the one whose "
+            "criterion passes when its 95% interval is on the expected side) is the one whose "
             "verdicts count; --quick (15 replicates) only checks the direction of each effect. "
             "Regenerate the committed report with: safsim validate --full --workers 2 --out "
             "validation --force"
@@ -685,9 +764,26 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
         update_docs(args.update_docs, out_dir)
     if not args.quiet:
         print(format_table(result))
+        print(validation_key(args.mode))
         print()
     print(f"Validation report written to {out_dir}")
     return EXIT_OK
+
+
+def validation_key(mode: str) -> str:
+    """The one-line key printed under the validation table, for ``mode`` quick or full."""
+    if mode == "quick":
+        how = (
+            "Key: quick mode judges each criterion only by the direction of its estimate (the "
+            "interval and p are shown but do not decide), a regression check, not the verdicts "
+            "that count (those are --full: 95% interval on the expected side);"
+        )
+    else:
+        how = "Key: full mode: a criterion passes when its 95% interval lies on the expected side;"
+    return (
+        f"{how} a verdict in (parentheses) is a supplementary criterion, reported but not counted; "
+        "a fact passes (pass/FAIL) when all its counted criteria pass."
+    )
 
 
 # --------------------------------------------------------------------------------------

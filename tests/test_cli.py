@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from safsim import cli
+from safsim import cli, outcomes
 from safsim.cli import main
 from safsim.config import Scenario
 from safsim.metrics import (
@@ -108,11 +108,12 @@ def test_run_writes_all_files_with_their_columns(
     stdout = capsys.readouterr().out
     assert f"Results written to {out}" in stdout
     table = stdout[: stdout.index("Results written")]
-    # The printed table shows the spec's outcomes (the extra validation outcomes are in the CSVs).
-    positions = [table.index(f"\n{name} ") for name in RUN_OUTCOMES]
-    headline_last = max(table.index(f"\n{name} ") for name in HEADLINE_OUTCOMES)
-    others_first = min(table.index(f"\n{n} ") for n in RUN_OUTCOMES if n not in HEADLINE_OUTCOMES)
+    # The printed table shows the runs-table outcomes (the extra validation outcomes are in the CSVs).
+    positions = [table.index(f"\n  {name} ") for name in RUN_OUTCOMES]
+    headline_last = max(table.index(f"\n  {name} ") for name in HEADLINE_OUTCOMES)
+    others_first = min(table.index(f"\n  {n} ") for n in RUN_OUTCOMES if n not in HEADLINE_OUTCOMES)
     assert headline_last < others_first and len(positions) == len(RUN_OUTCOMES)
+    assert table.count("\n  share_value_sme_vso ") == 1
     assert "£" in table  # budget_spent_gbp in pounds
 
 
@@ -376,9 +377,94 @@ def test_format_value_formats_by_kind_of_outcome() -> None:
     assert cli.format_value("budget_spent_gbp", 12_345_678.4) == "£12,345,678"
     assert cli.format_value("share_value_sme_vso", 0.12345) == "0.123"
     assert cli.format_value("sv_per_gbp", 0.1734) == "0.173"
-    assert cli.format_value("exits_total", 3.0) == "3.0"
+    assert cli.format_value("exits_total", 3.0) == "3"
+    assert cli.format_value("crisis_episodes", 12345.0) == "12,345"
     assert cli.format_value("sv_claimed", 1_234_567.0) == "1,234,567"
     assert cli.format_value("hhi", float("nan")) == "n/a"
+
+
+def test_summary_table_has_headed_groups_units_and_whole_counts() -> None:
+    """Each group has a heading, each row a unit, and counts show observed whole numbers."""
+    runs = pd.DataFrame({name: np.linspace(0.1, 0.9, 4) for name in RUN_OUTCOMES})
+    runs["exits_total"] = [18, 19, 11, 14]  # an interpolated median would be 16.0, p5 11.45
+    runs["sv_claimed"] = [1e6, 2e6, 3e6, 4e6]
+    runs["budget_spent_gbp"] = [1e7, 2e7, 3e7, 4e7]
+    table = cli.summary_table(runs)
+    lines = table.splitlines()
+    headings = [ln for ln in lines if ln and not ln.startswith((" ", "-", "outcome", "Outcome", "Units", "not "))]
+    assert headings[0] == "Headline outcomes"
+    assert {"Market", "Providers", "Social value", "Money"} <= set(headings)
+    for ln in lines:
+        if ln.startswith("  "):
+            name, unit = ln.split()[:2]
+            assert unit == outcomes.unit(name).split()[0], ln
+    exits = next(ln for ln in lines if ln.startswith("  exits_total ")).split()
+    assert exits[2:] == ["14", "11", "to", "19"]
+    assert next(ln for ln in lines if ln.startswith("  sv_claimed ")).split()[1:3] == ["SV", "units"]
+    assert "SV units" in lines[-2] and "docs/outputs.md" in lines[-1]
+    groups = cli.summary_groups(list(runs.columns))
+    shown = [n for _h, names in groups for n in names]
+    assert sorted(shown) == sorted(RUN_OUTCOMES) and len(shown) == len(set(shown))
+
+
+def test_help_texts_render_percent_signs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Help and descriptions show "90%" and "95%", never a doubled "%%"."""
+    for argv in (["run", "--help"], ["validate", "--help"], ["check", "--help"], ["--help"]):
+        assert main(argv) == 0
+        text = capsys.readouterr().out
+        assert "%%" not in text, argv
+    assert main(["run", "--help"]) == 0
+    assert "90% interval" in " ".join(capsys.readouterr().out.split())
+
+
+def test_broken_pipe_ends_quietly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A reader that stops early (safsim list | head -3) gives exit 0 and nothing on stderr."""
+
+    def closed(*args: object, **kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("builtins.print", closed)
+    assert main(["list"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_broken_pipe_through_a_real_pipe() -> None:
+    """`safsim list | head -0` in a real process: no traceback, no 'internal error', status 0."""
+    import subprocess
+    import sys
+
+    with subprocess.Popen(
+        [sys.executable, "-c", "import sys; from safsim.cli import main; sys.exit(main(['list']))"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None
+        proc.stdout.close()  # the reader goes away before anything is written
+        _out, err = proc.communicate(timeout=120)
+    text = err.decode()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text and "internal error" not in text and "Exception ignored" not in text
+
+
+def test_list_with_no_bundled_scenarios_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An installation without its scenarios makes `safsim list` fail: exit 2, one line."""
+    monkeypatch.setattr("safsim.scenario.bundled_scenarios_dir", lambda: tmp_path / "nowhere")
+    assert main(["list"]) == 2
+    captured = capsys.readouterr()
+    err = _stderr_lines(captured.err)
+    assert len(err) == 1 and "no bundled scenarios" in err[0] and captured.out == ""
+
+
+@pytest.mark.parametrize("mode", ["quick", "full"])
+def test_validation_key_explains_verdicts_in_one_line(mode: str) -> None:
+    """The key under the validation table is one line naming its mode, (supplementary) and FAIL."""
+    key = cli.validation_key(mode)
+    assert "\n" not in key and key.startswith("Key:")
+    assert mode in key and "(parentheses)" in key and "supplementary" in key and "FAIL" in key
+    if mode == "quick":
+        assert "direction" in key and "--full" in key
 
 
 # ----------------------------------------------------------------------------- real model
