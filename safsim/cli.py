@@ -187,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="validate scenario files",
         description="Validate scenario files without running them. Prints `FILE: ok` for each "
-        "good file and one line on stderr for each bad one; exits 2 if any is bad.",
+        "good file and, on stderr, one line for each problem found in a bad one (FILE:LINE: "
+        "key.path: message); exits 2 if any file is bad.",
     )
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(handler=_cmd_check)
@@ -555,8 +556,9 @@ def _cmd_check(args: argparse.Namespace, argv: list[str]) -> int:
             load_scenario(file)
         except ScenarioError as exc:
             failed += 1
-            msg = _one_line(str(exc))
-            _err(msg if Path(file).name in msg else f"{file}: {msg}")
+            for problem in exc.errors:  # every problem found, one line each
+                msg = _one_line(str(problem))
+                _err(msg if Path(file).name in msg or msg.startswith("--set") else f"{file}: {msg}")
         except OSError as exc:
             failed += 1
             _err(f"{file}: {exc.strerror or exc}")

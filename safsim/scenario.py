@@ -65,6 +65,7 @@ MAX_VALUES = 100_000
 """Most values (mappings, lists and scalars, aliases expanded) accepted in one scenario."""
 
 SET_LABEL = "--set"
+"""Prefix of the ``file`` of an override's errors: ``--set PATH=VALUE`` names the argument."""
 MAPPING_LABEL = "<mapping>"
 
 _DIST_HINT = "{dist: beta|uniform|normal|lognormal|choice, ...}"
@@ -92,6 +93,9 @@ class ScenarioError(Exception):
             ``shocks[1].budget_cut``; ``""`` for the document root.
         line: 1-based line in ``file``, or None when unknown.
         message: What is wrong, in plain words, on one line.
+        errors: Every problem found, in file order, each a ScenarioError with one message
+            (``[self]`` when only one was found).  ``str(err)`` is the first; ``safsim check``
+            prints them all.
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class ScenarioError(Exception):
         self.file = None if file is None else _one_line(file)
         self.path = _one_line(path)
         self.line = line
+        self.errors: list[ScenarioError] = [self]
 
     def __str__(self) -> str:
         head = ""
@@ -507,10 +512,27 @@ def _merge_provenance(base: _Provenance, replaced: list[PathParts], over: _Prove
 
 
 def _origin(prov: _Provenance, parts: PathParts, default: str) -> _Origin:
+    """Where the value at ``parts`` came from: the file and line, or the ``--set`` argument.
+
+    An error about a whole mapping (e.g. award weights that do not sum to 1) is blamed on the
+    ``--set`` arguments that changed something inside it, when there are any, rather than on
+    the line of the mapping in the base file.
+    """
+    own: _Origin = (default, None)
     for n in range(len(parts), 0, -1):
         if parts[:n] in prov:
-            return prov[parts[:n]]
-    return (default, None)
+            own = prov[parts[:n]]
+            break
+    if own[0].startswith(SET_LABEL):
+        return own
+    inside = [
+        label
+        for p, (label, _line) in prov.items()
+        if len(p) > len(parts) and p[: len(parts)] == parts and label.startswith(SET_LABEL)
+    ]
+    if inside:
+        return (", ".join(dict.fromkeys(inside)), None)
+    return own
 
 
 # --------------------------------------------------------------------------------------
@@ -576,18 +598,23 @@ def _resolve_extends(
 _SEGMENT = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
 
 
-def _parse_path(text: str) -> PathParts:
+def _set_label(argument: str) -> str:
+    """The ``file`` of an override's errors: ``--set`` and the argument as given."""
+    return f"{SET_LABEL} {_one_line(argument)}"
+
+
+def _parse_path(text: str, label: str = SET_LABEL) -> PathParts:
     """``"shocks[0].budget_cut"`` or ``"authorities.0.sv_weight"`` -> key parts."""
     text = text.strip()
     parts: list[str | int] = []
     if not text:
-        raise ScenarioError("an override needs a dotted path before '='", file=SET_LABEL)
+        raise ScenarioError("an override needs a dotted path before '='", file=label)
     for segment in text.split("."):
         m = _SEGMENT.fullmatch(segment.strip())
         if m is None:
             raise ScenarioError(
                 f"invalid override path {text!r} (use keys joined by '.', and [n] or .n for list items)",
-                file=SET_LABEL,
+                file=label,
             )
         key = m.group(1).strip()
         parts.append(int(key) if key.isdigit() else key)
@@ -595,12 +622,12 @@ def _parse_path(text: str) -> PathParts:
     return tuple(parts)
 
 
-def _parse_value(text: str) -> Any:
-    data, _, _ = _parse_yaml(text, SET_LABEL)
+def _parse_value(text: str, label: str = SET_LABEL) -> Any:
+    data, _, _ = _parse_yaml(text, label)
     return data
 
 
-def _build(parts: PathParts, value: Any, done: PathParts) -> Any:
+def _build(parts: PathParts, value: Any, done: PathParts, label: str = SET_LABEL) -> Any:
     if not parts:
         return value
     head = parts[0]
@@ -608,28 +635,30 @@ def _build(parts: PathParts, value: Any, done: PathParts) -> Any:
         if head != 0:
             raise ScenarioError(
                 f"index {head} out of range (the list is new, use [0])",
-                file=SET_LABEL,
+                file=label,
                 path=format_path((*done, head)),
             )
-        return [_build(parts[1:], value, (*done, head))]
-    return {head: _build(parts[1:], value, (*done, head))}
+        return [_build(parts[1:], value, (*done, head), label)]
+    return {head: _build(parts[1:], value, (*done, head), label)}
 
 
-def _set_in(node: Any, parts: PathParts, value: Any, path: PathParts, replaced: list[PathParts]) -> Any:
+def _set_in(
+    node: Any, parts: PathParts, value: Any, path: PathParts, replaced: list[PathParts], label: str = SET_LABEL
+) -> Any:
     if not parts:
         return _merge(node, value, path, replaced)
     head, rest = parts[0], parts[1:]
     if isinstance(node, list) and isinstance(head, int):
         out = list(node)
         if head < len(node):
-            out[head] = _set_in(node[head], rest, value, (*path, head), replaced)
+            out[head] = _set_in(node[head], rest, value, (*path, head), replaced, label)
         elif head == len(node):
-            out.append(_build(rest, value, (*path, head)))
+            out.append(_build(rest, value, (*path, head), label))
             replaced.append((*path, head))
         else:
             raise ScenarioError(
                 f"index {head} out of range (the list has {len(node)} items)",
-                file=SET_LABEL,
+                file=label,
                 path=format_path((*path, head)),
             )
         return out
@@ -637,56 +666,58 @@ def _set_in(node: Any, parts: PathParts, value: Any, path: PathParts, replaced: 
         key = str(head)
         out = dict(node)
         if key in node:
-            out[key] = _set_in(node[key], rest, value, (*path, key), replaced)
+            out[key] = _set_in(node[key], rest, value, (*path, key), replaced, label)
         else:
-            out[key] = _build(rest, value, (*path, key))
+            out[key] = _build(rest, value, (*path, key), label)
             replaced.append((*path, key))
         return out
     what = "a list" if isinstance(node, list) else f"not a mapping (it is {_show(node)})"
     raise ScenarioError(
         f"cannot set {format_path((*path, head))}: {format_path(path) or 'the top level'} is {what}",
-        file=SET_LABEL,
+        file=label,
         path=format_path((*path, head)),
     )
 
 
 def _override_items(
     overrides: Sequence[str] | Mapping[str, Any] | None,
-) -> list[tuple[PathParts, Any]]:
+) -> list[tuple[PathParts, Any, str]]:
+    """(key parts, value, label) of each override; the label names the argument in errors."""
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
-        items: list[tuple[PathParts, Any]] = []
+        items: list[tuple[PathParts, Any, str]] = []
         for key, value in overrides.items():
             if not isinstance(key, str):
                 raise ScenarioError(f"override paths must be text, got {_show(key)}", file=SET_LABEL)
-            items.append((_parse_path(key), value))
+            label = _set_label(f"{key}={_show(value)}")
+            items.append((_parse_path(key, label), value, label))
         return items
     if isinstance(overrides, str):
         overrides = [overrides]
     items = []
     for text in overrides:
         if not isinstance(text, str) or "=" not in text:
-            raise ScenarioError(f"an override is dotted.path=value, got {_show(text)}", file=SET_LABEL)
+            label = _set_label(text) if isinstance(text, str) else SET_LABEL
+            raise ScenarioError(f"an override is dotted.path=value, got {_show(text)}", file=label)
+        label = _set_label(text)
         key, _, raw = text.partition("=")
-        parts = _parse_path(key)
+        parts = _parse_path(key, label)
         try:
-            value = _parse_value(raw)
+            value = _parse_value(raw, label)
         except ScenarioError as exc:
-            raise ScenarioError(
-                f"cannot read the value: {exc.message}", file=SET_LABEL, path=format_path(parts)
-            ) from None
-        items.append((parts, value))
+            raise ScenarioError(f"cannot read the value: {exc.message}", file=label, path=format_path(parts)) from None
+        items.append((parts, value, label))
     return items
 
 
 def _apply(
-    data: dict[str, Any], prov: _Provenance, items: list[tuple[PathParts, Any]]
+    data: dict[str, Any], prov: _Provenance, items: list[tuple[PathParts, Any, str]]
 ) -> tuple[dict[str, Any], _Provenance]:
-    for parts, value in items:
+    for parts, value, label in items:
         replaced: list[PathParts] = []
-        data = _set_in(data, parts, value, (), replaced)
-        prov = _merge_provenance(prov, replaced, {p: (SET_LABEL, None) for p in replaced})
+        data = _set_in(data, parts, value, (), replaced, label)
+        prov = _merge_provenance(prov, replaced, {p: (label, None) for p in replaced})
     return data, prov
 
 
@@ -906,6 +937,26 @@ def _explain(errors: list[Any], data: Any) -> tuple[PathParts, str]:
     return _plain(err, p, data)
 
 
+def _explain_all(errors: list[Any], data: Any) -> list[tuple[PathParts, str]]:
+    """Every problem in ``errors``, in plain words, each once.
+
+    The first remaining error is explained (folding the union members of its field, and
+    preferring a typo to the missing key beside it), then every error about the same field is
+    set aside, and so on.
+    """
+    remaining = list(errors)
+    out: list[tuple[PathParts, str]] = []
+    while remaining:
+        explained = _explain(remaining, data)
+        if explained not in out:
+            out.append(explained)
+        path, union_at, _ = _user_path(remaining[0]["loc"], data)
+        field = path if union_at is None else path[:union_at]
+        rest = [e for e in remaining[1:] if _user_path(e["loc"], data)[0][: len(field)] != field]
+        remaining = rest if field else []
+    return out
+
+
 def _validate(data: dict[str, Any], prov: _Provenance, label: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
@@ -913,9 +964,18 @@ def _validate(data: dict[str, Any], prov: _Provenance, label: str) -> Scenario:
         errors = exc.errors(include_url=False)
         if not errors:  # pragma: no cover - pydantic always reports at least one
             raise ScenarioError("invalid scenario", file=label) from None
-        parts, message = _explain(errors, data)
-        file, line = _origin(prov, parts, label)
-        raise ScenarioError(message, file=file, path=format_path(parts), line=line) from None
+        found: list[ScenarioError] = []
+        for parts, message in _explain_all(errors, data):
+            file, line = _origin(prov, parts, label)
+            found.append(ScenarioError(message, file=file, path=format_path(parts), line=line))
+        # File order: errors with a line first, by file and line; then the rest as found.
+        order = sorted(
+            range(len(found)),
+            key=lambda i: (found[i].line is None, found[i].file or "", found[i].line or 0, i),
+        )
+        first = found[order[0]]
+        first.errors = [found[i] for i in order]
+        raise first from None
 
 
 # --------------------------------------------------------------------------------------

@@ -348,6 +348,33 @@ def test_check_reports_each_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "bad.yaml" in err[0] and "missing.yaml" in err[1]
 
 
+def test_check_reports_every_problem_of_a_file_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check prints one line per problem (FILE:LINE: key.path: message), not just the first."""
+    bad = tmp_path / "many.yaml"
+    bad.write_text("name: many\nhorizon_steps: 0\nproviders:\n  sme_vso: {count: -1}\nreplicates: 0\n")
+    assert main(["check", str(bad)]) == 2
+    err = _stderr_lines(capsys.readouterr().err)
+    assert [ln.split(": ")[0] for ln in err] == [f"{bad}:2", f"{bad}:4", f"{bad}:5"]
+    assert [ln.split(": ")[1] for ln in err] == ["horizon_steps", "providers.sme_vso.count", "replicates"]
+
+
+def test_set_errors_name_the_set_argument(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad --set is reported against that argument, as given, never a line of the base file."""
+    out = tmp_path / "out"
+    assert main(["run", "baseline", "--set", "commissioners.sv_wieght=0.2", "--out", str(out)]) == 2
+    err = _stderr_lines(capsys.readouterr().err)
+    assert err == [
+        "safsim: error: --set commissioners.sv_wieght=0.2: commissioners.sv_wieght: "
+        "unknown key 'sv_wieght' (did you mean 'sv_weight'?)"
+    ]
+    assert main(["run", "baseline", "--set", "commissioners.sv_weight=0.5", "--out", str(out)]) == 2
+    err = _stderr_lines(capsys.readouterr().err)
+    assert len(err) == 1 and err[0].startswith("safsim: error: --set commissioners.sv_weight=0.5: commissioners: ")
+    assert not out.exists()
+
+
 def test_schema_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     """schema prints an indented JSON Schema with the scenario's properties."""
     assert main(["schema"]) == 0

@@ -589,13 +589,49 @@ def test_set_overrides_file_value(write_yaml: Any) -> None:
 def test_set_unknown_path() -> None:
     """An override to an unknown key fails like an unknown key, naming --set."""
     err = _error({}, ["commissioners.sv_wieght=0.1"])
-    assert str(err) == "--set: commissioners.sv_wieght: unknown key 'sv_wieght' (did you mean 'sv_weight'?)"
+    assert str(err) == (
+        "--set commissioners.sv_wieght=0.1: commissioners.sv_wieght: unknown key 'sv_wieght' (did you mean 'sv_weight'?)"
+    )
 
 
 def test_set_invalid_value_names_set(write_yaml: Any) -> None:
     """An invalid override value is reported against --set, not the file."""
     err = _error(write_yaml("s.yaml", "seed: 1\n"), ["commissioners.sv_weight=2"])
-    assert str(err) == "--set: commissioners.sv_weight: must be between 0 and 1, got 2"
+    assert str(err) == "--set commissioners.sv_weight=2: commissioners.sv_weight: must be between 0 and 1, got 2"
+
+
+def test_set_breaking_a_rule_of_its_mapping_names_the_set_argument(write_yaml: Any) -> None:
+    """An override that breaks a rule of the whole mapping (weights sum to 1) is blamed on the
+    --set argument, not on the line of the mapping in the base file."""
+    path = write_yaml("s.yaml", "seed: 1\ncommissioners:\n  has_sv_policy: false\n")
+    err = _error(path, ["commissioners.sv_weight=0.5"])
+    assert err.file == "--set commissioners.sv_weight=0.5" and err.line is None
+    assert str(err).startswith("--set commissioners.sv_weight=0.5: commissioners: ")
+    assert "sum to 1" in str(err)
+
+
+def test_every_problem_in_a_file_is_reported_in_file_order(write_yaml: Any) -> None:
+    """ScenarioError.errors holds each problem once, each with its own line, in line order."""
+    text = (
+        "name: bad\n"
+        "shocks:\n"
+        "  - {kind: nope, at_step: 2}\n"
+        "horizon_steps: -3\n"
+        "providers:\n"
+        "  sme_vso: {count: -1}\n"
+        "replicates: 0\n"
+    )
+    err, path = _file_error(write_yaml, text)
+    shown = [(e.path, e.line) for e in err.errors]
+    assert shown == [("shocks[0].kind", 3), ("horizon_steps", 4), ("providers.sme_vso.count", 6), ("replicates", 7)]
+    assert str(err) == str(err.errors[0])
+    assert all(str(e).startswith(f"{path}:") for e in err.errors)
+
+
+def test_a_single_problem_is_its_own_list(write_yaml: Any) -> None:
+    """With one problem, errors is [err]."""
+    err, _ = _file_error(write_yaml, "horizon_steps: 0\n")
+    assert err.errors == [err]
 
 
 @pytest.mark.parametrize(
@@ -612,7 +648,8 @@ def test_set_invalid_value_names_set(write_yaml: Any) -> None:
 def test_set_malformed(override: str, words: str) -> None:
     """Malformed overrides fail cleanly, naming --set."""
     err = _error({}, [override])
-    assert err.file == "--set"
+    assert err.file == f"--set {override}"
+    assert str(err).startswith(f"--set {override}: ")
     assert words in str(err)
 
 
