@@ -9,31 +9,42 @@ Objects:
         building and bringing VSOs into consortia.
     sigmoid, logit: the link functions used by the decision rules.
 
+    CommissionerParams: the typed parameters a commissioner is built from (one table, derived
+        from the scenario's commissioner keys).
+
 Decision rules are documented in docs/ODD.md (submodels) with their sources.  Agents borrow
-the model's single generator (``self.model.rng``); no other randomness is used.
+the model's single generator (``self.model.rng``); no other randomness is used.  A Provider's
+attributes live in one row of the model's ``ProviderTable`` (``safsim.population``), so that a
+tender reads every candidate at once; the agent reads and writes its own row.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 
 from safsim.config import (
+    AuthorityOverride,
     BehaviourConfig,
+    CommissionerConfig,
     Engagement,
     ProviderKind,
     SvDefinition,
+    draw,
+    is_param_field,
 )
+from safsim.population import KIND_OF_CODE, PROVIDER_COLUMNS, ProviderTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
     from safsim.shocks import Government
     from safsim.tendering import Tender
 
-__all__ = ["Commissioner", "InfrastructureBody", "Provider", "logit", "sigmoid"]
+__all__ = ["Commissioner", "CommissionerParams", "InfrastructureBody", "Provider", "logit", "sigmoid"]
 
 
 def sigmoid(x: float) -> float:
@@ -50,6 +61,55 @@ def logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
+@dataclass(frozen=True, slots=True)
+class CommissionerParams:
+    """What a commissioner is built from: drawn numbers and chosen options.
+
+    The numeric fields are exactly the scenario's ``commissioners`` keys that take a number or
+    a distribution (a test checks this against the config), drawn once per authority; a
+    per-authority override replaces the shared value.
+    """
+
+    annual_budget_gbp: float
+    grant_share: float
+    price_weight: float
+    quality_weight: float
+    sv_weight: float
+    sv_understanding: float
+    social_skill: float
+    risk_aversion: float
+    political_commitment: float
+    monitoring_rate: float
+    sv_policy_floor: float
+    name: str
+    service_lines: int
+    engagement: Engagement
+    sv_definition: SvDefinition
+    max_lot_gbp: float | None
+    has_sv_policy: bool
+
+    @staticmethod
+    def drawn_names() -> tuple[str, ...]:
+        """The numeric (drawn) parameters, in field order."""
+        return tuple(f.name for f in fields(CommissionerParams) if f.type == "float")
+
+    @classmethod
+    def draw(
+        cls, cfg: CommissionerConfig, override: AuthorityOverride, index: int, rng: np.random.Generator
+    ) -> CommissionerParams:
+        """Draw one authority's parameters (``override`` wins where it sets a value)."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "name":
+                continue
+            own = getattr(override, f.name)
+            p = own if own is not None else getattr(cfg, f.name)
+            values[f.name] = float(draw(p, rng, 1)[0]) if is_param_field(CommissionerConfig, f.name) else p
+        values["service_lines"] = int(values["service_lines"])
+        values["has_sv_policy"] = bool(values["has_sv_policy"])
+        return cls(name=override.name or f"authority_{index}", **values)
+
+
 class Commissioner(mesa.Agent):
     """A local-authority commissioner: the field's incumbent (T1057-1061, T3464-3472).
 
@@ -59,41 +119,50 @@ class Commissioner(mesa.Agent):
 
     model: FieldModel
 
-    def __init__(self, model: FieldModel, index: int, attrs: dict[str, float | object]) -> None:
+    def __init__(
+        self,
+        model: FieldModel,
+        index: int,
+        params: CommissionerParams,
+        initial_trust: float,
+        line_weights: np.ndarray,
+        line_areas: np.ndarray,
+    ) -> None:
         super().__init__(model)
         self.index = index
-        self.name = str(attrs["name"])
-        self.base_budget_gbp = float(attrs["annual_budget_gbp"])  # type: ignore[arg-type]
+        self.params = params
+        self.name = params.name
+        self.base_budget_gbp = params.annual_budget_gbp
         self.budget_gbp = self.base_budget_gbp
         self.budget_multiplier = 1.0  # cumulative austerity
-        self.service_lines = int(attrs["service_lines"])  # type: ignore[arg-type]
-        self.grant_share = float(attrs["grant_share"])  # type: ignore[arg-type]
-        w = np.array([attrs["price_weight"], attrs["quality_weight"], attrs["sv_weight"]], dtype=float)
+        self.service_lines = params.service_lines
+        self.grant_share = params.grant_share
+        w = np.array([params.price_weight, params.quality_weight, params.sv_weight], dtype=float)
         # Weights drawn from distributions are renormalised to sum to 1 (scenario reference).
         w = w / w.sum() if w.sum() > 0 else np.array([1.0, 0.0, 0.0])
         self.base_price_weight, self.base_quality_weight, self.base_sv_weight = map(float, w)
         self.price_weight, self.quality_weight, self.sv_weight = map(float, w)
-        self.sv_understanding = float(attrs["sv_understanding"])  # type: ignore[arg-type]
-        self.social_skill = float(attrs["social_skill"])  # type: ignore[arg-type]
-        self.risk_aversion = float(attrs["risk_aversion"])  # type: ignore[arg-type]
-        self.political_commitment = float(attrs["political_commitment"])  # type: ignore[arg-type]
-        self.engagement_intent: Engagement = attrs["engagement"]  # type: ignore[assignment]
+        self.sv_understanding = params.sv_understanding
+        self.social_skill = params.social_skill
+        self.risk_aversion = params.risk_aversion
+        self.political_commitment = params.political_commitment
+        self.engagement_intent: Engagement = params.engagement
         self.engagement: Engagement = self.engagement_intent
-        self.sv_definition_pref: SvDefinition = attrs["sv_definition"]  # type: ignore[assignment]
+        self.sv_definition_pref: SvDefinition = params.sv_definition
         self.sv_definition: SvDefinition = self.sv_definition_pref
-        self.monitoring_rate = float(attrs["monitoring_rate"])  # type: ignore[arg-type]
-        self.max_lot_gbp: float | None = attrs["max_lot_gbp"]  # type: ignore[assignment]
-        self.has_sv_policy = bool(attrs["has_sv_policy"])
-        self.sv_policy_floor = float(attrs["sv_policy_floor"])  # type: ignore[arg-type]
+        self.monitoring_rate = params.monitoring_rate
+        self.max_lot_gbp: float | None = params.max_lot_gbp
+        self.has_sv_policy = params.has_sv_policy
+        self.sv_policy_floor = params.sv_policy_floor
         self.codesign_institutionalised = False
         self.price_led_shift = 0.0  # added after a crisis restored price-led rules
-        self.trust = float(attrs["initial_trust"])  # type: ignore[arg-type]
+        self.trust = float(initial_trust)
         self.legitimacy = 1.0
         self.collaborative = False  # framing this year
         # Service lines: standard-cost volume per line (share of the base budget) and the
         # fraction of each line not covered by a live contract.
-        self.line_weights: np.ndarray = attrs["line_weights"]  # type: ignore[assignment]
-        self.line_areas: np.ndarray = attrs["line_areas"]  # type: ignore[assignment]
+        self.line_weights = line_weights
+        self.line_areas = line_areas
         self.line_free = np.ones(self.service_lines)
         self.line_failures = np.zeros(self.service_lines)
         # Practice record (for the per-authority table).
@@ -263,123 +332,75 @@ class Commissioner(mesa.Agent):
         return lots
 
 
+def _row_column(name: str) -> property:
+    def get(self: Provider) -> Any:
+        return getattr(self.table, name)[self.row].item()
+
+    def set_(self: Provider, value: Any) -> None:
+        getattr(self.table, name)[self.row] = value
+
+    return property(get, set_, doc=f"This provider's ``{name}`` (its row of the ProviderTable).")
+
+
 class Provider(mesa.Agent):
-    """A challenger organisation of one ``ProviderKind``.
+    """A challenger organisation of one ``ProviderKind``: a view on one row of the table.
 
     Money, delivery and bidding attributes are drawn from the kind's distributions; beliefs,
     markup, credibility, track record and reserves change as it bids, wins, delivers and is
-    monitored.
+    monitored.  Every attribute in ``safsim.population.PROVIDER_COLUMNS`` reads and writes
+    the provider's row; the decision rules themselves work on whole columns
+    (``safsim.bidding``, ``safsim.delivery``, ``safsim.lifecycle``).  An exited provider is
+    removed from the model's agent set (``agent.remove()``) but keeps its row.
     """
 
     model: FieldModel
 
-    def __init__(self, model: FieldModel, kind: ProviderKind, attrs: dict[str, float], initial: bool) -> None:
+    def __init__(self, model: FieldModel, table: ProviderTable, row: int) -> None:
         super().__init__(model)
-        self.kind = kind
-        self.initial = initial
-        self.active = True
-        self.reserves_gbp = attrs["reserves_gbp"]
-        self.overhead_gbp = attrs["overhead_gbp"]
-        self.fundraising_gbp = attrs["fundraising_gbp"]
-        self.capacity_gbp = attrs["capacity_gbp"]
-        self.unit_cost = attrs["unit_cost"]
-        self.quality = attrs["quality"]
-        self.sv_intrinsic = attrs["sv_intrinsic"]
-        self.hard_sv_delivered = attrs["hard_sv_delivered"]
-        self.sv_shading = attrs["sv_shading"]
-        self.local_knowledge = attrs["local_knowledge"]
-        self.sv_articulation = attrs["sv_articulation"]
-        self.criteria_awareness = attrs["criteria_awareness"]
-        self.claim_inflation = attrs["claim_inflation"]
-        self.hard_sv_bias = attrs["hard_sv_bias"]
-        self.bid_capacity = attrs["bid_capacity"]
-        self.social_skill = attrs["social_skill"]
-        self.markup = attrs["markup"]
-        self.min_markup = attrs["min_markup"]
-        self.mission_weight = attrs["mission_weight"]
-        self.min_sv_weight_to_bid = attrs["min_sv_weight_to_bid"]
-        self.min_win_probability = attrs["min_win_probability"]
-        self.sv_weight_sensitivity = attrs["sv_weight_sensitivity"]
-        self.tender_prep_weeks = attrs["tender_prep_weeks"]
-        self.areas_mask = int(attrs["areas_mask"])
-        self.authorities: list[int] = []  # indices of the authorities it serves (set by the model)
-        # Turnover: annual income; starts as what its capacity suggests it already runs.
-        self.turnover_gbp = (
-            attrs["initial_turnover_capacity_share"] * self.capacity_gbp
-            + attrs["steps_per_year"] * self.fundraising_gbp
-        )
-        self.belief = attrs["belief_prior"]
-        self.belief_prior = attrs["belief_prior"]
-        self.credibility = 1.0
-        self.track_record = 0.5
-        self.contracted_annual_gbp = 0.0
-        self.bids_this_year = 0
-        self.year_income_gbp = 0.0
-        # Ledger (for outcomes and the money-conservation check)
-        self.initial_reserves_gbp = self.reserves_gbp
-        self.income_contracts_gbp = 0.0
-        self.income_grants_gbp = 0.0
-        self.income_reimbursed_gbp = 0.0
-        self.income_fundraising_gbp = 0.0
-        self.spent_delivery_gbp = 0.0
-        self.spent_overhead_gbp = 0.0
-        self.spent_bids_gbp = 0.0
-        self.spent_engagement_gbp = 0.0
-        self.wins = 0
-        self.bids = 0
-        self.codesign_participant = False
+        self.table = table
+        self.row = int(row)
+        table.unique_id[self.row] = self.unique_id
+
+    @property
+    def kind(self) -> ProviderKind:
+        return KIND_OF_CODE[int(self.table.kind[self.row])]
 
     @property
     def kind_value(self) -> str:
         return self.kind.value
 
-    def spend(self, amount: float, what: str) -> None:
-        """Pay a cost out of reserves, booked under ``what`` (delivery, overhead, bids, engagement)."""
-        self.reserves_gbp -= amount
-        setattr(self, f"spent_{what}_gbp", getattr(self, f"spent_{what}_gbp") + amount)
+    @property
+    def active(self) -> bool:
+        return bool(self.table.active[self.row])
+
+    @property
+    def initial(self) -> bool:
+        return bool(self.table.initial[self.row])
+
+    @property
+    def codesign_participant(self) -> bool:
+        return bool(self.table.codesign_participant[self.row])
+
+    @property
+    def areas_mask(self) -> int:
+        return int(self.table.areas_mask[self.row])
+
+    @property
+    def authorities(self) -> list[int]:
+        """Indices of the authorities it serves."""
+        return self.table.authorities[self.row]
+
+    def spare_capacity_gbp(self) -> float:
+        return float(self.table.spare_capacity_gbp(self.row))
 
     def ledger_balance_gbp(self) -> float:
         """Reserves implied by the ledger: initial + income - spending (equals reserves)."""
-        income = (
-            self.income_contracts_gbp
-            + self.income_grants_gbp
-            + self.income_reimbursed_gbp
-            + self.income_fundraising_gbp
-        )
-        spent = self.spent_delivery_gbp + self.spent_overhead_gbp + self.spent_bids_gbp + self.spent_engagement_gbp
-        return self.initial_reserves_gbp + income - spent
+        return float(self.table.ledger_balance_gbp(self.row))
 
-    def spare_capacity_gbp(self) -> float:
-        return self.capacity_gbp - self.contracted_annual_gbp
 
-    def win_probability(self, tender: Tender, collaborative: bool, behaviour: BehaviourConfig) -> float:
-        """Perceived chance of winning, learned from its own record and read off the tender.
-
-        A higher social-value weight raises mission-driven providers' hopes (F3;
-        T9689-9695, T11931-11933); collaborative framing encourages challengers.
-        """
-        x = logit(self.belief) + self.sv_weight_sensitivity * (tender.sv_weight - behaviour.sv_weight_reference)
-        if collaborative and self.kind is not ProviderKind.corporate:
-            x += behaviour.collaborative_framing_logit
-        return sigmoid(x)
-
-    def bid_cost_gbp(self, tender: Tender, behaviour: BehaviourConfig, window_weeks: float) -> float:
-        """Cost of writing a bid; a window shorter than its preparation time makes it dearer."""
-        base = max(behaviour.bid_cost_floor_gbp, behaviour.bid_cost_share * tender.ceiling_gbp)
-        return base * max(1.0, self.tender_prep_weeks / window_weeks) ** behaviour.window_cost_exponent
-
-    def learn(self, won: bool, lost_on_price: bool, behaviour: BehaviourConfig) -> None:
-        """Update win belief and markup after an award (T10175-10179: losers stop expecting)."""
-        lr = behaviour.belief_learning_rate
-        self.belief += lr * ((1.0 if won else 0.0) - self.belief)
-        if won:
-            self.markup = min(behaviour.max_markup, self.markup + 0.5 * behaviour.markup_step)
-        elif lost_on_price:
-            self.markup = max(self.min_markup, self.markup - behaviour.markup_step)
-
-    def forget(self, behaviour: BehaviourConfig) -> None:
-        """Beliefs drift back towards the prior when not refreshed by new outcomes."""
-        self.belief += behaviour.belief_forgetting * (self.belief_prior - self.belief)
+for _name in PROVIDER_COLUMNS:
+    setattr(Provider, _name, _row_column(_name))
+del _name
 
 
 class InfrastructureBody(mesa.Agent):
@@ -397,13 +418,12 @@ class InfrastructureBody(mesa.Agent):
         super().__init__(model)
         self.social_skill = social_skill
 
-    def support(self, vsos: list[Provider], awareness_gain: float, articulation_gain: float) -> None:
-        """One step of information and capacity building for the given small VSOs."""
+    def support(self, table: ProviderTable, rows: np.ndarray, awareness_gain: float, articulation_gain: float) -> None:
+        """One step of information and capacity building for the small VSOs in ``rows``."""
         a = self.social_skill * awareness_gain
         b = self.social_skill * articulation_gain
-        for p in vsos:
-            p.criteria_awareness += a * (1.0 - p.criteria_awareness)
-            p.sv_articulation += b * (1.0 - p.sv_articulation)
+        table.criteria_awareness[rows] += a * (1.0 - table.criteria_awareness[rows])
+        table.sv_articulation[rows] += b * (1.0 - table.sv_articulation[rows])
 
     def consortium_min_skill(self, base: float, bonus: float) -> float:
         """The social skill a VSO needs to join a consortium when this body brokers it."""

@@ -265,6 +265,12 @@ Dist = Annotated[Beta | Uniform | Normal | LogNormal | Choice, Field(discriminat
 Param = float | Dist
 
 
+def is_param_field(model: type[BaseModel], name: str) -> bool:
+    """Whether field ``name`` of config ``model`` is a Param (a number or a distribution)."""
+    ann = model.model_fields[name].annotation
+    return ann == Param or ann == (Param | None)
+
+
 def param_bounds(p: Param) -> tuple[float, float]:
     """The smallest interval that holds every value ``p`` can take."""
     if isinstance(p, int | float):
@@ -355,6 +361,7 @@ class FieldConfig(_Frozen):
     broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a capable broker acts; assumption
     # Contention signal shapes (spec section 3, step 11); assumptions.
     loss_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest small-VSO loss share
+    initial_loss_share: float = Field(0.5, ge=0, le=1)  # small-VSO loss share assumed before any award; assumption
     exit_signal_scale: float = Field(20.0, ge=0)  # a 5% exit rate in one step saturates the signal
     shock_signal_decay: float = Field(0.7, ge=0, le=1)  # per-step decay of the shock signal
     shock_signal_budget_scale: float = Field(4.0, ge=0)  # a 25% cut in one step saturates it
@@ -809,6 +816,8 @@ class BehaviourConfig(_Frozen):
     window_cost_exponent: float = Field(0.5, ge=0)  # bid cost x (prep weeks / window weeks)^exponent
     sv_weight_reference: float = Field(0.05, ge=0, le=1)  # SV weight at which the learned belief applies unchanged
     markup_step: float = Field(0.02, ge=0)  # markup change after losing on price (half after a win)
+    markup_win_step_share: float = Field(0.5, ge=0)  # a win raises the markup by this share of a step; assumption
+    initial_track_record: float = Field(0.5, ge=0, le=1)  # track record of a provider with no monitored delivery; assumption
     max_markup: float = Field(0.3, ge=0)  # highest markup over cost
     collaborative_framing_logit: float = 0.4  # collaborative framing encourages challengers to bid
     # Awareness of the commissioner's SV criteria scales articulation: factor = base + slope x
@@ -859,6 +868,7 @@ class BehaviourConfig(_Frozen):
     trust_collaborative_gain: float = 0.006
     trust_contentious_loss: float = 0.006  # per step under contentious framing
     trust_feedback_gain: float = 0.008  # per step with engagement and feedback (T12087-12092)
+    coproduction_trust_share: float = Field(0.5, ge=0)  # co-production adds this share of trust_feedback_gain; assumption
     trust_no_feedback_loss: float = 0.008  # per step with engagement but no feedback (T12087-12092)
     trust_unpaid_loss: float = 0.004  # per step with unpaid engagement (T7490-7498)
     trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step

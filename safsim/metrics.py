@@ -139,27 +139,25 @@ def _extra_outcomes(model: FieldModel, out: dict[str, float]) -> None:
     out["engagement_participation_rate"] = _safe_div(t.engagement_participants, t.engagement_invited)
     out["engagement_cost_unpaid_per_round_gbp"] = _safe_div(t.engagement_cost_unpaid, t.engagement_rounds)
     out["bid_rate_codesign_participants"] = _safe_div(t.participant_bids, t.participant_opportunities)
-    vsos = [p for p in model.providers if p.kind is ProviderKind.sme_vso]
-    active_vsos = [p for p in vsos if p.active]
+    T = model.pop
+    vsos = T.rows_of(ProviderKind.sme_vso)
+    active_vsos = vsos[T.active[vsos]]
     out["criteria_awareness_sme_vso"] = (
-        float(np.mean([p.criteria_awareness for p in active_vsos])) if active_vsos else float("nan")
+        float(np.mean(T.criteria_awareness[active_vsos])) if active_vsos.size else float("nan")
     )
     out["criteria_awareness_perceived"] = _safe_div(t.awareness_bidders_sum, t.awareness_bidders_n)
     out["sv_score_sme_vso"] = _safe_div(t.vso_sv_score_sum, t.vso_sv_score_n)
-    la = sum(p.income_contracts_gbp + p.income_grants_gbp for p in vsos)
-    fund = sum(p.income_fundraising_gbp for p in vsos)
+    la = float(np.sum(T.income_contracts_gbp[vsos] + T.income_grants_gbp[vsos]))
+    fund = float(np.sum(T.income_fundraising_gbp[vsos]))
     out["vso_la_income_share"] = _safe_div(la, la + fund)
     out["vso_fundraising_share"] = _safe_div(fund, la + fund)
     out["subsidy_share_large_charity"] = _safe_div(
         t.subsidy_by_kind.get("large_charity", 0.0), t.cost_by_kind.get("large_charity", 0.0)
     )
-    charities = [p for p in model.providers if p.kind is ProviderKind.large_charity and p.initial]
-    changes = [
-        (p.reserves_gbp - p.initial_reserves_gbp) / p.initial_reserves_gbp
-        for p in charities
-        if p.initial_reserves_gbp > 0
-    ]
-    out["reserves_change_large_charity"] = float(np.mean(changes)) if changes else float("nan")
+    charities = T.rows_of(ProviderKind.large_charity)
+    charities = charities[T.initial[charities] & (T.initial_reserves_gbp[charities] > 0)]
+    changes = (T.reserves_gbp[charities] - T.initial_reserves_gbp[charities]) / T.initial_reserves_gbp[charities]
+    out["reserves_change_large_charity"] = float(np.mean(changes)) if changes.size else float("nan")
     out["crisis_episodes"] = float(t.crisis_episodes)
     out["resettled"] = float(t.resettlements > 0)
     weights = [c.sv_weight_sum / c.tenders_n for c in model.commissioners if c.tenders_n]

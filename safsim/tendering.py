@@ -8,7 +8,10 @@ Objects:
     Contract: a live contract being delivered (mutable record: it accumulates delivery).
     perceived_social_value: what the commissioner believes each bid's social value to be.
     score_bids: vectorised MEAT scores for all bids of a tender.
-    award: score, break ties through the run's generator, and record the counterfactual.
+    Scored: the award decision on bids given as arrays.
+    score_and_pick: score bids given as arrays, break ties through the run's generator, and
+        record the counterfactual winner without social value.
+    award: the same for a list of ``Bid`` records.
 
 Everything here is a pure function of its arguments; randomness comes in as ``rng``.
 The award rule follows spec section 3, step 7: price is scored as lowest price / price,
@@ -27,10 +30,12 @@ __all__ = [
     "Award",
     "Bid",
     "Contract",
+    "Scored",
     "Tender",
     "award",
     "effective_understanding",
     "perceived_social_value",
+    "score_and_pick",
     "score_bids",
     "soft_legibility",
 ]
@@ -191,11 +196,12 @@ def effective_understanding(understanding: float, definition: SvDefinition, beha
     Understanding is raised by a commissioner-written list and more by a co-defined
     specification ("scoring depends on the commissioner's understanding", T11845-11849).
     """
-    bonus = {
-        SvDefinition.supplier_open: 0.0,
-        SvDefinition.commissioner_list: behaviour.list_understanding_bonus,
-        SvDefinition.co_defined_local: behaviour.codefined_understanding_bonus,
-    }[definition]
+    if definition is SvDefinition.commissioner_list:
+        bonus = behaviour.list_understanding_bonus
+    elif definition is SvDefinition.co_defined_local:
+        bonus = behaviour.codefined_understanding_bonus
+    else:
+        bonus = 0.0
     return float(min(1.0, understanding + bonus))
 
 
@@ -219,7 +225,7 @@ def perceived_social_value(
 
 
 def _relative_to_best(x: np.ndarray) -> np.ndarray:
-    top = float(np.max(x)) if x.size else 0.0
+    top = float(x.max()) if x.size else 0.0
     if top <= 0.0:
         return np.zeros_like(x)
     return x / top
@@ -229,7 +235,7 @@ def _marks(x: np.ndarray, levels: int) -> np.ndarray:
     """Relative scores rounded to a 0..levels marking scale (levels = 0 keeps them exact)."""
     if levels <= 0:
         return x
-    return np.round(x * levels) / levels
+    return np.rint(x * levels) / levels
 
 
 def score_bids(
@@ -253,7 +259,7 @@ def score_bids(
         (scores, price_scores, quality_scores, sv_scores).
     """
     wp, wq, ws = weights
-    price_scores = np.min(prices) / prices
+    price_scores = prices.min() / prices
     quality_scores = _marks(_relative_to_best(quality), score_levels)
     sv_scores = _marks(sv_range * _relative_to_best(sv_perceived), score_levels)
     scores = wp * price_scores + wq * quality_scores + ws * sv_scores + track_weight * track_record
@@ -261,10 +267,75 @@ def score_bids(
 
 
 def _argmax_tiebreak(scores: np.ndarray, rng: np.random.Generator) -> int:
-    best = np.flatnonzero(scores >= np.max(scores) - 1e-12)
+    best = (scores >= scores.max() - 1e-12).nonzero()[0]
     if best.size == 1:
         return int(best[0])
     return int(best[rng.integers(best.size)])
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """The award decision on a tender's bids, as arrays (one entry per bid).
+
+    Attributes:
+        winner: index of the winning bid.
+        counterfactual_winner: index of the winner with ``sv_weight = 0`` (weights renormalised).
+        scores, price_scores, quality_scores, sv_scores: the breakdown of every bid.
+    """
+
+    winner: int
+    counterfactual_winner: int
+    scores: np.ndarray
+    price_scores: np.ndarray
+    quality_scores: np.ndarray
+    sv_scores: np.ndarray
+
+
+def score_and_pick(
+    tender: Tender,
+    prices: np.ndarray,
+    quality: np.ndarray,
+    sv_true: np.ndarray,
+    claim_hard: np.ndarray,
+    claim_soft: np.ndarray,
+    credibility: np.ndarray,
+    track_record: np.ndarray,
+    understanding: float,
+    risk_aversion: float,
+    behaviour: BehaviourConfig,
+    rng: np.random.Generator,
+) -> Scored:
+    """Score every bid (given as arrays) and pick the winner; also the winner without SV.
+
+    Risk-averse commissioners add a track-record term (they prefer "a good contract delivery
+    record", T8560-8564).  Ties break through ``rng``.
+    """
+    if prices.size == 0:
+        raise ValueError("a tender with no bids cannot be awarded")
+    u_eff = effective_understanding(understanding, tender.sv_definition, behaviour)
+    legibility = soft_legibility(tender.sv_definition, behaviour)
+    sv_perc = perceived_social_value(sv_true, claim_hard, claim_soft, credibility, u_eff, legibility)
+    track_weight = behaviour.track_record_weight * risk_aversion
+    weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
+    # A commissioner who understands social value little scores it low and undifferentiated
+    # ("a weak understanding of social value often attracts a low score", T7199-7200,
+    # T11939-11941; scoring "depends on the commissioner's understanding", T11845-11849).
+    sv_range = u_eff if behaviour.sv_score_range_by_understanding else 1.0
+    scores, ps, qs, ss = score_bids(
+        prices, quality, sv_perc, track_record, weights, track_weight, behaviour.score_levels, sv_range
+    )
+    winner = _argmax_tiebreak(scores, rng)
+    if tender.sv_weight > 0.0:
+        pq = tender.price_weight + tender.quality_weight
+        cf_w = (tender.price_weight / pq, tender.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
+        cf_scores = cf_w[0] * ps + cf_w[1] * qs + track_weight * track_record
+        cf_best = (cf_scores >= cf_scores.max() - 1e-12).nonzero()[0]
+        # The counterfactual keeps the actual winner when it is among the tied best, so that a
+        # tie-break alone never counts as a change of winner.
+        counterfactual = winner if winner in cf_best else _argmax_tiebreak(cf_scores, rng)
+    else:
+        counterfactual = winner
+    return Scored(winner, counterfactual, scores, ps, qs, ss)
 
 
 def award(
@@ -275,50 +346,34 @@ def award(
     behaviour: BehaviourConfig,
     rng: np.random.Generator,
 ) -> Award:
-    """Score every bid and pick the winner; also record the winner without social value.
-
-    Risk-averse commissioners add a track-record term (they prefer "a good contract delivery
-    record", T8560-8564).  Ties break through ``rng``.
-    """
+    """Score a list of ``Bid`` records and pick the winner (``score_and_pick`` on their fields)."""
     if not bids:
         raise ValueError("a tender with no bids cannot be awarded")
-    prices = np.fromiter((b.price_gbp for b in bids), float, len(bids))
-    quality = np.fromiter((b.quality for b in bids), float, len(bids))
-    sv_true = np.fromiter((b.sv_true for b in bids), float, len(bids))
-    hard = np.fromiter((b.sv_claim_hard for b in bids), float, len(bids))
-    soft = np.fromiter((b.sv_claim_soft for b in bids), float, len(bids))
-    cred = np.fromiter((b.credibility for b in bids), float, len(bids))
-    track = np.fromiter((b.track_record for b in bids), float, len(bids))
-    u_eff = effective_understanding(understanding, tender.sv_definition, behaviour)
-    legibility = soft_legibility(tender.sv_definition, behaviour)
-    sv_perc = perceived_social_value(sv_true, hard, soft, cred, u_eff, legibility)
-    track_weight = behaviour.track_record_weight * risk_aversion
-    weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
-    # A commissioner who understands social value little scores it low and undifferentiated
-    # ("a weak understanding of social value often attracts a low score", T7199-7200,
-    # T11939-11941; scoring "depends on the commissioner's understanding", T11845-11849).
-    sv_range = u_eff if behaviour.sv_score_range_by_understanding else 1.0
-    scores, ps, qs, ss = score_bids(
-        prices, quality, sv_perc, track, weights, track_weight, behaviour.score_levels, sv_range
+
+    def col(name: str) -> np.ndarray:
+        return np.fromiter((getattr(b, name) for b in bids), float, len(bids))
+
+    s = score_and_pick(
+        tender,
+        col("price_gbp"),
+        col("quality"),
+        col("sv_true"),
+        col("sv_claim_hard"),
+        col("sv_claim_soft"),
+        col("credibility"),
+        col("track_record"),
+        understanding,
+        risk_aversion,
+        behaviour,
+        rng,
     )
-    winner = _argmax_tiebreak(scores, rng)
-    if tender.sv_weight > 0.0:
-        pq = tender.price_weight + tender.quality_weight
-        cf_w = (tender.price_weight / pq, tender.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
-        cf_scores = cf_w[0] * ps + cf_w[1] * qs + track_weight * track
-        cf_best = np.flatnonzero(cf_scores >= np.max(cf_scores) - 1e-12)
-        # The counterfactual keeps the actual winner when it is among the tied best, so that a
-        # tie-break alone never counts as a change of winner.
-        counterfactual = winner if winner in cf_best else _argmax_tiebreak(cf_scores, rng)
-    else:
-        counterfactual = winner
     return Award(
         tender=tender,
         bids=tuple(bids),
-        winner=winner,
-        scores=scores,
-        price_scores=ps,
-        quality_scores=qs,
-        sv_scores=ss,
-        counterfactual_winner=counterfactual,
+        winner=s.winner,
+        scores=s.scores,
+        price_scores=s.price_scores,
+        quality_scores=s.quality_scores,
+        sv_scores=s.sv_scores,
+        counterfactual_winner=s.counterfactual_winner,
     )

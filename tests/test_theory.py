@@ -371,9 +371,10 @@ def test_only_specialists_covering_a_lot_win_it():
     m = FieldModel(load_scenario("baseline", SMALL), seed=5, record_awards=True)
     m.run()
     assert m.contracts
+    by_id = {p.unique_id: p for p in m.providers}
     for k in m.contracts:
         for pid in k.bid.members:
-            p = m.by_id[pid]
+            p = by_id[pid]
             assert k.tender.areas_mask & ~p.areas_mask == 0
             assert k.commissioner in p.authorities
 

@@ -1,0 +1,405 @@
+"""Delivery and money: live contracts, payments, monitoring reviews.
+
+Objects:
+    Contract: one awarded contract (a record; its running figures live in the ContractBook).
+    ContractBook: every contract of a run as arrays, one row per contract.
+    pay: commissioner money to providers, booked by purpose (money conservation).
+    spend: a cost out of providers' reserves, booked by purpose.
+    open_contract: turn an award into a live contract.
+    deliver: one step of delivery on every live contract: social value, claims, payments.
+    end_contracts: close contracts (completed or lost on exit) and free their service lines.
+    review_monitored: the yearly review of monitored contracts and drift on unmonitored ones.
+
+Sources and equations are in docs/ODD.md, "Submodels: delivery and money".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from safsim.config import PROVIDER_KINDS
+from safsim.population import ProviderTable
+from safsim.tendering import Bid, Tender, soft_legibility
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safsim.agents import Commissioner
+    from safsim.model import FieldModel
+
+__all__ = [
+    "BID_KINDS",
+    "Contract",
+    "ContractBook",
+    "deliver",
+    "end_contracts",
+    "open_contract",
+    "pay",
+    "review_monitored",
+    "spend",
+]
+
+# Kinds of winning bid, in the order of the ContractBook's ``kind`` codes.
+BID_KINDS: tuple[str, ...] = (*(k.value for k in PROVIDER_KINDS), "consortium")
+_BID_KIND_CODE = {k: i for i, k in enumerate(BID_KINDS)}
+
+_FLOAT_COLUMNS = (
+    "sv_per_step",
+    "claim_per_step",
+    "claim_hard_per_step",
+    "hard_delivered",
+    "payment_per_step",
+    "cost_per_step",
+    "legibility",
+    "volume_gbp",
+    "delivered",
+    "delivered_hard",
+    "claimed_to_date",
+    "claimed_hard_to_date",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """One awarded contract: the tender, the winning bid and how it is followed up.
+
+    ``bid.members`` names the holders by agent id; ``rows`` and ``shares`` locate them in the
+    provider table.  What has been delivered and claimed so far is read from the book.
+    """
+
+    contract_id: int
+    tender: Tender
+    bid: Bid
+    start_step: int
+    end_step: int
+    monitored: bool
+    rows: np.ndarray
+    shares: np.ndarray
+    book: ContractBook
+
+    @property
+    def commissioner(self) -> int:
+        return self.tender.commissioner
+
+    @property
+    def active(self) -> bool:
+        return bool(self.book.active[self.contract_id])
+
+    @property
+    def delivered(self) -> float:
+        return float(self.book.delivered[self.contract_id])
+
+    @property
+    def claimed_to_date(self) -> float:
+        return float(self.book.claimed_to_date[self.contract_id])
+
+
+class ContractBook:
+    """Every contract of a run, as arrays (row = contract id), plus the contract records.
+
+    Float columns: ``sv_per_step`` (true social value delivered per step, after underfunding
+    and shading), ``claim_per_step`` and ``claim_hard_per_step`` (claims spread over the term),
+    ``hard_delivered``, ``payment_per_step``, ``cost_per_step``, ``legibility`` (of soft value
+    under the tender's definition), ``volume_gbp``, and the running ``delivered``,
+    ``delivered_hard``, ``claimed_to_date``, ``claimed_hard_to_date``.  Others: ``commissioner``,
+    ``kind`` (index into BID_KINDS), ``end_step``, ``monitored``, ``active``, ``failed_check``.
+    Members are kept flat (``mem_contract``, ``mem_row``, ``mem_share``) for payments.
+    """
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.n = 0
+        self._cap = capacity
+        for name in _FLOAT_COLUMNS:
+            setattr(self, name, np.zeros(capacity))
+        self.commissioner = np.zeros(capacity, dtype=np.int64)
+        self.kind = np.zeros(capacity, dtype=np.int64)
+        self.end_step = np.zeros(capacity, dtype=np.int64)
+        self.monitored = np.zeros(capacity, dtype=bool)
+        self.active = np.zeros(capacity, dtype=bool)
+        self.failed_check = np.zeros(capacity, dtype=bool)
+        self.records: list[Contract] = []
+        self.m = 0
+        self._mcap = capacity
+        self.mem_contract = np.zeros(capacity, dtype=np.int64)
+        self.mem_row = np.zeros(capacity, dtype=np.int64)
+        self.mem_share = np.zeros(capacity)
+        self._live: np.ndarray | None = None
+
+    def _grow(self) -> None:
+        if self.n < self._cap:
+            return
+        cap = 2 * self._cap
+        for name in (*_FLOAT_COLUMNS, "commissioner", "kind", "end_step", "monitored", "active", "failed_check"):
+            old = getattr(self, name)
+            new = np.zeros(cap, dtype=old.dtype)
+            new[: self._cap] = old
+            setattr(self, name, new)
+        self._cap = cap
+
+    def _grow_members(self, k: int) -> None:
+        if self.m + k <= self._mcap:
+            return
+        cap = self._mcap
+        while cap < self.m + k:
+            cap *= 2
+        for name in ("mem_contract", "mem_row", "mem_share"):
+            old = getattr(self, name)
+            new = np.zeros(cap, dtype=old.dtype)
+            new[: self._mcap] = old
+            setattr(self, name, new)
+        self._mcap = cap
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):  # noqa: ANN204 - an iterator of Contract records
+        """Every contract of the run so far (``active`` tells the live ones)."""
+        return iter(self.records)
+
+    def live(self) -> np.ndarray:
+        """Ids of the live contracts."""
+        if self._live is None:
+            self._live = np.flatnonzero(self.active[: self.n])
+        return self._live
+
+    def live_records(self) -> list[Contract]:
+        """The live contracts' records."""
+        return [self.records[i] for i in self.live()]
+
+    def add(
+        self, record_args: dict[str, object], values: dict[str, float], rows: np.ndarray, shares: np.ndarray
+    ) -> int:
+        """Open a contract; returns its id."""
+        self._grow()
+        i = self.n
+        for name, v in values.items():
+            getattr(self, name)[i] = v
+        self.active[i] = True
+        self.failed_check[i] = False
+        self.n += 1
+        self._grow_members(rows.size)
+        sl = slice(self.m, self.m + rows.size)
+        self.mem_contract[sl] = i
+        self.mem_row[sl] = rows
+        self.mem_share[sl] = shares
+        self.m += rows.size
+        self.records.append(Contract(contract_id=i, rows=rows, shares=shares, book=self, **record_args))  # type: ignore[arg-type]
+        self._live = None
+        return i
+
+    def close(self, ids: np.ndarray) -> None:
+        self.active[ids] = False
+        self._live = None
+
+
+# ------------------------------------------------------------------ money
+
+
+def pay(model: FieldModel, rows: np.ndarray, amounts: np.ndarray, what: str) -> None:
+    """Every pound a commissioner pays goes to a provider (money conservation).
+
+    ``what`` is ``contracts``, ``grants`` or ``reimbursed``; rows may repeat.
+    """
+    T = model.pop
+    np.add.at(T.reserves_gbp, rows, amounts)
+    np.add.at(T.year_income_gbp, rows, amounts)
+    np.add.at(getattr(T, f"income_{what}_gbp"), rows, amounts)
+    total = float(np.sum(amounts))
+    model.totals.commissioner_paid += total
+    model.totals.provider_received += total
+
+
+def spend(table: ProviderTable, rows: np.ndarray, amounts: np.ndarray, what: str) -> None:
+    """Pay costs out of reserves, booked under ``what`` (delivery, overhead, bids, engagement)."""
+    np.add.at(table.reserves_gbp, rows, -amounts)
+    np.add.at(getattr(table, f"spent_{what}_gbp"), rows, amounts)
+
+
+# ------------------------------------------------------------------ contracts
+
+
+def open_contract(
+    model: FieldModel,
+    comm: Commissioner,
+    tender: Tender,
+    bid: Bid,
+    rows: np.ndarray,
+    shares: np.ndarray,
+    monitored: bool,
+) -> Contract:
+    """Turn the winning bid into a live contract and take its service lines off the market.
+
+    Underfunded delivery sheds social value (``behaviour.underfunding_sv_elasticity``) and an
+    unmonitored holder shades its promise (``sv_shading``).
+    """
+    b = model.behaviour
+    volume_total = tender.volume_gbp * tender.years
+    funding_factor = min(1.0, bid.price_gbp / bid.cost_gbp) ** b.underfunding_sv_elasticity * (
+        1.0 if monitored else 1.0 - bid.sv_shading
+    )
+    sv_rate = bid.sv_true / volume_total
+    book = model.contracts
+    cid = book.add(
+        {
+            "tender": tender,
+            "bid": bid,
+            "start_step": tender.step,
+            "end_step": tender.step + tender.duration_steps,
+            "monitored": monitored,
+        },
+        {
+            "commissioner": tender.commissioner,
+            "kind": _BID_KIND_CODE[bid.kind],
+            "end_step": tender.step + tender.duration_steps,
+            "monitored": monitored,
+            "sv_per_step": sv_rate * tender.volume_gbp / model.steps_per_year * funding_factor,
+            "claim_per_step": bid.sv_claim / tender.duration_steps,
+            "claim_hard_per_step": bid.sv_claim_hard / tender.duration_steps,
+            "hard_delivered": bid.hard_delivered,
+            "payment_per_step": bid.price_gbp / tender.duration_steps,
+            "cost_per_step": bid.cost_gbp / tender.duration_steps,
+            "legibility": soft_legibility(tender.sv_definition, b),
+            "volume_gbp": tender.volume_gbp,
+        },
+        rows,
+        shares,
+    )
+    for line, frac in tender.portions:
+        comm.line_free[line] = max(0.0, comm.line_free[line] - frac)
+        comm.line_failures[line] = 0
+    model.pop.contracted_annual_gbp[rows] += shares * tender.volume_gbp
+    return book.records[cid]
+
+
+def deliver(model: FieldModel, step: int) -> None:
+    """One step of delivery on every live contract (spec step 8).
+
+    Each contract delivers its true social value rate, claims its promise pro rata, and is
+    paid; holders bear the delivery cost.  Contracts whose term ends are closed.
+    """
+    book = model.contracts
+    live = book.live()
+    if live.size == 0:
+        return
+    t = model.totals
+    T = model.pop
+    sv = book.sv_per_step[live]
+    claim = book.claim_per_step[live]
+    claim_hard = book.claim_hard_per_step[live]
+    payment = book.payment_per_step[live]
+    cost = book.cost_per_step[live]
+    book.delivered[live] += sv
+    book.delivered_hard[live] += sv * book.hard_delivered[live]
+    book.claimed_to_date[live] += claim
+    book.claimed_hard_to_date[live] += claim_hard
+    t.sv_delivered += float(sv.sum())
+    t.sv_claimed += float(claim.sum())
+    t.sv_claimed_hard += float(claim_hard.sum())
+    t.contract_payments += float(payment.sum())
+    t.delivery_cost += float(cost.sum())
+    kinds = book.kind[live]
+    nk = len(BID_KINDS)
+    shortfall = np.maximum(0.0, cost - payment)
+    present = np.flatnonzero(np.bincount(kinds, minlength=nk))
+    for acc, w in (
+        (t.sv_delivered_by_kind, sv),
+        (t.paid_by_kind, payment),
+        (t.cost_by_kind, cost),
+        (t.subsidy_by_kind, shortfall),
+        (model.step_acc.income_by_kind, payment),
+    ):
+        sums = np.bincount(kinds, weights=w, minlength=nk)
+        for k in present:
+            acc[BID_KINDS[k]] += float(sums[k])
+    mon = book.monitored[live]
+    if mon.any():
+        t.sv_claimed_monitored += float(claim[mon].sum())
+        t.sv_delivered_monitored += float(sv[mon].sum())
+    comm_idx = book.commissioner[live]
+    n_comm = len(model.commissioners)
+    year_sv = np.bincount(comm_idx, weights=sv, minlength=n_comm)
+    year_paid = np.bincount(comm_idx, weights=payment, minlength=n_comm)
+    for i in np.unique(comm_idx):
+        c = model.commissioners[i]
+        c.year_sv += float(year_sv[i])
+        c.year_paid += float(year_paid[i])
+    # Payments and delivery costs of every holder (consortium members by share).
+    mc = book.mem_contract[: book.m]
+    live_members = np.flatnonzero(book.active[mc])
+    mc = mc[live_members]
+    rows = book.mem_row[live_members]
+    shares = book.mem_share[live_members]
+    pay(model, rows, shares * book.payment_per_step[mc], "contracts")
+    spend(T, rows, shares * book.cost_per_step[mc], "delivery")
+    ending = live[step + 1 >= book.end_step[live]]
+    if ending.size:
+        end_contracts(model, ending, completed=True)
+
+
+def end_contracts(model: FieldModel, ids: np.ndarray, completed: bool) -> None:
+    """Close contracts: free their service lines and their holders' capacity.
+
+    A contract completed with no monitoring check beyond tolerance adds to its holders'
+    track record.
+    """
+    book = model.contracts
+    T = model.pop
+    b = model.behaviour
+    for i in ids:
+        k = book.records[int(i)]
+        comm = model.commissioners[k.commissioner]
+        for line, frac in k.tender.portions:
+            comm.line_free[line] = min(1.0, comm.line_free[line] + frac)
+        T.contracted_annual_gbp[k.rows] = np.maximum(
+            0.0, T.contracted_annual_gbp[k.rows] - k.shares * k.tender.volume_gbp
+        )
+        if completed and not book.failed_check[i]:
+            T.track_record[k.rows] += b.track_record_gain * (1.0 - T.track_record[k.rows])
+    book.close(ids)
+
+
+def review_monitored(model: FieldModel) -> None:
+    """Monitored contracts: delivered vs promised social value (spec step 8; F5).
+
+    Monitoring sees outputs: hard value fully, soft value as legibly as it is scored
+    (T11970-11974).  A shortfall beyond tolerance lowers the holder's credibility and track
+    record and corrects its claim inflation; any check raises the commissioner's
+    understanding.  Unmonitored holders' claim inflation drifts up (once per contract held).
+    """
+    b = model.behaviour
+    book = model.contracts
+    T = model.pop
+    live = book.live()
+    if live.size == 0:
+        return
+    mon = book.monitored[live]
+    unmon = live[~mon]
+    if unmon.size and b.inflation_drift_unmonitored != 0.0:
+        mc = book.mem_contract[: book.m]
+        sel = np.isin(mc, unmon)
+        held = np.bincount(book.mem_row[: book.m][sel], minlength=T.n)
+        rows = np.flatnonzero(held)
+        T.claim_inflation[rows] = np.minimum(
+            b.max_claim_inflation, T.claim_inflation[rows] * (1.0 + b.inflation_drift_unmonitored) ** held[rows]
+        )
+    checked = live[mon & (book.claimed_to_date[live] > 0)]
+    if checked.size == 0:
+        return
+    leg = book.legibility[checked]
+    promised = book.claimed_hard_to_date[checked] + leg * (
+        book.claimed_to_date[checked] - book.claimed_hard_to_date[checked]
+    )
+    seen = book.delivered_hard[checked] + leg * (book.delivered[checked] - book.delivered_hard[checked])
+    shortfall = np.where(promised > 0, np.maximum(0.0, 1.0 - seen / np.where(promised > 0, promised, 1.0)), 0.0)
+    failed = shortfall > b.shortfall_tolerance
+    book.failed_check[checked[failed]] = True
+    for i, s in zip(checked[failed], shortfall[failed], strict=True):
+        rows = book.records[int(i)].rows
+        T.credibility[rows] = np.maximum(b.min_credibility, T.credibility[rows] * (1.0 - b.credibility_penalty * s))
+        T.track_record[rows] = np.maximum(0.0, T.track_record[rows] - b.track_record_penalty * s)
+        T.claim_inflation[rows] = np.maximum(1.0, T.claim_inflation[rows] * (1.0 - b.inflation_correction * s))
+    # Following contracts up teaches the commissioner what is really delivered (yearly).
+    for ci in np.unique(book.commissioner[checked]):
+        comm = model.commissioners[ci]
+        comm.sv_understanding += b.monitoring_understanding_gain * (1.0 - comm.sv_understanding)

@@ -1,0 +1,186 @@
+"""The provider lifecycle: entry, the yearly reset, running costs and income, and exit.
+
+Objects:
+    add_providers: draw new providers of one kind, place them and register their agents.
+    new_year: yearly reset of bid counts and smoothing of turnover.
+    money_and_lifecycle: grants, broker support, fundraising, overheads, forgetting, exits
+        below zero reserves, and entry (spec step 9).
+    exit_providers: providers leave the field: contracts end, agents are removed.
+    entry: new providers arrive at a rate that scales with the money in the field.
+
+See docs/ODD.md, "Submodels: lifecycle".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from safsim.agents import Provider
+from safsim.config import PROVIDER_KINDS, ProviderKind, draw
+from safsim.delivery import end_contracts, pay, spend
+from safsim.population import PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safsim.model import FieldModel
+
+__all__ = ["add_providers", "entry", "exit_providers", "money_and_lifecycle", "new_year"]
+
+
+def _served(home: int, served: int, n_auth: int) -> list[int]:
+    """The home authority and its nearest neighbours on the ring, ``served`` in all."""
+    offsets = [0]
+    k = 1
+    while len(offsets) < served:
+        offsets += [k, -k]
+        k += 1
+    return sorted({(home + o) % n_auth for o in offsets[:served]})
+
+
+def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) -> np.ndarray:
+    """Draw ``n`` providers of ``kind`` from the scenario, place them and create their agents.
+
+    Each covers a random set of service areas and serves a random home authority and its
+    nearest neighbours on the ring (``authorities_served``).
+
+    Returns:
+        Their rows in the provider table.
+    """
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    rng = model.rng
+    b = model.behaviour
+    cfg = model.scenario.providers.of(kind)
+    drawn = {name: draw(getattr(cfg, name), rng, n) for name in PROVIDER_DRAWN}
+    cols = {name: v for name, v in drawn.items() if name not in ("service_areas", "authorities_served")}
+    cols["bid_capacity"] = np.maximum(1.0, np.round(cols["bid_capacity"]))
+    for name in PROVIDER_KIND_CONSTANTS:
+        cols[name] = np.full(n, float(getattr(cfg, name)))
+    cols["turnover_gbp"] = (
+        b.initial_turnover_capacity_share * cols["capacity_gbp"] + model.steps_per_year * cols["fundraising_gbp"]
+    )
+    cols["belief"] = np.full(n, b.belief_prior)
+    cols["belief_prior"] = np.full(n, b.belief_prior)
+    cols["track_record"] = np.full(n, b.initial_track_record)
+    cols["initial_reserves_gbp"] = cols["reserves_gbp"].copy()
+    for name in (
+        "credibility",
+        "contracted_annual_gbp",
+        "bids_this_year",
+        "year_income_gbp",
+        "income_contracts_gbp",
+        "income_grants_gbp",
+        "income_reimbursed_gbp",
+        "income_fundraising_gbp",
+        "spent_delivery_gbp",
+        "spent_overhead_gbp",
+        "spent_bids_gbp",
+        "spent_engagement_gbp",
+        "wins",
+        "bids",
+    ):
+        cols[name] = np.full(n, 1.0 if name == "credibility" else 0.0)
+    n_areas = model.scenario.field.service_areas
+    k = np.clip(np.round(drawn["service_areas"]), 1, n_areas).astype(np.int64)
+    # k areas without replacement per provider: the first k of a random order of the areas.
+    order = np.argsort(rng.random((n, n_areas)), axis=1)
+    covered = np.arange(n_areas)[None, :] < k[:, None]
+    bits = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(bits, np.repeat(np.arange(n), n_areas)[covered.ravel()], 1 << order[covered])
+    n_auth = len(model.commissioners)
+    served = np.clip(np.round(drawn["authorities_served"]), 1, n_auth).astype(np.int64)
+    homes = rng.integers(n_auth, size=n)
+    authorities = [_served(int(h), int(s), n_auth) for h, s in zip(homes, served, strict=True)]
+    rows = model.pop.append(kind, cols, bits, authorities, initial)
+    model.providers.extend(Provider(model, model.pop, int(r)) for r in rows)
+    return rows
+
+
+def new_year(model: FieldModel, step: int) -> None:
+    """Bid capacity is per year; turnover follows the year's income, smoothed."""
+    T = model.pop
+    n = T.n
+    T.bids_this_year[:n] = 0.0
+    if step > 0:
+        s = model.behaviour.turnover_smoothing
+        T.turnover_gbp[:n] = (1 - s) * T.turnover_gbp[:n] + s * T.year_income_gbp[:n]
+    T.year_income_gbp[:n] = 0.0
+
+
+def money_and_lifecycle(model: FieldModel) -> int:
+    """Grants, broker support, fundraising, overheads; exits below zero reserves; entry.
+
+    Returns:
+        How many small VSOs exited this step.
+    """
+    T = model.pop
+    b = model.behaviour
+    pol = model.policies
+    # Grants go to small VSOs in proportion to local knowledge (T437-451, T12022-12026).
+    for c in model.commissioners:
+        pot = c.budget_gbp * c.grant_share / model.steps_per_year
+        if pot <= 0:
+            continue
+        rows = T.serves(c.index)
+        vsos = rows[T.kind[rows] == VSO]
+        if vsos.size == 0:
+            continue
+        lk = T.local_knowledge[vsos]
+        total = lk.sum()
+        s = lk / total if total > 0 else np.full(vsos.size, 1.0 / vsos.size)
+        pay(model, vsos, pot * s, "grants")
+    active = np.flatnonzero(T.active[: T.n])
+    if model.infrastructure is not None:
+        model.infrastructure.support(
+            T, active[T.kind[active] == VSO], pol.infrastructure_awareness_gain, pol.infrastructure_articulation_gain
+        )
+    if pol.publish_sv_criteria:  # published criteria diffuse (T7916-7924, K210)
+        T.criteria_awareness[active] += b.publish_awareness_gain * (1.0 - T.criteria_awareness[active])
+    fund = T.fundraising_gbp[active]
+    T.reserves_gbp[active] += fund
+    T.income_fundraising_gbp[active] += fund
+    T.year_income_gbp[active] += fund
+    spend(T, active, T.overhead_gbp[active], "overhead")
+    # Beliefs drift back towards the prior when not refreshed by new outcomes.
+    T.belief[active] += b.belief_forgetting * (T.belief_prior[active] - T.belief[active])
+    leaving = active[T.reserves_gbp[active] < 0.0]
+    vso_exits = int((T.kind[leaving] == VSO).sum())
+    if leaving.size:
+        exit_providers(model, leaving)
+    entry(model)
+    return vso_exits
+
+
+def exit_providers(model: FieldModel, rows: np.ndarray) -> None:
+    """Providers below zero reserves leave: their contracts end unfinished, their agents are
+    removed from the model (their rows stay, for the run's outcomes)."""
+    T = model.pop
+    book = model.contracts
+    model.totals.exits += int(rows.size)
+    live = book.live()
+    if live.size:
+        mc = book.mem_contract[: book.m]
+        held = mc[np.isin(book.mem_row[: book.m], rows) & book.active[mc]]
+        lost = np.unique(held)
+        if lost.size:
+            end_contracts(model, lost, completed=False)
+    T.deactivate(rows)
+    T.track_record[rows] = 0.0
+    for r in rows:
+        model.providers[int(r)].remove()
+
+
+def entry(model: FieldModel) -> None:
+    """New providers arrive at a rate that scales with the money in the field."""
+    base = sum(c.base_budget_gbp for c in model.commissioners)
+    now = sum(c.budget_gbp for c in model.commissioners)
+    opportunity = now / base if base > 0 else 0.0
+    n_auth = len(model.commissioners)
+    for kind in PROVIDER_KINDS:
+        rate = model.scenario.providers.of(kind).entry_rate_per_year * n_auth / model.steps_per_year
+        n = int(model.rng.poisson(rate * opportunity)) if rate > 0 else 0
+        if n:
+            add_providers(model, kind, n, initial=False)
+            model.totals.entries += n
+            model.providers_ever += n

@@ -1,0 +1,183 @@
+"""The tender round: lots issued, engagement, bids, award and contract (spec steps 3-7).
+
+Objects:
+    MAX_FAILED_ROUNDS: how many rounds without bids a lot is cut for at most.
+    make_tender: the tender for one lot of a commissioner, with its award weights.
+    tender_round: every commissioner's lots of the step, run in random order.
+    run_tender: one tender from bids to contract.
+
+Who bids and on what terms is ``safsim.bidding``; the award rule is ``safsim.tendering``; the
+contract is ``safsim.delivery``.  See docs/ODD.md, "Submodels: tender round".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from safsim.bidding import BidBook, collect_bids, learn, pay_bid_costs
+from safsim.config import SvDefinition
+from safsim.delivery import open_contract
+from safsim.engagement import engage
+from safsim.population import VSO
+from safsim.tendering import Scored, Tender, score_and_pick
+
+if TYPE_CHECKING:  # pragma: no cover
+    from safsim.agents import Commissioner
+    from safsim.model import FieldModel
+
+__all__ = ["MAX_FAILED_ROUNDS", "make_tender", "run_tender", "tender_round"]
+
+# A lot re-specified after this many rounds without bids is not cut further (a numerical
+# floor on the re-specification rule, not a behavioural parameter).
+MAX_FAILED_ROUNDS = 10
+
+
+def make_tender(
+    model: FieldModel,
+    c: Commissioner,
+    step: int,
+    portions: tuple[tuple[int, float], ...],
+    volume: float,
+    ceiling: float,
+) -> Tender:
+    """The tender for one lot; lots outside the Act's scope carry no SV criterion unless a
+    local policy brings it in (K50-54, T11837-11843)."""
+    tid = model.next_tender_id
+    model.next_tender_id += 1
+    spy = model.steps_per_year
+    duration = model.scenario.commissioners.contract_years * spy
+    weights = (c.price_weight, c.quality_weight, c.sv_weight)
+    if c.sv_weight > 0 and not c.has_sv_policy and not model.government.in_scope(ceiling * duration / spy):
+        pq = c.price_weight + c.quality_weight
+        weights = (c.price_weight / pq, c.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
+    return Tender(
+        tender_id=tid,
+        commissioner=c.index,
+        step=step,
+        volume_gbp=volume,
+        ceiling_gbp=ceiling,
+        duration_steps=duration,
+        portions=portions,
+        price_weight=weights[0],
+        quality_weight=weights[1],
+        sv_weight=weights[2],
+        engagement=c.engagement,
+        sv_definition=c.sv_definition,
+        eligibility_turnover_gbp=model.behaviour.eligibility_turnover_multiple * c.risk_aversion * ceiling,
+        areas_mask=int(sum(1 << int(c.line_areas[i]) for i, _ in portions)),
+        years=duration / spy,
+    )
+
+
+def tender_round(model: FieldModel, step: int) -> None:
+    """Every commissioner packages its uncovered lines into lots; tenders run in random order."""
+    tenders = [
+        make_tender(model, c, step, portions, volume, ceiling)
+        for c in model.commissioners
+        for portions, volume, ceiling in c.package_lots(model.behaviour)
+    ]
+    if not tenders:
+        return
+    for i in model.rng.permutation(len(tenders)):
+        run_tender(model, engage(model, tenders[i]))
+
+
+def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner) -> None:
+    t = model.totals
+    t.tenders += 1
+    model.step_acc.tenders += 1
+    t.sv_weight_sum += tender.sv_weight
+    t.codesign_tenders += tender.engagement.rung >= 2
+    t.supplier_defined_tenders += tender.sv_definition is SvDefinition.supplier_open
+    t.codefined_tenders += tender.sv_definition is SvDefinition.co_defined_local
+    comm.record_tender(tender)
+    # Every active local small VSO had an opportunity to bid; co-design participants count
+    # only where they were not barred (F8: the later bid rate).
+    T = model.pop
+    rows = T.serves(comm.index)
+    vso = T.kind[rows] == VSO
+    n_vso = int(vso.sum())
+    t.vso_opportunities += n_vso
+    model.step_acc.vso_opportunities += n_vso
+    part = vso & T.codesign_participant[rows]
+    if part.any():
+        if tender.excluded:
+            part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
+        t.participant_opportunities += int(part.sum())
+
+
+def run_tender(model: FieldModel, tender: Tender) -> None:
+    """Bids, bid costs, the award, learning and the contract of one tender.
+
+    A lot with no bids stays uncovered and is tendered again next step, re-specified smaller.
+    """
+    comm = model.commissioners[tender.commissioner]
+    _count_tender(model, tender, comm)
+    book = collect_bids(model, tender, comm.collaborative)
+    if book is None:
+        for line, _ in tender.portions:
+            comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
+        return
+    pay_bid_costs(model, tender, book)
+    scored = score_and_pick(
+        tender,
+        book.price_gbp,
+        book.quality,
+        book.sv_true,
+        book.sv_claim_hard,
+        book.sv_claim_soft,
+        book.credibility,
+        book.track_record,
+        comm.sv_understanding,
+        comm.risk_aversion,
+        model.behaviour,
+        model.rng,
+    )
+    _award(model, comm, tender, book, scored)
+    learn(model, book, scored.winner)
+
+
+def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook, scored: Scored) -> None:
+    t = model.totals
+    w = scored.winner
+    win_bid = book.bid(w, model.pop)
+    t.awards += 1
+    t.winner_changed += int(scored.winner != scored.counterfactual_winner)
+    # How the commissioner marked small VSOs' social-value answers (F16: bid quality), on the
+    # tenders that scored social value at all.
+    if tender.sv_weight > 0:
+        vso_bids = book.kind_code == VSO
+        t.vso_sv_score_sum += float(scored.sv_scores[vso_bids].sum())
+        t.vso_sv_score_n += int(vso_bids.sum())
+    t.value_by_kind[win_bid.kind] += win_bid.price_gbp
+    rows, shares = book.members(w)
+    for r, s in zip(rows.tolist(), shares.tolist(), strict=True):
+        t.value_by_provider[r] += s * win_bid.price_gbp
+    monitored = bool(model.rng.random() < comm.monitoring_rate)
+    t.monitored_contracts += int(monitored)
+    open_contract(model, comm, tender, win_bid, rows, shares, monitored)
+    if model.record_awards:
+        model.award_rows.append(
+            {
+                "tender_id": tender.tender_id,
+                "step": tender.step,
+                "commissioner": tender.commissioner,
+                "volume_gbp": tender.volume_gbp,
+                "ceiling_gbp": tender.ceiling_gbp,
+                "sv_weight": tender.sv_weight,
+                "price_weight": tender.price_weight,
+                "engagement": tender.engagement.value,
+                "sv_definition": tender.sv_definition.value,
+                "n_bids": len(book),
+                "winner_kind": win_bid.kind,
+                "winner_members": ",".join(str(m) for m in win_bid.members),
+                "price_gbp": win_bid.price_gbp,
+                "winner_changed_by_sv": scored.winner != scored.counterfactual_winner,
+                "counterfactual_kind": book.kinds[scored.counterfactual_winner],
+                "monitored": monitored,
+                "bid_kinds": ",".join(book.kinds),
+                "scores": ",".join(f"{s:.4f}" for s in scored.scores),
+            }
+        )
