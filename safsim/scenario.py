@@ -168,8 +168,10 @@ def format_path(parts: Sequence[str | int]) -> str:
 def bundled_scenarios_dir() -> Path:
     """The folder of bundled scenarios.
 
-    ``safsim/scenarios/`` (a non-editable install) is preferred when it exists, else the
-    repository's ``scenarios/`` beside the package folder.
+    ``safsim/scenarios/`` inside the package: in an installed wheel it holds the YAML files
+    themselves; in a source checkout it is a symbolic link to the repository's ``scenarios/``.
+    Where symbolic links are not checked out (some Windows set-ups), the repository's
+    ``scenarios/`` beside the package folder is used directly.
     """
     pkg = Path(__file__).resolve().parent
     for candidate in (pkg / "scenarios", pkg.parent / "scenarios"):
