@@ -250,3 +250,229 @@ def _safsim_version() -> str:
     import safsim
 
     return str(getattr(safsim, "__version__", "unknown"))
+
+
+# --------------------------------------------------------------------------------------
+# docs/outputs.md, generated from the outcome glossary (safsim.outcomes)
+# --------------------------------------------------------------------------------------
+
+FILE_DESCRIPTIONS: dict[str, str] = {
+    "runs.csv": "one row per run: the identifying columns, then every outcome of the run",
+    "timeseries.csv": "one row per run and quarter: `run_id`, `replicate`, `seed`, then the state of the field",
+    "authorities.csv": "one row per run and authority (commissioner): `run_id`, `replicate`, `seed`, then the "
+    "authority's practice at the end of the run",
+    "summary.csv": "one row per outcome of runs.csv: its distribution over the runs",
+    "manifest.json": "provenance: versions, git revision, the full scenario and its hash, every run's seed, timings",
+}
+"""What each file of a results directory holds (one line each)."""
+
+PLOT_DESCRIPTIONS: dict[str, str] = {
+    "income_fan.png": "contract income per quarter, one panel per provider kind: the median over runs with "
+    "25-75% and 5-95% bands, and a last panel overlaying the medians",
+    "outcome_distributions.png": "a histogram of each headline outcome over the runs, each run a tick, the median "
+    "dashed",
+    "field_state.png": "per quarter, the share of runs in each field state (top) and the median trust and "
+    "contention with their 25-75% bands (bottom)",
+}
+"""What each standard plot shows (keys: ``safsim.plotting.STANDARD_PLOTS``)."""
+
+SUMMARY_COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "outcome": "the outcome's column name in runs.csv",
+    "mean": "mean over the runs where the outcome is defined",
+    "sd": "standard deviation over those runs (n - 1 denominator; 0 for a single run)",
+    "p5": "5th percentile (linear interpolation)",
+    "p25": "25th percentile",
+    "median": "median",
+    "p75": "75th percentile",
+    "p95": "95th percentile",
+}
+"""The columns of summary.csv (keys: ``SUMMARY_FILE_COLUMNS``)."""
+
+MANIFEST_DESCRIPTIONS: dict[str, str] = {
+    "manifest_format": "version of this layout (1)",
+    "safsim_version": "installed safsim version",
+    "python_version": "Python version",
+    "python_implementation": "Python implementation (CPython, ...)",
+    "platform": "operating system and machine",
+    "dependencies": "name -> installed version of each main dependency (null if missing)",
+    "git_revision": "commit of the checkout holding the package (null outside a git checkout)",
+    "git_dirty": "whether that checkout had uncommitted changes (null outside a git checkout)",
+    "created_utc": "when the files were written (UTC, ISO 8601)",
+    "argv": "the command line that produced the results",
+    "scenario_source": "the scenario as given: a file path or a bundled name",
+    "scenario_name": "the scenario's `name`",
+    "scenario_sha256": "SHA-256 of the scenario's canonical JSON (same hash, same scenario)",
+    "scenario": "every setting of the scenario as run, defaults included",
+    "root_seed": "the root seed the runs' seeds were spawned from (null for --run-seed)",
+    "n_runs": "number of runs",
+    "seeds": "every run's seed, in run_id order",
+    "runs": "per run: `run_id`, `seed` and `elapsed_s` (seconds)",
+    "total_run_time_s": "sum of the runs' times in seconds",
+    "wall_time_s": "wall-clock seconds of the whole set of runs",
+    "workers": "worker processes used (results do not depend on it)",
+    "files": "every file written, relative to the directory, manifest.json last",
+    "run_seed": "only with `safsim run --run-seed`: the seed of the single run",
+}
+"""Every key of manifest.json (see ``build_manifest``)."""
+
+EMPTY_WHEN: dict[str, str] = {
+    "hhi": "no contract was awarded",
+    "top10pct_value_share": "no contract was awarded",
+    "mean_contract_value_gbp": "no contract was awarded",
+    "bids_per_tender": "no tender was run",
+    "bid_rate_sme_vso": "no small VSO had a tender it could bid for",
+    "win_rate_sme_vso": "no small VSO bid",
+    "sv_gap": "no social value was claimed",
+    "sv_hard_share": "no social value was claimed",
+    "sv_per_gbp": "nothing was paid on contracts",
+    "winner_changed_by_sv": "no contract was awarded",
+    "mean_sv_weight": "no tender was run",
+    "codesign_rate": "no tender was run",
+    "monitoring_rate_realised": "no contract was awarded",
+    "price_to_cost_ratio": "no contract was delivered",
+    "sv_per_gbp_sme_vso": "small VSOs won no contract",
+    "sv_per_gbp_large_charity": "large charities won no contract",
+    "sv_per_gbp_corporate": "corporates won no contract",
+    "sv_per_gbp_social_enterprise": "social enterprises won no contract",
+    "sv_per_gbp_consortium": "no consortium of small VSOs won a contract, which is the usual case: "
+    "consortia form only where lotting and trust allow, so this column is mostly empty",
+    "sv_gap_monitored": "no contract with claimed social value was monitored",
+    "sv_gap_unmonitored": "every contract with claimed social value was monitored",
+    "engagement_rate": "no tender was run",
+    "supplier_defined_rate": "no tender was run",
+    "codefined_rate": "no tender was run",
+    "engagement_participation_rate": "no provider was invited to engagement",
+    "engagement_cost_unpaid_per_round_gbp": "no engagement round was held",
+    "bid_rate_codesign_participants": "no small VSO took part in co-design and then had a tender to bid for, "
+    "which is the usual case outside the co-design scenarios, so this column is mostly empty",
+    "criteria_awareness_sme_vso": "no small VSO was active at the end",
+    "criteria_awareness_perceived": "commissioners saw no bidders",
+    "sv_score_sme_vso": "no small-VSO bid was marked on social value",
+    "vso_la_income_share": "small VSOs had no income",
+    "vso_fundraising_share": "small VSOs had no income",
+    "subsidy_share_large_charity": "large charities delivered no contract",
+    "reserves_change_large_charity": "the run started without large charities",
+    "sv_weight_sd_authorities": "the field has a single authority",
+    "share_value_sme_vso": "no contract was awarded",
+    "share_value_large_charity": "no contract was awarded",
+    "share_value_corporate": "no contract was awarded",
+    "share_value_social_enterprise": "no contract was awarded",
+    "share_value_consortium": "no contract was awarded",
+    "survival_sme_vso": "the run started without small VSOs",
+    "contention_mean": "the run has no steps",
+    "state_share_settled": "the run has no steps",
+    "state_share_crisis": "the run has no steps",
+    "state_share_resettlement": "the run has no steps",
+}
+"""When an outcome is empty (NaN in the CSV): the quantity it divides by was zero in that run."""
+
+OUTPUTS_DOC_COMMAND = "python -m safsim.output > docs/outputs.md"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _column_table(columns: dict[str, Any], empty: dict[str, str] | None = None) -> list[str]:
+    from safsim.outcomes import TEXT
+
+    head = "| column | label | unit | meaning |"
+    rows = [head, "|---|---|---|---|"]
+    for name, o in columns.items():
+        meaning = o.meaning
+        if empty is not None and name in empty:
+            meaning += f" Empty when {empty[name]}."
+        unit = "" if o.unit == TEXT else o.unit
+        if o.integer and o.unit != "count":
+            unit += " (whole number)"
+        rows.append(f"| `{name}` | {_md(o.label)} | {_md(unit)} | {_md(meaning)} |")
+    return rows
+
+
+def render_outputs_doc() -> str:
+    """The text of docs/outputs.md: every file of a results directory and every column.
+
+    Generated from the outcome glossary (``safsim.outcomes``) and the descriptions in this
+    module, so the document cannot drift from the code; tests/test_docs.py checks that the
+    committed file equals this text.  Regenerate with ``python -m safsim.output > docs/outputs.md``.
+    """
+    from safsim import outcomes
+
+    lines = [
+        "# Output files",
+        "",
+        f"<!-- Generated from safsim/outcomes.py and safsim/output.py by `{OUTPUTS_DOC_COMMAND}`; do not edit. -->",
+        "",
+        "`safsim run` writes one results directory (`results/<scenario>-<YYYYmmdd-HHMMSS>/`, or `--out DIR`). "
+        "It is written all or nothing, and a directory that already holds files is refused unless `--force` is "
+        "given, which first deletes only the files listed here. `safsim validate` writes its own report "
+        "directory, described in [validation.md](validation.md).",
+        "",
+        "| file | what it holds |",
+        "|---|---|",
+        *(f"| `{name}` | {_md(text)} |" for name, text in FILE_DESCRIPTIONS.items()),
+        *(f"| `plots/{name}` | {_md(PLOT_DESCRIPTIONS[name])} |" for name in STANDARD_PLOTS),
+        "",
+        "Any row of runs.csv can be reproduced alone: `safsim run SCENARIO --run-seed SEED` with the row's `seed`.",
+        "",
+        "## Units",
+        "",
+        "| unit | meaning |",
+        "|---|---|",
+        *(f"| {_md(u)} | {_md(text)} |" for u, text in outcomes.UNITS.items()),
+        "",
+        "## Empty cells",
+        "",
+        "An outcome that is a share, rate or ratio is left empty (NaN) in a run where the quantity it divides "
+        "by is zero, for example a win rate when nobody bid; the column says when. Two columns of runs.csv are "
+        "empty in most runs of most scenarios: `sv_per_gbp_consortium` (consortia of small VSOs seldom win) and "
+        "`bid_rate_codesign_participants` (there is seldom co-design outside the co-design scenarios). "
+        "summary.csv summarises only the runs where an outcome is defined; an outcome empty in every run has "
+        "empty statistics. In timeseries.csv, `bid_rate_sme_vso` is empty in a quarter with no open tender.",
+        "",
+        "## runs.csv",
+        "",
+        "The identifying columns, then the outcomes in this order. The outcomes of the groups other than "
+        "*validation* are printed by `safsim run`; the *validation* outcomes serve the stylized facts "
+        "([stylized-facts.md](stylized-facts.md)).",
+        "",
+        *_column_table(outcomes.ID_COLUMNS),
+    ]
+    for group in outcomes.GROUPS:
+        members = {n: o for n, o in outcomes.OUTCOMES.items() if o.group == group}
+        if not members:
+            continue
+        lines += ["", f"### {group.capitalize()}", "", *_column_table(members, EMPTY_WHEN)]
+    ids = {n: outcomes.ID_COLUMNS[n] for n in ("run_id", "replicate", "seed")}
+    lines += [
+        "",
+        "## timeseries.csv",
+        "",
+        "`run_id`, `replicate` and `seed` as in runs.csv, then one row per quarter:",
+        "",
+        *_column_table({**ids, **outcomes.TIMESERIES}),
+        "",
+        "## authorities.csv",
+        "",
+        "`run_id`, `replicate` and `seed` as in runs.csv, then one row per authority at the end of the run:",
+        "",
+        *_column_table({**ids, **outcomes.AUTHORITY}),
+        "",
+        "## summary.csv",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        *(f"| `{c}` | {_md(SUMMARY_COLUMN_DESCRIPTIONS[c])} |" for c in SUMMARY_FILE_COLUMNS),
+        "",
+        "## manifest.json",
+        "",
+        "| key | meaning |",
+        "|---|---|",
+        *(f"| `{k}` | {_md(v)} |" for k, v in MANIFEST_DESCRIPTIONS.items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_outputs_doc(), end="")

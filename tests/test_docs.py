@@ -48,3 +48,68 @@ def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"^(python3 -m venv .*pytest.*)$", readme, flags=re.M)
     assert commands, "README has no test command"
     assert commands[0] in ci.splitlines()
+
+
+def test_outputs_doc_is_generated_from_the_code():
+    """docs/outputs.md equals what `python -m safsim.output` generates now."""
+    from safsim.output import OUTPUTS_DOC_COMMAND, render_outputs_doc
+
+    committed = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert committed == render_outputs_doc(), f"regenerate: {OUTPUTS_DOC_COMMAND}"
+
+
+def test_outputs_doc_describes_every_file_plot_and_manifest_key():
+    """Every file, plot, summary column and manifest key written has a description."""
+    from safsim import output
+    from safsim.experiments.replicates import Results
+    from safsim.outcomes import OUTCOMES
+    from safsim.plotting import STANDARD_PLOTS
+
+    assert list(output.FILE_DESCRIPTIONS) == list(output.OUTPUT_FILES)
+    assert list(output.PLOT_DESCRIPTIONS) == list(STANDARD_PLOTS)
+    assert list(output.SUMMARY_COLUMN_DESCRIPTIONS) == list(output.SUMMARY_FILE_COLUMNS)
+    assert set(output.EMPTY_WHEN) <= set(OUTCOMES)
+    import pandas as pd
+
+    from safsim.config import Scenario
+
+    empty = Results(
+        scenario=Scenario(), root_seed=1, runs=pd.DataFrame(), timeseries=pd.DataFrame(), elapsed_s=(), workers=1
+    )
+    keys = set(output.build_manifest(empty, argv=None, scenario_source=None, extra={"run_seed": 1}))
+    assert keys == set(output.MANIFEST_DESCRIPTIONS)
+
+
+def test_every_outcome_that_can_be_empty_says_when():
+    """Each outcome left empty in a short real run is explained in docs/outputs.md (EMPTY_WHEN)."""
+    from safsim.experiments.replicates import run_replicates
+    from safsim.output import EMPTY_WHEN
+    from safsim.scenario import load_scenario
+
+    runs = run_replicates(load_scenario("baseline", ["horizon_steps=8"]), 2, seed=3).runs
+    empty = {c for c in runs.columns if runs[c].isna().any()}
+    assert empty <= set(EMPTY_WHEN)
+
+
+def test_readme_lists_every_output_file_and_the_test_time():
+    """The README's table of outputs names every file written, and it says how long tests take."""
+    from safsim.output import OUTPUT_FILES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in OUTPUT_FILES:
+        assert f"| `{name}` |" in readme, name
+    assert 'pytest -m "not slow"' in readme
+    assert re.search(r"about \d+(-\d+)? minutes", readme)
+
+
+def test_relative_links_in_the_docs_resolve():
+    """Every relative Markdown link in README.md, CHANGELOG.md and docs/*.md names a file that exists."""
+    files = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for path in files:
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            if not (path.parent / target.split("#")[0]).exists():
+                broken.append(f"{path.relative_to(ROOT)}: {target}")
+    assert broken == []
