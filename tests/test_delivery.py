@@ -1,0 +1,194 @@
+"""Delivery and money (safsim.delivery): contracts opened, delivered, paid, closed and reviewed."""
+
+from __future__ import annotations
+
+import numpy as np
+from model_fixtures import bid_of, rows_of, tender_for, tiny
+
+from safsim.config import ProviderKind
+from safsim.delivery import deliver, end_contracts, open_contract, pay, review_monitored, spend
+
+VSO_KIND = ProviderKind.sme_vso
+
+
+def contract_model(overrides: dict | None = None, seed: int = 1):
+    """A tiny model with no contracts yet, and two small VSOs to hold them."""
+    m = tiny(overrides, seed=seed)
+    assert len(m.contracts) == 0
+    return m, rows_of(m, VSO_KIND)[:2]
+
+
+def open_one(m, rows, shares=None, monitored=False, portion=1.0, **bid_changes):
+    """Open a one-year contract (4 steps) on line 0 of authority 0 for ``rows``."""
+    rows = np.asarray(rows, dtype=np.int64)
+    shares = np.full(rows.size, 1.0 / rows.size) if shares is None else np.asarray(shares, dtype=float)
+    tender = tender_for(m, portions=((0, portion),))
+    bid = bid_of(m, rows, shares, **bid_changes)
+    return open_contract(m, m.commissioners[0], tender, bid, rows, shares, monitored)
+
+
+def test_open_contract_takes_lines_off_the_market_and_fills_capacity():
+    """Opening a contract lowers line_free by the lot's portion and adds share x volume to contracted_annual_gbp."""
+    m, pair = contract_model()
+    comm = m.commissioners[0]
+    comm.line_failures[0] = 3
+    before = m.pop.contracted_annual_gbp[pair].copy()
+    k = open_one(m, pair, shares=[0.75, 0.25], portion=0.6)
+    assert k.active and m.contracts.live().tolist() == [k.contract_id]
+    assert np.isclose(comm.line_free[0], 0.4)
+    assert np.all(comm.line_free[1:] == 1.0)
+    assert comm.line_failures[0] == 0
+    np.testing.assert_allclose(m.pop.contracted_annual_gbp[pair] - before, [75_000.0, 25_000.0])
+
+
+def test_deliver_pays_holders_and_charges_their_costs_by_share():
+    """Each step, every holder's reserves change by its share of payment_per_step - cost_per_step."""
+    m, pair = contract_model()
+    open_one(m, pair, shares=[0.6, 0.4], price_gbp=120_000.0, cost_gbp=100_000.0)
+    T = m.pop
+    before = T.reserves_gbp[pair].copy()
+    deliver(m, 0)
+    # one year = 4 steps: 30k paid and 25k spent per step
+    np.testing.assert_allclose(T.reserves_gbp[pair] - before, [0.6 * 5_000.0, 0.4 * 5_000.0])
+    np.testing.assert_allclose(T.income_contracts_gbp[pair], [0.6 * 30_000.0, 0.4 * 30_000.0])
+    np.testing.assert_allclose(T.spent_delivery_gbp[pair], [0.6 * 25_000.0, 0.4 * 25_000.0])
+    assert np.isclose(m.totals.contract_payments, 30_000.0)
+
+
+def test_deliver_accumulates_social_value_and_closes_the_contract_at_its_end():
+    """Delivery adds the contract's social value each step; at the end step the contract closes, the line is
+    free again and the holders' capacity is released."""
+    m, pair = contract_model()
+    comm = m.commissioners[0]
+    k = open_one(m, pair[:1], sv_true=10_000.0)  # price = cost: fully funded
+    per_step = m.contracts.sv_per_step[k.contract_id]
+    assert np.isclose(per_step, 10_000.0 / 4)
+    for step in range(3):
+        deliver(m, step)
+        assert k.active
+        assert np.isclose(k.delivered, per_step * (step + 1))
+    assert comm.line_free[0] == 0.0
+    deliver(m, 3)
+    assert not k.active
+    assert np.isclose(k.delivered, 10_000.0) and np.isclose(m.totals.sv_delivered, 10_000.0)
+    assert comm.line_free[0] == 1.0
+    assert m.pop.contracted_annual_gbp[pair[0]] == 0.0
+    assert m.contracts.live().size == 0
+
+
+def test_underfunding_and_unmonitored_shading_shed_social_value():
+    """Social value per step falls with price/cost below 1 (underfunding) and by sv_shading when unmonitored."""
+    m, pair = contract_model({"behaviour.underfunding_sv_elasticity": 1.0})
+    full = open_one(m, pair[:1], monitored=True, sv_shading=0.2)
+    under = open_one(m, pair[:1], monitored=True, sv_shading=0.2, price_gbp=80_000.0)
+    shaded = open_one(m, pair[:1], monitored=False, sv_shading=0.2)
+    rate = m.contracts.sv_per_step
+    assert np.isclose(rate[under.contract_id], 0.8 * rate[full.contract_id])
+    assert np.isclose(rate[shaded.contract_id], 0.8 * rate[full.contract_id])
+
+
+def test_completed_contracts_raise_track_record_unless_a_check_failed():
+    """end_contracts(completed=True) raises holders' track record, except after a failed monitoring check;
+    a contract lost unfinished does not raise it."""
+    m, pair = contract_model()
+    b = m.behaviour
+    T = m.pop
+    T.track_record[pair] = 0.5
+    good = open_one(m, pair[:1])
+    failed = open_one(m, pair[1:])
+    m.contracts.failed_check[failed.contract_id] = True
+    end_contracts(m, np.array([good.contract_id, failed.contract_id]), completed=True)
+    assert np.isclose(T.track_record[pair[0]], 0.5 + b.track_record_gain * 0.5)
+    assert T.track_record[pair[1]] == 0.5
+    lost = open_one(m, pair[:1])
+    before = T.track_record[pair[0]]
+    end_contracts(m, np.array([lost.contract_id]), completed=False)
+    assert T.track_record[pair[0]] == before
+    assert not lost.active and m.commissioners[0].line_free[0] == 1.0
+
+
+def test_review_lowers_credibility_of_a_monitored_holder_that_falls_short():
+    """A monitored holder whose visible delivered value falls short of its claim beyond tolerance loses
+    credibility and track record; the same contract unmonitored leaves credibility alone."""
+    for monitored in (True, False):
+        m, pair = contract_model()
+        b = m.behaviour
+        T = m.pop
+        r = pair[0]
+        T.credibility[r] = 1.0
+        T.track_record[r] = 0.5
+        # claims of four times the true value (10k, half of it hard, as delivered)
+        k = open_one(m, [r], monitored=monitored, sv_claim_hard=20_000.0, sv_claim_soft=20_000.0)
+        deliver(m, 0)
+        review_monitored(m)
+        if monitored:
+            assert m.contracts.failed_check[k.contract_id]
+            assert np.isclose(T.credibility[r], 1.0 - b.credibility_penalty * 0.75)
+            assert T.track_record[r] < 0.5
+        else:
+            assert not m.contracts.failed_check[k.contract_id]
+            assert T.credibility[r] == 1.0 and T.track_record[r] == 0.5
+
+
+def test_review_passes_a_holder_within_tolerance_and_teaches_the_commissioner():
+    """A monitored holder that delivers what it claims keeps its credibility; the check raises the
+    commissioner's understanding."""
+    m, pair = contract_model()
+    comm = m.commissioners[0]
+    comm.sv_understanding = 0.4
+    r = pair[0]
+    m.pop.credibility[r] = 1.0
+    k = open_one(m, [r], monitored=True, sv_claim_hard=5_000.0, sv_claim_soft=5_000.0)
+    deliver(m, 0)
+    review_monitored(m)
+    assert not m.contracts.failed_check[k.contract_id]
+    assert m.pop.credibility[r] == 1.0
+    assert np.isclose(comm.sv_understanding, 0.4 + m.behaviour.monitoring_understanding_gain * 0.6)
+
+
+def test_unmonitored_holders_claim_inflation_drifts_up():
+    """Holding an unmonitored contract raises claim inflation by inflation_drift_unmonitored at the review."""
+    m, pair = contract_model({"behaviour.inflation_drift_unmonitored": 0.1})
+    T = m.pop
+    T.claim_inflation[pair] = 1.2
+    open_one(m, pair[:1], monitored=False)
+    review_monitored(m)
+    assert np.isclose(T.claim_inflation[pair[0]], 1.2 * 1.1)
+    assert T.claim_inflation[pair[1]] == 1.2
+
+
+def test_no_monitoring_leaves_every_credibility_at_one_after_a_run():
+    """With monitoring_rate 0 no contract is checked, so no provider's credibility falls during a run."""
+    for seed in (1, 2):
+        m = tiny({"commissioners.monitoring_rate": 0.0, "horizon_steps": 12}, seed=seed)
+        m.run()
+        assert m.totals.awards > 0 and m.totals.monitored_contracts == 0
+        assert np.all(m.pop.credibility[: m.pop.n] == 1.0)
+
+
+def test_pay_and_spend_book_money_by_purpose_and_conserve_it():
+    """pay adds to reserves, year income and the purpose's income (rows may repeat) and to both money totals;
+    spend takes reserves out and books the purpose's spending."""
+    m, pair = contract_model()
+    T = m.pop
+    r = int(pair[0])
+    before = T.reserves_gbp[r]
+    pay(m, np.array([r, r]), np.array([10.0, 20.0]), "grants")
+    assert T.reserves_gbp[r] == before + 30.0
+    assert T.income_grants_gbp[r] == 30.0 and T.year_income_gbp[r] == 30.0
+    assert m.totals.commissioner_paid == 30.0 and m.totals.provider_received == 30.0
+    spend(T, np.array([r]), np.array([12.0]), "overhead")
+    assert T.reserves_gbp[r] == before + 18.0 and T.spent_overhead_gbp[r] == 12.0
+
+
+def test_money_is_conserved_over_a_run():
+    """Over a run, what commissioners paid equals what providers received equals the sum of their
+    contract, grant and reimbursement income."""
+    m = tiny({"horizon_steps": 12, "policies.reimburse_engagement": True})
+    m.run()
+    T = m.pop
+    n = T.n
+    income = T.income_contracts_gbp[:n].sum() + T.income_grants_gbp[:n].sum() + T.income_reimbursed_gbp[:n].sum()
+    assert T.income_contracts_gbp[:n].sum() > 0 and T.income_grants_gbp[:n].sum() > 0
+    assert np.isclose(m.totals.commissioner_paid, m.totals.provider_received)
+    assert np.isclose(m.totals.commissioner_paid, income)
