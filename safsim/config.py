@@ -375,6 +375,9 @@ class FieldConfig(_Frozen):
         0.4, ge=0, le=1
     )  # a political crisis below this legitimacy opens a crisis
     budget_pressure_trigger: float = Field(0.1, ge=0, le=1)  # cuts beyond this make a political crisis a field crisis
+    min_budget_share: float = Field(
+        0.05, ge=0, le=1
+    )  # an authority's budget never falls below this share of its original budget; assumption
     regulation_crisis_intensity: float = Field(
         0.75, ge=0, le=1
     )  # a regulation change this strong opens a crisis (T8542-8546)

@@ -111,9 +111,11 @@ def apply_shocks(model: FieldModel, step: int) -> ShockEffects:
             over = int(shock.value("over_steps", DEFAULT_AUSTERITY_STEPS))
             if shock.at_step <= step < shock.at_step + over:
                 # A total cut c phased linearly: the multiplier falls by c/over each step.
+                # The budget never falls below field.min_budget_share of the original.
                 per_step = float(shock.budget_cut or 0.0) / over
+                floor = model.scenario.field.min_budget_share
                 for c in targets:
-                    c.budget_multiplier = max(0.05, c.budget_multiplier - per_step)
+                    c.budget_multiplier = max(floor, c.budget_multiplier - per_step)
                 fx.budget_cut += per_step
             continue
         if step != shock.at_step:
