@@ -183,7 +183,7 @@ class Commissioner(mesa.Agent):
         self.supplier_defined_n += tender.sv_definition is SvDefinition.supplier_open
         self.codesign_n += tender.engagement.rung >= 2
 
-    # -- budget and practice (spec section 3, step 2) -----------------------------------
+    # -- budget and practice (step part 2) ----------------------------------------------
 
     @property
     def budget_pressure(self) -> float:

@@ -2,10 +2,11 @@
 
 Objects:
     BidBook: the bids of one tender as arrays (one entry per bid), with their members.
-    eligible: which local providers may and can bid on a tender (spec step 5).
+    eligible: which local providers may and can bid on a tender (step part 5).
     bid_terms: price, own cost and true social value over the term, for whole columns.
     bid_cost_gbp: what writing a bid costs each candidate.
     win_probability: each candidate's perceived chance of winning.
+    RoundBids: the bid decisions of a whole tender round, screened for all pairs at once.
     collect_bids: the bids of one tender, single providers and at most one consortium.
     pay_bid_costs: bid-writing costs and bid counters of every bidder.
     learn: win beliefs, markups and criteria awareness of every bidder after the award.
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "BidBook",
+    "RoundBids",
     "bid_cost_gbp",
     "bid_terms",
     "collect_bids",
@@ -169,7 +171,7 @@ def _wants_to_bid(
     cost_of_bid: np.ndarray,
     b: BehaviourConfig,
 ) -> np.ndarray:
-    """Expected gain = P(win) x (margin + mission value) - bid cost > 0 (spec step 5).
+    """Expected gain = P(win) x (margin + mission value) - bid cost > 0 (step part 5).
 
     A provider that cannot carry the loss does not bid; one that expects to lose does not
     think it worth the effort (F3; T10175-10179).  Mission-driven providers value the social
@@ -248,65 +250,174 @@ def _articulation(T: ProviderTable, rows: np.ndarray, b: BehaviourConfig) -> np.
 # ------------------------------------------------------------------ the bids of a tender
 
 
-def collect_bids(model: FieldModel, tender: Tender, collaborative: bool) -> BidBook | None:
-    """Every bid on ``tender``: eligible local providers that want to bid, then a consortium.
+class RoundBids:
+    """The bid decisions of one tender round, screened for every (tender, local provider) pair.
+
+    At the start of the round every tender's local providers are screened at once, with the
+    providers' state at that moment: eligibility (``eligible``), bid terms, the perceived
+    chance of winning and the bid/no-bid rule.  A provider whose state changes during the
+    round (it bids, wins, learns, or takes part in engagement; ``ProviderTable.mark_changed``)
+    is screened again when a later tender reaches it, so every tender sees exactly the state
+    it would see if it were screened alone when its turn comes.  Random draws for the
+    preparation-time rule and the quality noise are made per pair up front.
+
+    Args:
+        model: the model.
+        tenders: the round's tenders in the order they will be run.
+        collaborative: each tender's framing (default: its commissioner's framing this year).
+    """
+
+    def __init__(self, model: FieldModel, tenders: list[Tender], collaborative: list[bool] | None = None) -> None:
+        T = model.pop
+        b = model.behaviour
+        self.model = model
+        local = [T.serves(t.commissioner) for t in tenders]
+        sizes = np.fromiter((r.size for r in local), np.int64, len(tenders))
+        self.offsets = np.concatenate(([0], np.cumsum(sizes)))
+        self.rows = np.concatenate(local) if local else np.zeros(0, np.int64)
+        self.tender_of = np.repeat(np.arange(len(tenders)), sizes)
+        n = self.rows.size
+        if collaborative is None:
+            collaborative = [model.commissioners[t.commissioner].collaborative for t in tenders]
+
+        def per_tender(values: list[float]) -> np.ndarray:
+            return np.asarray(values, dtype=float)[self.tender_of]
+
+        self.volume = per_tender([t.volume_gbp for t in tenders])
+        self.volume_total = per_tender([t.volume_gbp * t.years for t in tenders])
+        self.ceiling_total = per_tender([t.ceiling_gbp * t.years for t in tenders])
+        self.eligibility = per_tender([t.eligibility_turnover_gbp for t in tenders])
+        self.sv_weight = per_tender([t.sv_weight for t in tenders])
+        self.bid_base = per_tender([max(b.bid_cost_floor_gbp, b.bid_cost_share * t.ceiling_gbp) for t in tenders])
+        self.framing = per_tender([b.collaborative_framing_logit if c else 0.0 for c in collaborative])
+        areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
+        r = self.rows
+        window = model.policies.tender_window_weeks
+        prep = T.tender_prep_weeks[r]
+        # A window shorter than the preparation time makes bidding infeasible for some.
+        self.prep_ok = np.ones(n, dtype=bool)
+        short = window < prep
+        if short.any():
+            self.prep_ok[short] = model.rng.random(int(short.sum())) <= window / prep[short]
+        self.window_factor = np.maximum(1.0, prep / window) ** b.window_cost_exponent
+        self.noise = b.quality_noise_sd * model.rng.normal(size=n)
+        self.static_ok = ((areas & ~T.areas_mask[r]) == 0) & (self.sv_weight >= T.min_sv_weight_to_bid[r])
+        self.is_vso = T.kind[r] == VSO
+        self.vso_before = np.concatenate(([0], np.cumsum(self.is_vso)))
+        self.want = np.zeros(n, dtype=bool)
+        self.blocked = np.zeros(n, dtype=bool)
+        self.price = np.zeros(n)
+        self.cost = np.zeros(n)
+        self.sv_true = np.zeros(n)
+        T.changed[: T.n] = False
+        self._screen(np.arange(n))
+
+    def _screen(self, idx: np.ndarray) -> None:
+        """Screen the pairs ``idx`` with the providers' current state."""
+        model = self.model
+        T = model.pop
+        b = model.behaviour
+        r = self.rows[idx]
+        ok = self.static_ok[idx] & (T.bids_this_year[r] < T.bid_capacity[r])
+        fits = (T.capacity_gbp[r] - T.contracted_annual_gbp[r] >= self.volume[idx]) & (
+            T.turnover_gbp[r] >= self.eligibility[idx]
+        )
+        self.blocked[idx] = ok & ~fits & self.is_vso[idx]
+        cand = ok & fits & self.prep_ok[idx]
+        cost_total = T.unit_cost[r] * self.volume_total[idx]
+        price = np.minimum(cost_total * (1.0 + T.markup[r]), self.ceiling_total[idx])
+        sv_true = T.sv_intrinsic[r] * self.volume_total[idx]
+        x = _logit(T.belief[r]) + T.sv_weight_sensitivity[r] * (self.sv_weight[idx] - b.sv_weight_reference)
+        x += self.framing[idx] * (T.kind[r] != CORPORATE)
+        want = _wants_to_bid(
+            price,
+            cost_total,
+            sv_true,
+            T.reserves_gbp[r],
+            _sigmoid(x),
+            T.min_win_probability[r],
+            T.mission_weight[r],
+            self.bid_base[idx] * self.window_factor[idx],
+            b,
+        )
+        self.want[idx] = cand & want
+        self.price[idx] = price
+        self.cost[idx] = cost_total
+        self.sv_true[idx] = sv_true
+
+    def vso_opportunities(self, i: int) -> int:
+        """Active local small VSOs at tender ``i`` (each had an opportunity to bid)."""
+        return int(self.vso_before[self.offsets[i + 1]] - self.vso_before[self.offsets[i]])
+
+    def local_rows(self, i: int) -> np.ndarray:
+        """The providers serving tender ``i``'s authority."""
+        return self.rows[self.offsets[i] : self.offsets[i + 1]]
+
+    def bids(self, i: int, tender: Tender) -> BidBook | None:
+        """The bids on tender ``i`` (as specified after engagement): single providers that want
+        to bid, then at most one consortium of small VSOs too small to bid alone.
+
+        Returns:
+            The tender's bids, or None when nobody bids.
+        """
+        model = self.model
+        T = model.pop
+        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+        if hi == lo:
+            return None
+        rows = self.rows[lo:hi]
+        changed = T.changed[rows]
+        if changed.any():
+            self._screen(np.flatnonzero(changed) + lo)
+        want = self.want[lo:hi]
+        blocked = self.blocked[lo:hi]
+        if tender.excluded:
+            barred = np.isin(rows, np.fromiter(tender.excluded, np.int64))
+            want = want & ~barred
+            blocked = blocked & ~barred
+        consortium = model.policies.consortia and np.count_nonzero(blocked) >= 2
+        if not consortium and not want.any():
+            return None
+        pos = np.flatnonzero(want) + lo
+        single = self.rows[pos]
+        b = model.behaviour
+        sv_true = self.sv_true[pos]
+        hard, soft = _claims(
+            tender, sv_true, _articulation(T, single, b), T.claim_inflation[single], T.hard_sv_bias[single], b
+        )
+        book = BidBook(
+            rows=single,
+            which=np.arange(single.size),
+            shares=np.ones(single.size),
+            kind_code=T.kind[single],
+            price_gbp=self.price[pos],
+            cost_gbp=self.cost[pos],
+            quality=np.minimum(np.maximum(T.quality[single] + self.noise[pos], 0.0), 1.0),
+            sv_true=sv_true,
+            sv_claim_hard=hard,
+            sv_claim_soft=soft,
+            credibility=T.credibility[single],
+            track_record=T.track_record[single],
+            hard_delivered=T.hard_sv_delivered[single],
+            sv_shading=T.sv_shading[single],
+        )
+        if consortium:
+            collaborative = bool(self.framing[lo] != 0.0)
+            _add_consortium(model, tender, rows[blocked], collaborative, book)
+        return book if len(book) else None
+
+
+def collect_bids(model: FieldModel, tender: Tender, collaborative: bool | None = None) -> BidBook | None:
+    """Every bid on one ``tender``, screened on its own (see ``RoundBids``).
+
+    Args:
+        collaborative: the commissioner's framing (default: its framing this year).
 
     Returns:
         The tender's bids, or None when nobody bids.
     """
-    T = model.pop
-    b = model.behaviour
-    pol = model.policies
-    rows = T.serves(tender.commissioner)
-    cand, blocked = eligible(model, tender, rows)
-    consortium = pol.consortia and blocked.size >= 2
-    if cand.size == 0:
-        if not consortium:
-            return None
-        book = _empty_book()
-        _add_consortium(model, tender, blocked, collaborative, book)
-        return book if len(book) else None
-    window = pol.tender_window_weeks
-    price, cost_total, sv_true = bid_terms(tender, T.unit_cost[cand], T.sv_intrinsic[cand], T.markup[cand])
-    p_win = win_probability(
-        tender, T.belief[cand], T.sv_weight_sensitivity[cand], T.kind[cand] != CORPORATE, collaborative, b
-    )
-    want = _wants_to_bid(
-        price,
-        cost_total,
-        sv_true,
-        T.reserves_gbp[cand],
-        p_win,
-        T.min_win_probability[cand],
-        T.mission_weight[cand],
-        bid_cost_gbp(tender, T.tender_prep_weeks[cand], window, b),
-        b,
-    )
-    single = cand[want]
-    price, cost_total, sv_true = price[want], cost_total[want], sv_true[want]
-    hard, soft = _claims(
-        tender, sv_true, _articulation(T, single, b), T.claim_inflation[single], T.hard_sv_bias[single], b
-    )
-    noise = b.quality_noise_sd * model.rng.normal(size=single.size)
-    book = BidBook(
-        rows=single,
-        which=np.arange(single.size),
-        shares=np.ones(single.size),
-        kind_code=T.kind[single],
-        price_gbp=price,
-        cost_gbp=cost_total,
-        quality=np.minimum(np.maximum(T.quality[single] + noise, 0.0), 1.0),
-        sv_true=sv_true,
-        sv_claim_hard=hard,
-        sv_claim_soft=soft,
-        credibility=T.credibility[single],
-        track_record=T.track_record[single],
-        hard_delivered=T.hard_sv_delivered[single],
-        sv_shading=T.sv_shading[single],
-    )
-    if consortium:
-        _add_consortium(model, tender, blocked, collaborative, book)
-    return book if len(book) else None
+    framing = None if collaborative is None else [collaborative]
+    return RoundBids(model, [tender], framing).bids(0, tender)
 
 
 def _empty_book() -> BidBook:
@@ -411,35 +522,45 @@ def _add_consortium(
 def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
     """Every bidder pays its share of writing the bid and counts it against its bid capacity.
 
-    A consortium's bid costs what its slowest writer's would.
+    A consortium's bid costs what its slowest writer's would.  (A tender has a handful of
+    bids, so this walks them in plain Python: faster than NumPy on arrays this small.)
     """
     T = model.pop
     tot = model.totals
-    rows, shares, which = book.rows, book.shares, book.which
-    per_member = bid_cost_gbp(tender, T.tender_prep_weeks[rows], model.policies.tender_window_weeks, model.behaviour)
-    if rows.size == len(book):  # single providers only: one member per bid
-        cost = per_member
+    b = model.behaviour
+    window = model.policies.tender_window_weeks
+    base = max(b.bid_cost_floor_gbp, b.bid_cost_share * tender.ceiling_gbp)
+    rows = book.rows.tolist()
+    which = book.which.tolist()
+    shares = book.shares.tolist()
+    prep = T.tender_prep_weeks
+    factor = [max(1.0, prep[r] / window) ** b.window_cost_exponent for r in rows]
+    if len(rows) == len(book):  # single providers only: one member per bid
+        costs = [base * f for f in factor]
     else:
-        per_bid = np.zeros(len(book))
-        np.maximum.at(per_bid, which, per_member)
-        cost = per_bid[which] * shares
-    T.reserves_gbp[rows] -= cost
-    T.spent_bids_gbp[rows] += cost
-    T.bids_this_year[rows] += 1.0
-    T.bids[rows] += 1.0
-    vso = T.kind[rows] == VSO
-    n_vso = int(vso.sum())
+        slowest = [0.0] * len(book)
+        for w, f in zip(which, factor, strict=True):
+            slowest[w] = max(slowest[w], f)
+        costs = [base * slowest[w] * s for w, s in zip(which, shares, strict=True)]
+    n_vso = 0
+    for r, cost in zip(rows, costs, strict=True):
+        T.reserves_gbp[r] -= cost
+        T.spent_bids_gbp[r] += cost
+        T.bids_this_year[r] += 1.0
+        T.bids[r] += 1.0
+        if T.kind[r] == VSO:
+            n_vso += 1
+            tot.participant_bids += bool(T.codesign_participant[r])
+        # What the commissioner sees of bidders' grasp of its criteria (F16).
+        tot.awareness_bidders_sum += T.criteria_awareness[r]
     tot.vso_bids += n_vso
     model.step_acc.vso_bids += n_vso
-    tot.participant_bids += int((vso & T.codesign_participant[rows]).sum()) if n_vso else 0
-    # What the commissioner sees of bidders' grasp of its criteria (F16).
-    tot.awareness_bidders_sum += float(T.criteria_awareness[rows].sum())
-    tot.awareness_bidders_n += rows.size
+    tot.awareness_bidders_n += len(rows)
     tot.bids += len(book)
 
 
 def learn(model: FieldModel, book: BidBook, winner: int) -> None:
-    """Win beliefs and markups of every bidder after an award (spec step 10).
+    """Win beliefs and markups of every bidder after an award (step part 10).
 
     Losers stop expecting to win (T10175-10179); a win lets the markup rise by
     ``behaviour.markup_win_step_share`` of a step, a loss on price cuts it a step; a debrief
@@ -447,19 +568,22 @@ def learn(model: FieldModel, book: BidBook, winner: int) -> None:
     """
     T = model.pop
     b = model.behaviour
-    rows, which = book.rows, book.which
-    won = which == winner
-    lost_on_price = ~won & (book.price_gbp[which] > book.price_gbp[winner])
-    T.belief[rows] += b.belief_learning_rate * (won - T.belief[rows])
-    markup = T.markup[rows]
-    markup = np.where(won, np.minimum(b.max_markup, markup + b.markup_win_step_share * b.markup_step), markup)
-    markup = np.where(lost_on_price, np.maximum(T.min_markup[rows], markup - b.markup_step), markup)
-    T.markup[rows] = markup
-    if model.policies.feedback_to_participants:
-        lost = rows[~won]
-        T.criteria_awareness[lost] += b.feedback_awareness_gain * (1.0 - T.criteria_awareness[lost])
-    winners = rows[won]
-    T.wins[winners] += 1.0
-    n_vso = int((T.kind[winners] == VSO).sum())
-    model.totals.vso_wins += n_vso
-    model.step_acc.vso_wins += n_vso
+    lr = b.belief_learning_rate
+    debrief = model.policies.feedback_to_participants
+    prices = book.price_gbp.tolist()
+    win_price = prices[winner]
+    n_vso = 0
+    for r, w in zip(book.rows.tolist(), book.which.tolist(), strict=True):
+        if w == winner:
+            T.belief[r] += lr * (1.0 - T.belief[r])
+            T.markup[r] = min(b.max_markup, T.markup[r] + b.markup_win_step_share * b.markup_step)
+            T.wins[r] += 1.0
+            n_vso += T.kind[r] == VSO
+            continue
+        T.belief[r] -= lr * T.belief[r]
+        if prices[w] > win_price:
+            T.markup[r] = max(T.min_markup[r], T.markup[r] - b.markup_step)
+        if debrief:
+            T.criteria_awareness[r] += b.feedback_awareness_gain * (1.0 - T.criteria_awareness[r])
+    model.totals.vso_wins += int(n_vso)
+    model.step_acc.vso_wins += int(n_vso)

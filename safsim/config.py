@@ -8,8 +8,8 @@ Objects:
     PoliciesConfig, BehaviourConfig, Shock, Scenario: the scenario tree.
 
 Every value the seeds do not give is a named parameter with a default marked
-``# assumption`` here and in docs/ODD.md; values with a thesis source cite it as ``T<line>``
-(shared/seeds/000_aee37fffcf5bcbbb.txt).  Validation is strict (``extra="forbid"``): unknown
+``# assumption`` here and in docs/ODD.md; values with a thesis source cite it as ``T<line>`` (a line
+of the plain-text edition of the source thesis, Mititelu 2021; see docs/references.md).  Validation is strict (``extra="forbid"``): unknown
 keys, wrong types, out-of-range values, award weights that do not sum to 1, negative money and
 NaN/inf all fail at load.  Objects are frozen; overrides build new objects.
 """
@@ -136,7 +136,7 @@ class SvDefinition(StrEnum):
 
 
 class ProviderKind(StrEnum):
-    """The four challenger kinds (spec section 2)."""
+    """The four challenger kinds (docs/ODD.md, entities)."""
 
     sme_vso = "sme_vso"
     large_charity = "large_charity"
@@ -346,7 +346,7 @@ class FieldConfig(_Frozen):
     service_areas: int = Field(6, ge=1, le=60)
     steps_per_year: int = Field(4, ge=1, le=52)  # one step is a quarter: quarterly contract reporting (T10645)
     initial_trust: float = Field(0.5, ge=0, le=1)  # assumption
-    # Contention index weights (spec section 3, step 11); assumptions.
+    # Contention index weights (step part 11, docs/ODD.md); assumptions.
     contention_w_losses: float = Field(0.3, ge=0)
     contention_w_exits: float = Field(0.3, ge=0)  # weight of small-VSO exits
     contention_w_trust_deficit: float = Field(0.3, ge=0)  # weight of 1 - trust
@@ -359,7 +359,7 @@ class FieldConfig(_Frozen):
     broker_skill_threshold: float = Field(0.6, ge=0, le=1)  # assumption (F14, T10187-10214)
     broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # assumption
     broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a capable broker acts; assumption
-    # Contention signal shapes (spec section 3, step 11); assumptions.
+    # Contention signal shapes (step part 11, docs/ODD.md); assumptions.
     loss_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest small-VSO loss share
     initial_loss_share: float = Field(0.5, ge=0, le=1)  # small-VSO loss share assumed before any award; assumption
     exit_signal_scale: float = Field(20.0, ge=0)  # a 5% exit rate in one step saturates the signal
@@ -441,7 +441,29 @@ class CommissionerConfig(_Frozen):
             },
         )
         _check_weights(self.price_weight, self.quality_weight, self.sv_weight)
+        _check_lot_count(self.max_lot_gbp, self.annual_budget_gbp, self.grant_share, self.service_lines)
         return self
+
+
+# Most lots one authority may put out in a step: a cap on lot size that splits the budget
+# into more tenders than this would take hours per run (each tender is screened, and perhaps
+# bid on and awarded, one at a time).
+MAX_LOTS_PER_STEP = 5_000
+
+
+def _check_lot_count(max_lot_gbp: float | None, budget: Param, grant_share: Param, lines: int) -> None:
+    """Refuse a lot cap that would split an authority's budget into an unreasonable number of lots."""
+    if max_lot_gbp is None:
+        return
+    contract_budget = param_bounds(budget)[1] * (1.0 - param_bounds(grant_share)[0])
+    lots = contract_budget / max_lot_gbp + lines
+    if lots > MAX_LOTS_PER_STEP:
+        least = contract_budget / (MAX_LOTS_PER_STEP - lines) if MAX_LOTS_PER_STEP > lines else contract_budget
+        raise ValueError(
+            f"a lot cap of {max_lot_gbp:,.0f} splits an annual contract budget of up to {contract_budget:,.0f} "
+            f"into about {lots:,.0f} tenders a quarter (at most {MAX_LOTS_PER_STEP:,} are supported); "
+            f"use max_lot_gbp of at least {least:,.0f}"
+        )
 
 
 def _check_weights(price: Param, quality: Param, sv: Param) -> None:
@@ -756,7 +778,7 @@ class PoliciesConfig(_Frozen):
 class BehaviourConfig(_Frozen):
     """Functional-form parameters of decisions and learning.  All are assumptions (digest s.4)."""
 
-    # Commissioner practice (spec section 3, step 2)
+    # Commissioner practice (step part 2, docs/ODD.md)
     # Discretion: w_SV = base x max(0, 1 + slope_u (u - 0.5) + slope_c (c - 0.5)); slopes of 2 let
     # a 5% base span the observed 0 to 15% ("if they consider it at all", T11858-11860; T9228).
     sv_weight_understanding_slope: float = 2.0  # F11: w_SV rises with understanding (T7199-7200)
@@ -820,7 +842,9 @@ class BehaviourConfig(_Frozen):
     sv_weight_reference: float = Field(0.05, ge=0, le=1)  # SV weight at which the learned belief applies unchanged
     markup_step: float = Field(0.02, ge=0)  # markup change after losing on price (half after a win)
     markup_win_step_share: float = Field(0.5, ge=0)  # a win raises the markup by this share of a step; assumption
-    initial_track_record: float = Field(0.5, ge=0, le=1)  # track record of a provider with no monitored delivery; assumption
+    initial_track_record: float = Field(
+        0.5, ge=0, le=1
+    )  # track record of a provider with no monitored delivery; assumption
     max_markup: float = Field(0.3, ge=0)  # highest markup over cost
     collaborative_framing_logit: float = 0.4  # collaborative framing encourages challengers to bid
     # Awareness of the commissioner's SV criteria scales articulation: factor = base + slope x
@@ -871,7 +895,9 @@ class BehaviourConfig(_Frozen):
     trust_collaborative_gain: float = 0.006
     trust_contentious_loss: float = 0.006  # per step under contentious framing
     trust_feedback_gain: float = 0.008  # per step with engagement and feedback (T12087-12092)
-    coproduction_trust_share: float = Field(0.5, ge=0)  # co-production adds this share of trust_feedback_gain; assumption
+    coproduction_trust_share: float = Field(
+        0.5, ge=0
+    )  # co-production adds this share of trust_feedback_gain; assumption
     trust_no_feedback_loss: float = 0.008  # per step with engagement but no feedback (T12087-12092)
     trust_unpaid_loss: float = 0.004  # per step with unpaid engagement (T7490-7498)
     trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step
@@ -938,7 +964,7 @@ class Scenario(_Frozen):
 
     name: str = "unnamed"  # shown in tables and plots; defaults to the file name
     description: str = ""  # first line is the summary shown by `safsim list`
-    horizon_steps: int = Field(40, ge=1, le=10_000)  # quarters simulated (40 = 10 years, spec section 2)
+    horizon_steps: int = Field(40, ge=1, le=10_000)  # quarters simulated (40 = 10 years)
     seed: int = Field(20260101, ge=0, le=2**63 - 1)  # root seed; per-run seeds are spawned from it
     replicates: int = Field(30, ge=1, le=1_000_000)  # runs per scenario when `-n` is not given
     field: FieldConfig = Field(default_factory=FieldConfig)
@@ -963,6 +989,15 @@ class Scenario(_Frozen):
             }
             try:
                 _check_weights(merged["price_weight"], merged["quality_weight"], merged["sv_weight"])
+                if ov.max_lot_gbp is not None or ov.annual_budget_gbp is not None:
+                    _check_lot_count(
+                        ov.max_lot_gbp if ov.max_lot_gbp is not None else self.commissioners.max_lot_gbp,
+                        ov.annual_budget_gbp
+                        if ov.annual_budget_gbp is not None
+                        else self.commissioners.annual_budget_gbp,
+                        ov.grant_share if ov.grant_share is not None else self.commissioners.grant_share,
+                        ov.service_lines or self.commissioners.service_lines,
+                    )
             except ValueError as exc:
                 raise ValueError(f"authorities[{i}]: {exc}") from None
         for i, s in enumerate(self.shocks):

@@ -273,7 +273,7 @@ def open_contract(
 
 
 def deliver(model: FieldModel, step: int) -> None:
-    """One step of delivery on every live contract (spec step 8).
+    """One step of delivery on every live contract (step part 8).
 
     Each contract delivers its true social value rate, claims its promise pro rata, and is
     paid; holders bear the delivery cost.  Contracts whose term ends are closed.
@@ -360,7 +360,7 @@ def end_contracts(model: FieldModel, ids: np.ndarray, completed: bool) -> None:
 
 
 def review_monitored(model: FieldModel) -> None:
-    """Monitored contracts: delivered vs promised social value (spec step 8; F5).
+    """Monitored contracts: delivered vs promised social value (step part 8; F5).
 
     Monitoring sees outputs: hard value fully, soft value as legibly as it is scored
     (T11970-11974).  A shortfall beyond tolerance lowers the holder's credibility and track

@@ -1,4 +1,4 @@
-"""Pre-procurement engagement: consultation, co-design and co-production (spec step 4).
+"""Pre-procurement engagement: consultation, co-design and co-production (step part 4).
 
 Objects:
     engagement_cost_gbp: what taking part in one round costs a participant.
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
-from safsim.delivery import pay, spend
+from safsim.delivery import pay
 from safsim.population import SE, VSO
 from safsim.tendering import Tender
 
@@ -56,31 +56,41 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
     comm = model.commissioners[tender.commissioner]
     cost = engagement_cost_gbp(tender, b)
     rows = T.serves(comm.index)
-    local = rows[(T.kind[rows] == VSO) | (T.kind[rows] == SE)]
+    kinds = T.kind[rows]
+    local = rows[(kinds == VSO) | (kinds == SE)]
     if local.size:
         knowledge = T.local_knowledge[local] + 1e-6 * rng.random(local.size)
-        invited = local[np.argsort(-knowledge)[: b.codesign_invitees]]
+        invited = local[np.argsort(-knowledge)[: b.codesign_invitees]].tolist()
     else:
-        invited = local
-    can_afford = pol.reimburse_engagement | (T.reserves_gbp[invited] > b.engagement_reserve_multiple * cost)
+        invited = []
     slope = b.participation_trust_slope
-    willing = rng.random(invited.size) < 1.0 - slope + slope * comm.trust
-    participants = invited[can_afford & willing]
+    p_take_part = 1.0 - slope + slope * comm.trust
+    willing = rng.random(len(invited)).tolist()
+    threshold = b.engagement_reserve_multiple * cost
+    reimburse = pol.reimburse_engagement
+    participants = [
+        r
+        for r, u in zip(invited, willing, strict=True)
+        if (reimburse or T.reserves_gbp[r] > threshold) and u < p_take_part
+    ]
     t = model.totals
     t.engaged_tenders += 1
-    t.engagement_invited += int(invited.size)
-    t.engagement_participants += int(participants.size)
-    if participants.size == 0:
+    t.engagement_invited += len(invited)
+    t.engagement_participants += len(participants)
+    if not participants:
         return tender
     t.engagement_rounds += 1
-    costs = np.full(participants.size, cost)
-    if pol.reimburse_engagement:
-        pay(model, participants, costs, "reimbursed")
+    T.mark_changed(participants)
+    if reimburse:
+        pay(model, np.asarray(participants), np.full(len(participants), cost), "reimbursed")
     else:
-        t.engagement_cost_unpaid += cost * participants.size
-    spend(T, participants, costs, "engagement")  # the time spent is a real cost either way
-    # Taking part teaches what the commissioner wants (T7926-7930).
-    T.criteria_awareness[participants] += b.participant_awareness_gain * (1.0 - T.criteria_awareness[participants])
+        t.engagement_cost_unpaid += cost * len(participants)
+    gain = b.participant_awareness_gain
+    for r in participants:
+        T.reserves_gbp[r] -= cost  # the time spent is a real cost either way
+        T.spent_engagement_gbp[r] += cost
+        # Taking part teaches what the commissioner wants (T7926-7930).
+        T.criteria_awareness[r] += gain * (1.0 - T.criteria_awareness[r])
     engaged = model.engaged_this_step
     engaged[comm.index] = max(engaged.get(comm.index, 0), level.rung)
     if level.rung < 2:
@@ -88,15 +98,18 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
     definition = tender.sv_definition
     if rng.random() < comm.social_skill:
         definition = SvDefinition.co_defined_local
-    T.belief[participants] = np.minimum(b.max_belief, T.belief[participants] + b.codesign_belief_boost)
-    T.codesign_participant[participants] = True
+    for r in participants:
+        T.belief[r] = min(b.max_belief, T.belief[r] + b.codesign_belief_boost)
+        T.codesign_participant[r] = True
+    model.codesign_happened = True
     if level is Engagement.co_production:
         model.coproduced_this_step.add(comm.index)
     excluded: frozenset[int] = frozenset()
     if pol.exclude_codesign_participants:
         # Insiders barred from bidding (T10444-10448, T7553-7558) are discouraged.
-        excluded = frozenset(int(r) for r in participants)
-        T.belief[participants] = np.maximum(0.0, T.belief[participants] - b.exclusion_belief_penalty)
+        excluded = frozenset(participants)
+        for r in participants:
+            T.belief[r] = max(0.0, T.belief[r] - b.exclusion_belief_penalty)
     if definition is tender.sv_definition and not excluded:
         return tender
     return replace(tender, sv_definition=definition, excluded=excluded)

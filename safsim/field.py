@@ -1,4 +1,4 @@
-"""Contention, trust and the field's states (spec section 3, step 11).
+"""Contention, trust and the field's states (step part 11; docs/ODD.md).
 
 Objects:
     FieldState: ``settled``, ``crisis``, ``resettlement`` (Fligstein & McAdam; T3555-3561).

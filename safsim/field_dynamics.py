@@ -1,4 +1,4 @@
-"""Field dynamics: trust, legitimacy, contention and the field-state transitions (spec step 11).
+"""Field dynamics: trust, legitimacy, contention and the field-state transitions (step part 11).
 
 Objects:
     update_trust: each commissioner's trust and legitimacy after this step.

@@ -1,4 +1,4 @@
-"""Isomorphism: commissioners copy the practice of better-performing peers (spec step 10).
+"""Isomorphism: commissioners copy the practice of better-performing peers (step part 10).
 
 Objects:
     peer_lists: who each commissioner observes (all, ring or random; random is redrawn yearly).

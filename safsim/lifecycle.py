@@ -4,7 +4,7 @@ Objects:
     add_providers: draw new providers of one kind, place them and register their agents.
     new_year: yearly reset of bid counts and smoothing of turnover.
     money_and_lifecycle: grants, broker support, fundraising, overheads, forgetting, exits
-        below zero reserves, and entry (spec step 9).
+        below zero reserves, and entry (step part 9).
     exit_providers: providers leave the field: contracts end, agents are removed.
     entry: new providers arrive at a rate that scales with the money in the field.
 

@@ -1,4 +1,4 @@
-"""Every outcome, defined once by name (spec section 4: the names are a public contract).
+"""Every outcome, defined once by name (the names are a public contract; docs/outputs.md).
 
 Objects:
     RUN_ID_COLUMNS: identifying columns of each runs-table row.
@@ -26,8 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 RUN_ID_COLUMNS: tuple[str, ...] = tuple(ID_COLUMNS)
 
-# Names, labels, units and meanings live in the glossary (safsim.outcomes); the outcomes of the
-# spec come first, then those used by the stylized-fact validation (group "validation").
+# Names, labels, units and meanings live in the glossary (safsim.outcomes); the public outcomes
+# come first, then those used by the stylized-fact validation (group "validation").
 RUN_OUTCOMES: dict[str, str] = {n: o.meaning for n, o in OUTCOMES.items() if o.group != "validation"}
 
 EXTRA_OUTCOMES: dict[str, str] = {n: o.meaning for n, o in OUTCOMES.items() if o.group == "validation"}

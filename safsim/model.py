@@ -75,6 +75,7 @@ class FieldModel(mesa.Model):
         self.step_acc = StepAccumulator()
         self.engaged_this_step: dict[int, int] = {}  # commissioner -> highest engagement rung
         self.coproduced_this_step: set[int] = set()
+        self.codesign_happened = False  # any provider has taken part in co-design
         self.timeseries_rows: list[dict[str, object]] = []
         self.award_rows: list[dict[str, object]] = []
         self.next_tender_id = 0

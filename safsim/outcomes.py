@@ -195,7 +195,14 @@ OUTCOMES: dict[str, Outcome] = _table(
             "providers",
             True,
         ),
-        ("entries_total", "Provider entries", COUNT, "New providers of any kind that entered the field.", "providers", True),
+        (
+            "entries_total",
+            "Provider entries",
+            COUNT,
+            "New providers of any kind that entered the field.",
+            "providers",
+            True,
+        ),
         (
             "sv_claimed",
             "Social value claimed",
@@ -427,7 +434,13 @@ OUTCOMES: dict[str, Outcome] = _table(
             "validation",
             True,
         ),
-        ("resettled", "Resettled", FLAG, "Whether the field reached a new settlement after a crisis (1) or not (0).", "validation"),
+        (
+            "resettled",
+            "Resettled",
+            FLAG,
+            "Whether the field reached a new settlement after a crisis (1) or not (0).",
+            "validation",
+        ),
         (
             "sv_weight_sd_authorities",
             "Spread of SV weights across authorities",
@@ -441,7 +454,13 @@ OUTCOMES: dict[str, Outcome] = _table(
 TIMESERIES: dict[str, Outcome] = _table(
     [
         ("step", "Quarter", STEP, "The simulated quarter, from 0.", "time series", True),
-        ("field_state", "Field state", TEXT, "The field's state in the quarter: settled, crisis or resettlement.", "time series"),
+        (
+            "field_state",
+            "Field state",
+            TEXT,
+            "The field's state in the quarter: settled, crisis or resettlement.",
+            "time series",
+        ),
         ("budget_gbp", "Commissioning budget", GBP, "Commissioners' combined annual budget in force.", "time series"),
         *(
             (
@@ -504,7 +523,13 @@ AUTHORITY: dict[str, Outcome] = _table(
     [
         ("authority", "Authority", COUNT, "Index of the authority, from 0.", "authority", True),
         ("name", "Name", TEXT, "The authority's name from the scenario, or authority_<index>.", "authority"),
-        ("sv_weight_mean", "Mean SV weight", WEIGHT, "The authority's mean social-value weight over its tenders.", "authority"),
+        (
+            "sv_weight_mean",
+            "Mean SV weight",
+            WEIGHT,
+            "The authority's mean social-value weight over its tenders.",
+            "authority",
+        ),
         ("sv_weight_final", "Final SV weight", WEIGHT, "The authority's social-value weight at the end.", "authority"),
         (
             "sv_understanding_initial",
@@ -523,7 +548,13 @@ AUTHORITY: dict[str, Outcome] = _table(
         ("political_commitment", "Political commitment", INDEX, "The authority's political commitment.", "authority"),
         ("social_skill", "Social skill", INDEX, "The commissioner's social skill at the end.", "authority"),
         ("risk_aversion", "Risk aversion", INDEX, "The commissioner's risk aversion.", "authority"),
-        ("has_sv_policy", "Has an SV policy", FLAG, "Whether the authority has a social-value policy at the end.", "authority"),
+        (
+            "has_sv_policy",
+            "Has an SV policy",
+            FLAG,
+            "Whether the authority has a social-value policy at the end.",
+            "authority",
+        ),
         (
             "supplier_defined_share",
             "Supplier-defined tenders",
@@ -539,7 +570,13 @@ AUTHORITY: dict[str, Outcome] = _table(
             "authority",
         ),
         ("tenders", "Tenders", COUNT, "Tenders the authority ran.", "authority", True),
-        ("trust_final", "Final trust", INDEX, "The commissioner's trust towards the voluntary sector at the end.", "authority"),
+        (
+            "trust_final",
+            "Final trust",
+            INDEX,
+            "The commissioner's trust towards the voluntary sector at the end.",
+            "authority",
+        ),
         ("legitimacy_final", "Final legitimacy", INDEX, "The authority's legitimacy at the end.", "authority"),
     ]
 )

@@ -26,11 +26,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from safsim.analysis.summary import SUMMARY_COLUMNS, summarise
 from safsim.config import Scenario
 from safsim.experiments.replicates import Results
 from safsim.metrics import ALL_OUTCOMES
 from safsim.plotting import STANDARD_PLOTS  # file names only: matplotlib loads when plotting
+from safsim.summary import SUMMARY_COLUMNS, summarise
 from safsim.util import Existing, git_revision, write_directory
 
 __all__ = [

@@ -91,6 +91,7 @@ class ProviderTable:
         self.active = np.zeros(self._cap, dtype=bool)
         self.initial = np.zeros(self._cap, dtype=bool)
         self.codesign_participant = np.zeros(self._cap, dtype=bool)
+        self.changed = np.zeros(self._cap, dtype=bool)
         self.areas_mask = np.zeros(self._cap, dtype=np.int64)
         self.unique_id = np.zeros(self._cap, dtype=np.int64)
         self.authorities: list[list[int]] = []
@@ -105,7 +106,16 @@ class ProviderTable:
         cap = self._cap
         while cap < needed:
             cap *= 2
-        for name in (*PROVIDER_COLUMNS, "kind", "active", "initial", "codesign_participant", "areas_mask", "unique_id"):
+        for name in (
+            *PROVIDER_COLUMNS,
+            "kind",
+            "active",
+            "initial",
+            "codesign_participant",
+            "changed",
+            "areas_mask",
+            "unique_id",
+        ):
             old = getattr(self, name)
             new = np.zeros(cap, dtype=old.dtype)
             new[: self._cap] = old
@@ -143,6 +153,11 @@ class ProviderTable:
                 self._local[a].append(int(row))
                 self._local_arrays[a] = None
         return rows
+
+    def mark_changed(self, rows: np.ndarray) -> None:
+        """Note that these providers' state changed during the current tender round (their
+        decisions on later tenders of the round are screened again; ``bidding.RoundBids``)."""
+        self.changed[rows] = True
 
     def deactivate(self, rows: np.ndarray) -> None:
         """Mark providers as exited and take them off their authorities' local lists."""

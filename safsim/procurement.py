@@ -1,4 +1,4 @@
-"""The tender round: lots issued, engagement, bids, award and contract (spec steps 3-7).
+"""The tender round: lots issued, engagement, bids, award and contract (step part 3-7).
 
 Objects:
     MAX_FAILED_ROUNDS: how many rounds without bids a lot is cut for at most.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.bidding import BidBook, collect_bids, learn, pay_bid_costs
+from safsim.bidding import BidBook, RoundBids, learn, pay_bid_costs
 from safsim.config import SvDefinition
 from safsim.delivery import open_contract
 from safsim.engagement import engage
@@ -72,19 +72,33 @@ def make_tender(
 
 
 def tender_round(model: FieldModel, step: int) -> None:
-    """Every commissioner packages its uncovered lines into lots; tenders run in random order."""
-    tenders = [
+    """Every commissioner packages its uncovered lines into lots; tenders run in random order.
+
+    Each tender's engagement round comes right before its bids; the bid decisions of the
+    whole round are screened together (``bidding.RoundBids``).
+    """
+    lots = [
         make_tender(model, c, step, portions, volume, ceiling)
         for c in model.commissioners
         for portions, volume, ceiling in c.package_lots(model.behaviour)
     ]
-    if not tenders:
+    if not lots:
         return
-    for i in model.rng.permutation(len(tenders)):
-        run_tender(model, engage(model, tenders[i]))
+    tenders = [lots[i] for i in model.rng.permutation(len(lots))]
+    screened = RoundBids(model, tenders)
+    for i, tender in enumerate(tenders):
+        _run(model, engage(model, tender), screened, i)
 
 
-def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner) -> None:
+def run_tender(model: FieldModel, tender: Tender) -> None:
+    """Bids, bid costs, the award, learning and the contract of one tender on its own.
+
+    A lot with no bids stays uncovered and is tendered again next step, re-specified smaller.
+    """
+    _run(model, tender, RoundBids(model, [tender]), 0)
+
+
+def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screened: RoundBids, i: int) -> None:
     t = model.totals
     t.tenders += 1
     model.step_acc.tenders += 1
@@ -95,27 +109,22 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner) -> None
     comm.record_tender(tender)
     # Every active local small VSO had an opportunity to bid; co-design participants count
     # only where they were not barred (F8: the later bid rate).
-    T = model.pop
-    rows = T.serves(comm.index)
-    vso = T.kind[rows] == VSO
-    n_vso = int(vso.sum())
+    n_vso = screened.vso_opportunities(i)
     t.vso_opportunities += n_vso
     model.step_acc.vso_opportunities += n_vso
-    part = vso & T.codesign_participant[rows]
-    if part.any():
-        if tender.excluded:
+    if n_vso and model.codesign_happened:
+        T = model.pop
+        rows = screened.local_rows(i)
+        part = (T.kind[rows] == VSO) & T.codesign_participant[rows]
+        if tender.excluded and part.any():
             part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
         t.participant_opportunities += int(part.sum())
 
 
-def run_tender(model: FieldModel, tender: Tender) -> None:
-    """Bids, bid costs, the award, learning and the contract of one tender.
-
-    A lot with no bids stays uncovered and is tendered again next step, re-specified smaller.
-    """
+def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None:
     comm = model.commissioners[tender.commissioner]
-    _count_tender(model, tender, comm)
-    book = collect_bids(model, tender, comm.collaborative)
+    _count_tender(model, tender, comm, screened, i)
+    book = screened.bids(i, tender)
     if book is None:
         for line, _ in tender.portions:
             comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
@@ -137,6 +146,7 @@ def run_tender(model: FieldModel, tender: Tender) -> None:
     )
     _award(model, comm, tender, book, scored)
     learn(model, book, scored.winner)
+    model.pop.mark_changed(book.rows)
 
 
 def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook, scored: Scored) -> None:

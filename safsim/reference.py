@@ -184,7 +184,7 @@ def render_reference() -> str:
         "",
         "The source column says whether a default rests on the seeds (its note cites `T<line>` =",
         "thesis line, `K`/`S` = the practitioner pages) or is an *assumption*: the seeds give",
-        "almost no numbers (shared/seed-digest.md, section 4). Ranges of numbers in [0, 1] are",
+        "almost no numbers (docs/references.md). Ranges of numbers in [0, 1] are",
         "checked for distributions too (a distribution must be bounded inside the range).",
         "",
     ]

@@ -14,7 +14,7 @@ Objects:
     award: the same for a list of ``Bid`` records.
 
 Everything here is a pure function of its arguments; randomness comes in as ``rng``.
-The award rule follows spec section 3, step 7: price is scored as lowest price / price,
+The award rule (step part 7, docs/ODD.md): price is scored as lowest price / price,
 quality and social value relative to the best bid (T6906-6914, T11666-11672, K78-80).
 """
 

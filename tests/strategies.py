@@ -119,7 +119,8 @@ def authority_overrides(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         out["engagement"] = draw(st.sampled_from(list(Engagement))).value
     if draw(st.booleans()):
-        out["max_lot_gbp"] = draw(st.floats(1.0, 1e9, allow_nan=False))
+        # A cap of at least 1e6 on budgets of at most 1e9 keeps the lot count within MAX_LOTS_PER_STEP.
+        out["max_lot_gbp"] = draw(st.floats(1e6, 1e9, allow_nan=False))
     return out
 
 
@@ -150,7 +151,7 @@ def scenario_mappings(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             com[name] = draw(params_01())
     if draw(st.booleans()):
-        com["annual_budget_gbp"] = draw(st.floats(0.0, 1e12, allow_nan=False))
+        com["annual_budget_gbp"] = draw(st.floats(0.0, 1e9, allow_nan=False))
     if draw(st.booleans()):
         com["engagement"] = draw(st.sampled_from(list(Engagement))).value
     if draw(st.booleans()):

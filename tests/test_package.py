@@ -58,42 +58,12 @@ def test_the_pattern_matches_paths_not_words() -> None:
         assert not OUTSIDE.search(text), text
 
 
-# Files owned by work in progress elsewhere that still cite development material outside the
-# repository (or "spec section N" of a specification that is not in it).  Each is an expected
-# failure, strictly: once a file is cleaned its test passes unexpectedly, which fails the suite,
-# so the file must then be taken off this list.
-NOT_YET_CLEAN: tuple[str, ...] = (
-    "docs/ODD.md",
-    "docs/scenario-reference.md",  # generated from safsim/config.py and safsim/reference.py
-    "docs/validation.md",
-    "safsim/agents.py",
-    "safsim/analysis/facts.py",
-    "safsim/config.py",
-    "safsim/field.py",
-    "safsim/metrics.py",
-    "safsim/reference.py",
-    "safsim/tendering.py",
-)
-
-
 def test_nothing_points_outside_the_repository() -> None:
     """No file of the package, scenarios or docs cites development material outside the repository."""
-    found = {f: lines for f, lines in outside_references().items() if f not in NOT_YET_CLEAN}
+    found = outside_references()
     assert found == {}, "files naming paths outside the repository:\n" + "\n".join(
         f"  {f}:{ln}" for f, lines in found.items() for ln in lines
     )
-
-
-@pytest.mark.parametrize(
-    "rel",
-    [
-        pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="still cites material outside the repository"))
-        for f in NOT_YET_CLEAN
-    ],
-)
-def test_file_not_yet_clean(rel: str) -> None:
-    """A file on NOT_YET_CLEAN still names a path outside the repository (expected to fail)."""
-    assert rel not in outside_references(), outside_references().get(rel)
 
 
 def test_the_package_folder_links_to_the_bundled_scenarios() -> None:

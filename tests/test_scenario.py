@@ -858,3 +858,11 @@ def test_spec_weights_and_shock_kinds_exist() -> None:
     )
     assert [x.kind.value for x in s.shocks] == ["austerity", "political_crisis", "guidance", "sva_strengthened"]
     assert s.commissioners.sv_weight == 0.2 and s.authorities[0].sv_weight == 0.1
+
+
+def test_a_lot_cap_that_would_create_too_many_tenders_is_refused():
+    """A max_lot_gbp that splits the budget into more tenders a quarter than the model handles is a
+    one-line scenario error naming the smallest workable cap; a cap of 10,000 is still accepted."""
+    with pytest.raises(ScenarioError, match=r"commissioners.*tenders a quarter.*at least"):
+        load_scenario("baseline", {"commissioners.max_lot_gbp": 1000.0})
+    assert load_scenario("baseline", {"commissioners.max_lot_gbp": 10_000.0}).commissioners.max_lot_gbp == 10_000.0

@@ -391,7 +391,7 @@ def test_quick_validation_keeps_every_fact_that_passes_in_the_committed_report()
     }
     assert regressed == {}, (
         "facts that pass in the committed full report fail the quick check; fix the model or, "
-        "if the change is intended, rerun `safsim validate --full --workers 2 --out validation`"
+        "if the change is intended, rerun `safsim validate --full --workers 2 --out validation --force`"
     )
 
 
@@ -402,7 +402,7 @@ def test_docs_report_block_matches_the_committed_report():
     text = (ROOT / "docs" / "validation.md").read_text()
     block = DOCS_BEGIN + text.split(DOCS_BEGIN, 1)[1].split(DOCS_END, 1)[0] + DOCS_END
     assert block == render_docs_block(ROOT / "validation", "../validation"), (
-        "regenerate: safsim validate --full --workers 2 --out validation --update-docs docs/validation.md"
+        "regenerate: safsim validate --full --workers 2 --out validation --force --update-docs docs/validation.md"
     )
 
 

@@ -1,4 +1,4 @@
-"""The registry of stylized facts (shared/stylized-facts.md) as testable experiments.
+"""The registry of stylized facts (docs/stylized-facts.md) as testable experiments.
 
 Objects:
     Arm: one simulated condition of an experiment (a bundled scenario plus overrides).
