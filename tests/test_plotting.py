@@ -96,14 +96,36 @@ def test_outcome_distributions_rejects_unknown_columns() -> None:
         outcome_distributions(runs, ["no_such_outcome"])
 
 
+def _layer_edges(layer, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper edge of one stackplot layer at each x, read back from its drawn polygon."""
+    vertices = np.concatenate([path.vertices for path in layer.get_paths()])
+    at = [vertices[np.isclose(vertices[:, 0], x), 1] for x in xs]
+    assert all(v.size for v in at), "the layer is not drawn at every step"
+    return np.array([v.min() for v in at]), np.array([v.max() for v in at])
+
+
 def test_field_state_chart_stacks_state_shares(tmp_path: Path) -> None:
-    """The field-state panel stacks to 1 at every step; trust and contention are drawn."""
+    """The state layers are each state's share of replicates and stack to 1 at every step; trust, contention drawn."""
     _, ts = synthetic_tables()
     path = tmp_path / "states.png"
     fig = field_state_chart(ts, path)
     assert _is_png(path)
     top, bottom = fig.axes[:2]
-    assert len(top.collections) == 3  # one area per state
+    steps = np.sort(ts["step"].unique())
+    share = {
+        state: np.array([(ts.loc[ts["step"] == step, "field_state"] == state).mean() for step in steps])
+        for state in ("settled", "crisis", "resettlement")
+    }
+    assert [layer.get_label() for layer in top.collections] == list(share)
+    level = np.zeros(steps.size)
+    for layer in top.collections:
+        low, high = _layer_edges(layer, steps / 4)
+        np.testing.assert_allclose(
+            low, level, atol=1e-12, err_msg=f"{layer.get_label()} does not sit on the layer below"
+        )
+        np.testing.assert_allclose(high - low, share[layer.get_label()], atol=1e-12, err_msg=layer.get_label())
+        level = high
+    np.testing.assert_allclose(level, 1.0, atol=1e-12, err_msg="the stacked shares do not sum to 1")
     assert {line.get_label() for line in bottom.get_lines()} == {"trust", "contention"}
     assert bottom.get_xlabel() == "years"
 
