@@ -1,9 +1,9 @@
-"""Golden file: the bundled baseline at a fixed seed gives exactly the recorded outcomes.
+"""Golden file: the bundled baseline at a fixed seed gives the recorded outcomes (to 1e-6 relative).
 
 A failure means the model's behaviour changed (the tolerance absorbs floating-point differences
 between NumPy versions; the recorded NumPy version is shown, not checked).  If the change is
-intended, regenerate with
-`python tests/golden/regenerate.py` and commit the new file with the change.
+intended, regenerate with `python tests/golden/regenerate.py` and commit the new file with the
+change.
 """
 
 from __future__ import annotations
