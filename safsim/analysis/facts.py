@@ -17,6 +17,10 @@ Objects:
     Fact: one stylized fact: id, claim, evidence, experiment (arms) and criteria.
     FACTS: the seventeen facts F1-F17, in order.
     DERIVED_METRICS: the metrics defined here beyond ``metrics.ALL_OUTCOMES``.
+    Origin: whether a criterion is ``emergent``, ``constrained`` (partly constrained by inputs)
+        or ``input`` (an input restated); every criterion carries one, with a reason.
+    fact_class(fact): ``emergent`` when a counted criterion is emergent or constrained, else
+        ``input`` (an input check).
     fact_ids(), get_facts(ids): look facts up by id.
 
 Every criterion is computed from what the model reports (its outcomes, time series and
@@ -51,11 +55,13 @@ __all__ = [
     "Contrast",
     "Criterion",
     "Expect",
+    "Origin",
     "Fact",
     "Metric",
     "Quantity",
     "Trend",
     "check_registry",
+    "fact_class",
     "fact_ids",
     "get_facts",
 ]
@@ -136,6 +142,23 @@ class Expect(StrEnum):
         return {"greater": ">", "less": "<", "at_least": ">=", "at_most": "<="}[self.value]
 
 
+class Origin(StrEnum):
+    """Whether a criterion tests an emergent result or restates what the model is given.
+
+    ``emergent``: no rule or input writes the tested relation; it arises from agents'
+    decisions interacting (bidding, awards, finances, learning).
+    ``constrained``: a rule or input sets the direction of the tested relation (or the range of
+    the tested quantity), but its realised size is shaped by other mechanisms (learning,
+    imitation, adoption, selection of winners, shocks), so the criterion could fail.
+    ``input``: the tested quantity restates an input or a rule applied to inputs; the criterion
+    holds whatever the other mechanisms do (a check that they do not overturn it).
+    """
+
+    emergent = "emergent"
+    constrained = "constrained"
+    input = "input"
+
+
 @dataclass(frozen=True)
 class Contrast:
     """Per seed: ``sum(coef * quantity)``; its mean is compared with ``threshold``.
@@ -156,6 +179,8 @@ class Contrast:
     counted: bool = True
     note: str = ""
     test: str = "paired"
+    origin: Origin = field(kw_only=True)
+    origin_reason: str = field(kw_only=True)
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -190,6 +215,8 @@ class Trend:
     threshold: float = 0.0
     counted: bool = True
     note: str = ""
+    origin: Origin = field(kw_only=True)
+    origin_reason: str = field(kw_only=True)
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -229,6 +256,8 @@ class AuthorityAssociation:
     threshold: float = 0.0
     counted: bool = True
     note: str = ""
+    origin: Origin = field(kw_only=True)
+    origin_reason: str = field(kw_only=True)
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -562,6 +591,12 @@ F1 = Fact(
             _m("mean_contract_value_gbp"),
             tuple(a.label for a in CUT_ARMS),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "Lots are bundled by rule as budget pressure rises "
+                "(behaviour.aggregation_sensitivity) while cuts shrink budgets, so the rule pushes "
+                "contract value up but the net effect of the cut is not set."
+            ),
         ),
         Trend(
             "F1b",
@@ -569,6 +604,11 @@ F1 = Fact(
             _LARGE,
             tuple(a.label for a in CUT_ARMS),
             _G,
+            origin=Origin.emergent,
+            origin_reason=(
+                "No rule favours large providers under cuts; their rising share comes from who can "
+                "bid for, price and win the larger lots."
+            ),
         ),
     ),
 )
@@ -595,6 +635,11 @@ F2 = Fact(
             _L,
             0.10,
             test="level",
+            origin=Origin.emergent,
+            origin_reason=(
+                "How often SV changes the winner at 10% depends on the spread of bid prices, SV "
+                "claims and marks that bidding and awards produce; no rule sets it."
+            ),
         ),
         Trend(
             "F2b",
@@ -602,6 +647,12 @@ F2 = Fact(
             _m("winner_changed_by_sv"),
             tuple(_W.values()),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "The counterfactual is zero at w_SV = 0 by definition and the score formula gives SV "
+                "more say as its weight rises, so the direction is nearly set; the size comes from "
+                "the bids."
+            ),
         ),
         Contrast(
             "F2c",
@@ -611,6 +662,11 @@ F2 = Fact(
                 (-1.0, _q(_W[0.10], "winner_changed_by_sv")),
             ),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "The score formula gives SV more say at 0.20 than at 0.10, so the direction is nearly"
+                " set; the size depends on the bids and who enters."
+            ),
         ),
     ),
 )
@@ -638,6 +694,12 @@ F3 = Fact(
             _m("bid_rate_sme_vso"),
             tuple(_W.values()),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "A provider's perceived win chance rises with the SV weight by rule "
+                "(sv_weight_sensitivity, min_sv_weight_to_bid), but realised bidding also runs "
+                "through beliefs, hurdles and reserves."
+            ),
         ),
         Contrast(
             "F3b",
@@ -649,6 +711,11 @@ F3 = Fact(
                 (1.0, _q(_W[0.0], "bid_rate_sme_vso")),
             ),
             _L,
+            origin=Origin.constrained,
+            origin_reason=(
+                "The logistic win-belief term bends by its form, but whether the realised bid rate "
+                "saturates depends on hurdles, reserves and learning from awards."
+            ),
         ),
         Contrast(
             "F3c",
@@ -658,22 +725,34 @@ F3 = Fact(
                 (-1.0, _q("no learning from outcomes", "bid_rate_sme_vso")),
             ),
             _L,
+            origin=Origin.emergent,
+            origin_reason=(
+                "Win beliefs learn from award outcomes; that small VSOs mostly lose, and so bid less,"
+                " emerges from the contests."
+            ),
         ),
     ),
     notes="F3c isolates the loss-learning mechanism by an ablation; a provider-level test (bid "
     "rate after k consecutive losses) would need a provider snapshot outcome.",
 )
 
+NO_ENGAGEMENT_START = Arm("no engagement at start", "baseline", {"commissioners.engagement": "none"})
+
 F4 = Fact(
     id="F4",
     title="Unilateral procurement-stage SV is the norm; whole-cycle SV is rare.",
-    claim="In the baseline few tenders are preceded by co-design or co-production and most "
-    "authorities stay at 'no participation' or 'consultation'.",
+    claim="SV is mostly set by the commissioner alone at the procurement stage: a field whose "
+    "authorities start without pre-procurement engagement mostly stays so; few tenders are "
+    "preceded by co-design or co-production and most authorities stay at 'no participation' "
+    "or 'consultation'.",
     strength="strong",
     evidence="T1845-1849, T1867-1869, T11658-11660, T11373-11377, T9459-9465",
     experiment="Baseline: the share of tenders preceded by co-design or co-production "
-    "(codesign_rate) and the share of authorities mostly below co-design.",
-    arms=(BASELINE,),
+    "(codesign_rate) and the share of authorities mostly below co-design; baseline with every "
+    "authority starting at no engagement (commissioners.engagement none): the share of tenders "
+    "preceded by any engagement, consultation or more (engagement_rate), after ten years in "
+    "which the engagement ladder, crises and brokering can move authorities up.",
+    arms=(BASELINE, NO_ENGAGEMENT_START),
     criteria=(
         Contrast(
             "F4a",
@@ -682,18 +761,45 @@ F4 = Fact(
             _L,
             0.20,
             test="level",
+            origin=Origin.constrained,
+            origin_reason=(
+                "The baseline starts every authority at consultation (an input); whether co-design "
+                "spreads is decided by the engagement ladder, crises, brokering and imitation."
+            ),
         ),
         Contrast(
             "F4b",
+            "starting without engagement, fewer than half of the tenders come to be preceded by "
+            "any engagement, consultation or more ('unilateral ... the norm')",
+            ((1.0, _q("no engagement at start", "engagement_rate")),),
+            _L,
+            0.50,
+            test="level",
+            origin=Origin.constrained,
+            origin_reason=(
+                "The arm starts every authority at no engagement (an input); whether consultation or "
+                "more spreads over ten years is decided by the engagement ladder, crises, brokering "
+                "and imitation."
+            ),
+        ),
+        Contrast(
+            "F4c",
             "more than half of the authorities stay mostly at none/consultation ('most LAs')",
             ((1.0, _q("baseline", "authority_share_mostly_below_codesign")),),
             _G,
             0.50,
             test="level",
+            origin=Origin.constrained,
+            origin_reason=(
+                "The baseline starts every authority at consultation (an input); how many move mostly"
+                " to co-design is decided by the ladder, crises, brokering and imitation."
+            ),
         ),
     ),
-    notes="The baseline's intended engagement is consultation (an input, T7521-7542); what "
-    "is tested is that ten years of crises, brokering and imitation leave whole-cycle "
+    notes="The baseline's intended engagement is consultation for every authority (an input, "
+    "T7521-7542), so its engagement_rate (about 0.9) restates that input and is not tested; "
+    "F4b starts the field at no engagement instead and tests whether any engagement spreads. "
+    "F4a and F4c test that ten years of crises, brokering and imitation leave whole-cycle "
     "engagement rare.",
 )
 
@@ -720,6 +826,8 @@ F5 = Fact(
             _L,
             0.5,
             test="level",
+            origin=Origin.input,
+            origin_reason=("The realised monitoring share restates the input commissioners.monitoring_rate 0.3."),
         ),
         Contrast(
             "F5b",
@@ -728,18 +836,33 @@ F5 = Fact(
             _G,
             0.0,
             test="level",
+            origin=Origin.constrained,
+            origin_reason=(
+                "Corporate claim inflation is an input, but whether awarded contracts' claims exceed "
+                "delivery in sum depends on articulation, underfunding and who wins."
+            ),
         ),
         Contrast(
             "F5c",
             "the gap is larger under low monitoring (gap at 0.1 - gap at 0.6 > 0)",
             ((1.0, _q("monitoring 0.1", "sv_gap")), (-1.0, _q("monitoring 0.6", "sv_gap"))),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "Monitoring acts on claims and delivery by rule, but the size of the gap on awarded "
+                "contracts depends on who wins and how providers respond."
+            ),
         ),
         Contrast(
             "F5d",
             "the gap is larger with CSR-framed corporate bids (baseline - no CSR framing > 0)",
             ((1.0, _q("baseline", "sv_gap")), (-1.0, _q("no CSR framing", "sv_gap"))),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "claim_inflation multiplies corporate claims directly, but the gap is measured on "
+                "awarded contracts, and which bids win depends on those claims."
+            ),
         ),
     ),
     notes="F5a restates an input (commissioners.monitoring_rate 0.3); the realised share is reported as a check.",
@@ -761,12 +884,24 @@ F6 = Fact(
             _G,
             0.5,
             test="level",
+            origin=Origin.constrained,
+            origin_reason=(
+                "Each provider's split of claims into hard categories is an input "
+                "(providers.<kind>.hard_sv_bias, 0.3-0.95 by kind); the pooled share depends on who "
+                "bids and wins."
+            ),
         ),
         Contrast(
             "F6b",
             "co-design lowers the hard share (codesign - baseline < 0)",
             ((1.0, _q("codesign", "sv_hard_share")), (-1.0, _q("baseline", "sv_hard_share"))),
             _L,
+            origin=Origin.input,
+            origin_reason=(
+                "Co-defined SV moves a fixed part of hard claims to soft by rule "
+                "(behaviour.codefined_soft_shift 0.4), so co-design lowers the hard share by "
+                "construction."
+            ),
         ),
     ),
 )
@@ -786,6 +921,11 @@ F7 = Fact(
             "SME-VSO bid rate is higher under co-design",
             ((1.0, _q("codesign", "bid_rate_sme_vso")), (-1.0, _q("baseline", "bid_rate_sme_vso"))),
             _G,
+            origin=Origin.emergent,
+            origin_reason=(
+                "Co-design raises participants' beliefs and awareness, but whether the small-VSO bid "
+                "rate rises over the run emerges from awards, learning and exits."
+            ),
         ),
         Contrast(
             "F7b",
@@ -795,6 +935,11 @@ F7 = Fact(
                 (-1.0, _q("baseline", "share_value_vso_led")),
             ),
             _G,
+            origin=Origin.emergent,
+            origin_reason=(
+                "No rule awards co-design tenders to small VSOs; their value share comes from bids, "
+                "marks and competition."
+            ),
         ),
         Contrast(
             "F7c",
@@ -807,6 +952,11 @@ F7 = Fact(
                 (1.0, _q("baseline", "vso_income_share_first_half")),
             ),
             _G,
+            origin=Origin.emergent,
+            origin_reason=(
+                "The lag is not written anywhere; it comes from beliefs, awareness and reserves "
+                "building up over the run."
+            ),
         ),
     ),
     notes="The LA keeps control by construction: the commissioner alone scores and awards "
@@ -837,6 +987,12 @@ F8 = Fact(
             _m("codesign_rate"),
             tuple(a.label for a in _RA_ARMS),
             _L,
+            origin=Origin.input,
+            origin_reason=(
+                "The log-odds of adopting co-design fall with risk aversion by rule "
+                "(behaviour.engagement_risk_slope), and codesign_rate is that adoption probability "
+                "realised."
+            ),
         ),
         Contrast(
             "F8b",
@@ -846,6 +1002,12 @@ F8 = Fact(
                 (-1.0, _q("codesign", "bid_rate_codesign_participants")),
             ),
             _L,
+            origin=Origin.input,
+            origin_reason=(
+                "Excluded insiders' win beliefs are lowered by rule "
+                "(behaviour.exclusion_belief_penalty), and beliefs set the bid decision, so their bid"
+                " rate falls by construction."
+            ),
         ),
     ),
     notes="bid_rate_codesign_participants counts as opportunities the tenders a participant could "
@@ -872,6 +1034,12 @@ F9 = Fact(
             Expect.at_least,
             0.25,
             test="level",
+            origin=Origin.constrained,
+            origin_reason=(
+                "The weight formula (base 0.05 scaled by understanding and commitment) and their "
+                "input distributions put about half the authorities below 0.05; pressure, policies "
+                "and learning move them."
+            ),
         ),
         Contrast(
             "F9b",
@@ -880,18 +1048,38 @@ F9 = Fact(
             Expect.at_least,
             0.05,
             test="level",
+            origin=Origin.constrained,
+            origin_reason=(
+                "Policy floors are drawn from U(0.10, 0.15) (an input), but how many authorities hold"
+                " a policy long enough for their run-mean weight to reach 0.10 depends on adoption "
+                "during the run."
+            ),
         ),
         AuthorityAssociation(
             "F9c",
-            "understanding, commitment and skill explain most of the variance (R^2 > 0.5)",
+            "the realised weight (after drift, imitation and policy adoption) is mostly explained "
+            "by its drivers: R^2 of mean w_SV on final understanding, commitment and policy > 0.5",
             "20 authorities",
             "sv_weight_mean",
-            ("sv_understanding_initial", "political_commitment", "social_skill"),
+            ("sv_understanding_final", "political_commitment", "has_sv_policy"),
             AuthorityStat.r_squared,
             _G,
             0.5,
+            origin=Origin.constrained,
+            origin_reason=(
+                "The weight formula uses understanding and commitment and a policy sets a floor, so "
+                "the drivers explain much of the weight by construction; drift, imitation, budget "
+                "pressure and the timing of adoption keep R-squared below 1, and the threshold 0.5 "
+                "could fail."
+            ),
         ),
     ),
+    notes="F9c regresses the run-mean weight an authority actually applied on the state of its "
+    "drivers at the end of the run (understanding after learning and imitation, commitment, "
+    "whether it holds a policy), not on the inputs of the weight formula; an R-squared of 1 "
+    "would mean the weight is the formula restated, well below 0.5 that the drivers do not "
+    "explain the spread.  Social skill is not a driver of the weight in the model (it drives "
+    "engagement, F8, F14) and is not in the regression.",
 )
 
 F10 = Fact(
@@ -913,6 +1101,12 @@ F10 = Fact(
                 (-1.0, _q("20 authorities, half with policy", "sv_weight_mean_no_policy")),
             ),
             _G,
+            origin=Origin.input,
+            origin_reason=(
+                "A policy sets a weight floor drawn from U(0.10, 0.15), above the discretionary 0.05 "
+                "scaled by understanding and commitment, so policy authorities weigh SV higher by "
+                "construction."
+            ),
         ),
         Contrast(
             "F10b",
@@ -922,6 +1116,12 @@ F10 = Fact(
                 (-1.0, _q("20 authorities, half with policy", "sv_weight_sd_no_policy")),
             ),
             _L,
+            origin=Origin.constrained,
+            origin_reason=(
+                "The floor compresses policy authorities' weights, but their spread against "
+                "discretionary authorities' depends on the floor draw, the formula above it and "
+                "adoption by the others (a floor drawn from 10-20% reversed it)."
+            ),
         ),
         Contrast(
             "F10c",
@@ -930,6 +1130,11 @@ F10 = Fact(
             Expect.at_least,
             0.10,
             test="level",
+            origin=Origin.input,
+            origin_reason=(
+                "The policy floor is drawn from U(0.10, 0.15), so the policy authorities' mean weight"
+                " is at least 0.10 by construction."
+            ),
         ),
     ),
 )
@@ -954,15 +1159,29 @@ F11 = Fact(
             ("sv_understanding_initial",),
             AuthorityStat.spearman,
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "The weight formula rises with understanding "
+                "(behaviour.sv_weight_understanding_slope), but the run-mean weight also carries "
+                "policy floors adopted during the run, budget pressure and learning."
+            ),
         ),
         AuthorityAssociation(
             "F11b",
-            "understanding vs supplier-defined share: Spearman < 0",
+            "understanding at the start vs the realised share of an authority's tenders whose SV "
+            "the suppliers defined: Spearman < 0",
             "20 authorities, commissioner list",
             "supplier_defined_share",
             ("sv_understanding_initial",),
             AuthorityStat.spearman,
             _L,
+            origin=Origin.input,
+            origin_reason=(
+                "Understanding below behaviour.list_definition_min_understanding makes suppliers "
+                "define SV by rule (Commissioner.set_practice); the realised share of an authority's "
+                "tenders is that rule applied yearly to an understanding that drifts slowly, so the "
+                "rank correlation restates the rule."
+            ),
         ),
     ),
     notes="In the baseline every LA prefers supplier-defined SV (T6967-6981), so definition "
@@ -990,6 +1209,10 @@ F12 = Fact(
                 (-1.0, _q("grant share 0.10", "survival_sme_vso")),
             ),
             _L,
+            origin=Origin.emergent,
+            origin_reason=(
+                "Small-VSO exit follows from reserves running out; no rule ties survival to the grant share."
+            ),
         ),
         Contrast(
             "F12b",
@@ -999,6 +1222,11 @@ F12 = Fact(
                 (-1.0, _q("grant share 0.10", "vso_la_income_share")),
             ),
             _L,
+            origin=Origin.constrained,
+            origin_reason=(
+                "Grants are LA income, so removing them lowers the LA-funded share directly unless "
+                "contract wins make up for it."
+            ),
         ),
         Contrast(
             "F12c",
@@ -1008,6 +1236,11 @@ F12 = Fact(
                 (-1.0, _q("grant share 0.10", "vso_fundraising_share")),
             ),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "The fundraising share is the complement of F12b's LA-funded share: grants removed "
+                "lower it directly unless contracts make up for it."
+            ),
         ),
     ),
     notes="vso_fundraising_share is the complement of vso_la_income_share (the two income "
@@ -1032,6 +1265,11 @@ F13 = Fact(
             _G,
             0.0,
             test="level",
+            origin=Origin.emergent,
+            origin_reason=(
+                "Whether large charities deliver below cost comes from competitive prices against "
+                "delivery costs; no rule sets a subsidy."
+            ),
         ),
         Contrast(
             "F13b",
@@ -1041,6 +1279,10 @@ F13 = Fact(
                 (-1.0, _q("baseline", "reserves_change_large_charity")),
             ),
             _L,
+            origin=Origin.emergent,
+            origin_reason=(
+                "Reserves fall where prices under austerity fall below costs; this emerges from bidding and delivery."
+            ),
         ),
     ),
 )
@@ -1067,6 +1309,13 @@ F14 = Fact(
             _m("resettled"),
             tuple(a.label for a in _SKILL_ARMS),
             _G,
+            origin=Origin.input,
+            origin_reason=(
+                "A crisis resettles the field only through a broker whose social skill and commitment"
+                " pass hard thresholds (field.broker_skill_threshold 0.6, broker_commitment_threshold"
+                " 0.5, field_dynamics.broker_settlement) and the arms set skill and commitment as "
+                "constants, so P(resettled) is a step in skill."
+            ),
         ),
         Contrast(
             "F14b",
@@ -1075,6 +1324,11 @@ F14 = Fact(
             _L,
             0.2,
             test="level",
+            origin=Origin.input,
+            origin_reason=(
+                "Skill 0.1 is below the hard broker threshold field.broker_skill_threshold 0.6, so no"
+                " settlement can be brokered: P(resettled) is 0 by construction."
+            ),
         ),
         Contrast(
             "F14c",
@@ -1084,6 +1338,12 @@ F14 = Fact(
                 (-1.0, _q(_SKILL_ARMS[-1].label, "resettled")),
             ),
             _L,
+            origin=Origin.input,
+            origin_reason=(
+                "Commitment 0.2 is below the hard threshold field.broker_commitment_threshold 0.5, so"
+                " the low-commitment arm can never resettle while skill 0.9 with commitment 0.8 "
+                "passes both thresholds."
+            ),
         ),
     ),
 )
@@ -1106,6 +1366,11 @@ F15 = Fact(
             _G,
             0.0,
             test="level",
+            origin=Origin.input,
+            origin_reason=(
+                "Unpaid participants bear the round's cost by rule (engagement.engage), so the unpaid"
+                " cost per round is positive whenever anyone takes part."
+            ),
         ),
         Contrast(
             "F15b",
@@ -1115,6 +1380,12 @@ F15 = Fact(
                 (-1.0, _q("codesign", "engagement_participation_rate")),
             ),
             _L,
+            origin=Origin.input,
+            origin_reason=(
+                "Without reimbursement a participant must hold reserves above "
+                "behaviour.engagement_reserve_multiple times the cost by rule, so participation falls"
+                " by construction."
+            ),
         ),
     ),
 )
@@ -1139,6 +1410,11 @@ F16 = Fact(
                 (-1.0, _q("baseline", "criteria_awareness_sme_vso")),
             ),
             _G,
+            origin=Origin.constrained,
+            origin_reason=(
+                "Initial awareness differs by provider kind (an input); the gap between bidders' "
+                "awareness, which the commissioner sees, and small VSOs' comes from who bids."
+            ),
         ),
         Contrast(
             "F16b",
@@ -1150,19 +1426,29 @@ F16 = Fact(
                 (1.0, _q("baseline", "criteria_awareness_sme_vso")),
             ),
             _L,
+            origin=Origin.constrained,
+            origin_reason=(
+                "Publishing makes awareness diffuse by rule (lifecycle, "
+                "policies.publish_sv_criteria); how much the gap narrows depends on who bids and "
+                "learns."
+            ),
         ),
         Contrast(
             "F16c",
-            "supplementary: publishing raises the SV marks small-VSO bids receive (bid quality)",
+            "publishing raises the SV marks small-VSO bids receive (bid quality)",
             (
                 (1.0, _q("criteria published", "sv_score_sme_vso")),
                 (-1.0, _q("baseline", "sv_score_sme_vso")),
             ),
             _G,
-            counted=False,
-            note="not counted (supplementary when the registry was written): SV marks are relative "
-            "to the best bid, so when every bidder learns the published criteria a small VSO's mark "
-            "need not rise even though its own claim improves.",
+            note="counted since the claim names bid quality; SV marks are relative to the best "
+            "bid, so when every bidder learns the published criteria a small VSO's mark need not "
+            "rise even though its own claim improves.",
+            origin=Origin.emergent,
+            origin_reason=(
+                "SV marks are relative to the best bid; whether small VSOs' marks rise when every "
+                "bidder learns the criteria emerges from the contest."
+            ),
         ),
     ),
 )
@@ -1184,6 +1470,12 @@ F17 = Fact(
                 (-1.0, _q("baseline", "sv_per_gbp_corporate")),
             ),
             _G,
+            origin=Origin.input,
+            origin_reason=(
+                "SV per pound is set by providers.<kind>.sv_intrinsic (small VSOs U(0.25, 0.45) vs "
+                "corporates U(0.05, 0.12)); delivery can only shed value, so the test checks that "
+                "mechanisms do not overturn the assumption."
+            ),
         ),
     ),
     theoretical=True,
@@ -1216,6 +1508,13 @@ FACTS: tuple[Fact, ...] = (
 def fact_ids() -> tuple[str, ...]:
     """The ids of all facts, in order (F1 ... F17)."""
     return tuple(f.id for f in FACTS)
+
+
+def fact_class(fact: Fact) -> str:
+    """``emergent`` when at least one counted criterion is emergent or constrained, else
+    ``input`` (an input check: every counted criterion restates an input or a rule)."""
+    counted = [c for c in fact.criteria if c.counted]
+    return "emergent" if any(c.origin is not Origin.input for c in counted) else "input"
 
 
 def get_facts(ids: Iterable[str] | None = None) -> tuple[Fact, ...]:

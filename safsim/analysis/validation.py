@@ -63,6 +63,7 @@ from safsim.analysis.facts import (
     Expect,
     Fact,
     Trend,
+    fact_class,
 )
 from safsim.metrics import HEADLINE_OUTCOMES
 from safsim.util import Existing, git_revision, write_directory
@@ -80,11 +81,13 @@ __all__ = [
     "CriterionResult",
     "Mode",
     "ValidationResult",
+    "ZERO_WIDTH_FLAG",
     "association_statistics",
     "bootstrap_mean_ci",
     "convergence_table",
     "evaluate_fact",
     "format_table",
+    "headline",
     "power_table",
     "read_verdicts",
     "render_docs_block",
@@ -145,8 +148,17 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "experiment",
     "theoretical",
     "note",
+    "origin",
+    "origin_reason",
+    "fact_class",
+    "zero_width",
 )
-"""Columns of facts.csv: the issue's eleven first, then context."""
+"""Columns of facts.csv: the issue's eleven first, then context; ``origin`` (emergent,
+constrained or input) and its reason, the fact's class (emergent or input check) and whether
+the criterion's interval has zero width."""
+
+ZERO_WIDTH_FLAG = "zero-width interval: the arms give the same value in every replicate"
+"""What the report says of a criterion whose interval has zero width (lower == upper)."""
 
 ProgressCallback = Callable[[int, int], None]
 RunSeeds = Callable[..., "Results"]
@@ -420,6 +432,37 @@ class CriterionResult:
     note: str = ""
     kind: str = "contrast"
     data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    origin: str = "emergent"
+    origin_reason: str = ""
+
+    @property
+    def zero_width(self) -> bool:
+        """True when the interval is a single point (lower == upper): no replicate varies."""
+        return _zero_width(self.ci_low, self.ci_high)
+
+
+def _zero_width(lo: Any, hi: Any) -> bool:
+    try:
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(lo) and math.isfinite(hi) and abs(hi - lo) <= 1e-12 * max(1.0, abs(lo), abs(hi))
+
+
+def headline(verdicts: Mapping[str, str], classes: Mapping[str, str]) -> str:
+    """``"12/14 emergent facts pass; 3/3 input checks hold"``.
+
+    A fact is emergent when at least one of its counted criteria is emergent or constrained;
+    a fact whose counted criteria all restate inputs is an input check (``facts.fact_class``).
+    """
+    emergent = [f for f in verdicts if classes.get(f, "emergent") != "input"]
+    inputs = [f for f in verdicts if classes.get(f, "emergent") == "input"]
+    ep = sum(verdicts[f] == "pass" for f in emergent)
+    ip = sum(verdicts[f] == "pass" for f in inputs)
+    return (
+        f"{ep}/{len(emergent)} emergent fact{'' if len(emergent) == 1 else 's'} pass; "
+        f"{ip}/{len(inputs)} input check{'' if len(inputs) == 1 else 's'} hold"
+    )
 
 
 @dataclass(frozen=True)
@@ -458,9 +501,18 @@ class ValidationResult:
             out[f.id] = "pass" if rows and all(c.verdict == "pass" for c in rows) else "fail"
         return out
 
+    def fact_classes(self) -> dict[str, str]:
+        """Fact id -> ``emergent`` or ``input`` (``facts.fact_class``)."""
+        return {f.id: fact_class(f) for f in self.facts}
+
+    def headline(self) -> str:
+        """Emergent facts passing, counted apart from input checks (``headline``)."""
+        return headline(self.fact_verdicts(), self.fact_classes())
+
     def table(self) -> pd.DataFrame:
         """The report table: one row per criterion, columns REPORT_COLUMNS."""
         fv = self.fact_verdicts()
+        fc = self.fact_classes()
         by_id = {f.id: f for f in self.facts}
         rows = []
         for c in self.criteria:
@@ -492,6 +544,10 @@ class ValidationResult:
                     "experiment": f.experiment,
                     "theoretical": f.theoretical,
                     "note": " ".join(x for x in (c.note, f.notes) if x),
+                    "origin": c.origin,
+                    "origin_reason": c.origin_reason,
+                    "fact_class": fc[c.fact],
+                    "zero_width": c.zero_width,
                 }
             )
         return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
@@ -550,6 +606,8 @@ def _criterion_result(
         note=c.note,
         kind=kind,
         data=data,
+        origin=c.origin.value,
+        origin_reason=c.origin_reason,
     )
 
 
@@ -960,12 +1018,16 @@ def _effect_text(c: CriterionResult) -> str:
 def format_table(result: ValidationResult) -> str:
     """The plain-text table ``safsim validate`` prints (one line per criterion)."""
     fv = result.fact_verdicts()
-    rows = [("fact", "expected", "observed effect [95% CI]", "p", "verdict")]
+    fc = result.fact_classes()
+    rows = [("fact", "class", "expected", "observed effect [95% CI]", "p", "verdict")]
     for c in result.criteria:
         v = c.verdict if c.counted else f"({c.verdict})"
+        if c.zero_width:
+            v += " [zero-width]"
         rows.append(
             (
                 c.criterion,
+                c.origin,
                 f"{c.expect.symbol} {_fmt(c.threshold)}",
                 _effect_text(c),
                 _fmt_p(c.p_value),
@@ -974,8 +1036,8 @@ def format_table(result: ValidationResult) -> str:
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [
-        f"Stylized facts: {sum(v == 'pass' for v in fv.values())} of {len(fv)} pass "
-        f"({result.mode.value} mode, {result.n_replicates} replicates per arm, "
+        f"Stylized facts: {result.headline()} ({sum(v == 'pass' for v in fv.values())} of {len(fv)} "
+        f"facts pass; {result.mode.value} mode, {result.n_replicates} replicates per arm, "
         f"verdict by {'95% interval' if result.rule == 'ci' else 'direction of the estimate'})",
         "  ".join(h.ljust(w) for h, w in zip(rows[0], widths, strict=True)),
         "  ".join("-" * w for w in widths),
@@ -987,12 +1049,36 @@ def format_table(result: ValidationResult) -> str:
         last = c.fact
         lines.append("  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)).rstrip())
     lines.append("")
-    lines.append("Facts: " + ", ".join(f"{k} {'pass' if v == 'pass' else 'FAIL'}" for k, v in fv.items()))
+    lines.append(
+        "Facts: "
+        + ", ".join(
+            f"{k} {'pass' if v == 'pass' else 'FAIL'}{' (input check)' if fc[k] == 'input' else ''}"
+            for k, v in fv.items()
+        )
+    )
+    if any(c.zero_width for c in result.criteria):
+        lines.append(f"[zero-width]: {ZERO_WIDTH_FLAG}.")
     return "\n".join(lines)
 
 
 def _markdown_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+_CLASS_DEFINITION = (
+    "Classes: *emergent* - no rule or input writes the tested relation; *constrained* - a rule "
+    "or input sets its direction or range but other mechanisms shape its size, so it could fail; "
+    "*input* - an input or rule restated. A fact counts as emergent when at least one of its "
+    "counted criteria is emergent or constrained; a fact whose counted criteria are all inputs "
+    "is an input check."
+)
+
+
+def _verdict_cell(verdict_text: str, counted: bool, zero_width: bool) -> str:
+    v = verdict_text if counted else f"{verdict_text} (not counted)"
+    if counted and verdict_text == "fail":
+        v = "**fail**"
+    return v + (" [zero-width]" if zero_width else "")
 
 
 CONVERGENCE_OUTCOMES: tuple[str, ...] = (*HEADLINE_OUTCOMES, "mean_contract_value_gbp", "sv_hard_share")
@@ -1054,6 +1140,7 @@ def render_markdown(
 ) -> str:
     """The Markdown report: summary, the criterion table, one section per fact, replicates."""
     fv = result.fact_verdicts()
+    fc = result.fact_classes()
     n_pass = sum(v == "pass" for v in fv.values())
     revision, dirty = git_revision()
     rev = "unknown" if revision is None else revision[:12] + (" (uncommitted changes)" if dirty else "")
@@ -1068,24 +1155,31 @@ def render_markdown(
         f"- Created: {result.created_utc}; wall time {result.wall_time_s:.0f} s; "
         f"{len(result.arms_run)} arm{'' if len(result.arms_run) == 1 else 's'}, "
         f"{len(result.arms_run) * result.n_replicates} runs",
-        f"- **{n_pass} of {len(fv)} facts pass**: "
-        + ", ".join(f"{k} {'pass' if v == 'pass' else '**FAIL**'}" for k, v in fv.items()),
+        f"- **{result.headline()}** ({n_pass} of {len(fv)} facts pass): "
+        + ", ".join(
+            f"{k} {'pass' if v == 'pass' else '**FAIL**'}{' (input check)' if fc[k] == 'input' else ''}"
+            for k, v in fv.items()
+        ),
+        f"- {_CLASS_DEFINITION}",
         "",
-        "| Criterion | Expected | Observed effect [95% CI] | p | n | Verdict |",
-        "|---|---|---|---|---|---|",
+        "| Criterion | Class | Expected | Observed effect [95% CI] | p | n | Verdict |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in result.criteria:
-        v = c.verdict if c.counted else f"{c.verdict} (not counted)"
-        if c.counted and c.verdict == "fail":
-            v = "**fail**"
         lines.append(
-            f"| {c.criterion} | {_markdown_escape(c.expected)} | {_effect_text(c)} | "
-            f"{_fmt_p(c.p_value)} | {c.n_used} | {v} |"
+            f"| {c.criterion} | {c.origin} | {_markdown_escape(c.expected)} | {_effect_text(c)} | "
+            f"{_fmt_p(c.p_value)} | {c.n_used} | {_verdict_cell(c.verdict, c.counted, c.zero_width)} |"
         )
     lines.append("")
-    for f in result.facts:
+    if any(c.zero_width for c in result.criteria):
         lines += [
-            f"## {f.id}: {f.title} ({'pass' if fv[f.id] == 'pass' else 'FAIL'})",
+            f"[zero-width]: {ZERO_WIDTH_FLAG} ({', '.join(c.criterion for c in result.criteria if c.zero_width)}).",
+            "",
+        ]
+    for f in result.facts:
+        kind = "input check" if fc[f.id] == "input" else "emergent"
+        lines += [
+            f"## {f.id}: {f.title} ({'pass' if fv[f.id] == 'pass' else 'FAIL'}; {kind})",
             "",
             f"*Claim.* {f.claim}",
             "",
@@ -1098,9 +1192,12 @@ def render_markdown(
             if c.fact != f.id:
                 continue
             lines.append(
-                f"- {c.criterion} ({c.verdict}{'' if c.counted else ', not counted'}): "
+                f"- {c.criterion} ({c.verdict}{'' if c.counted else ', not counted'}; {c.origin}): "
                 f"{c.expected}; observed {_effect_text(c)}, p {_fmt_p(c.p_value)}; "
-                f"`{c.metric}`; {c.test}." + (f" {c.note}" if c.note else "")
+                f"`{c.metric}`; {c.test}."
+                + (f" *{c.origin.capitalize()}:* {c.origin_reason}" if c.origin_reason else "")
+                + (f" {ZERO_WIDTH_FLAG[0].upper()}{ZERO_WIDTH_FLAG[1:]}." if c.zero_width else "")
+                + (f" {c.note}" if c.note else "")
             )
         if f.theoretical:
             lines += ["", "*Theoretical claim set by parameters, not an emergent pattern.*"]
@@ -1127,6 +1224,8 @@ def _manifest(result: ValidationResult, files: Sequence[str]) -> dict[str, Any]:
         "seeds": list(result.seeds),
         "facts": [f.id for f in result.facts],
         "fact_verdicts": result.fact_verdicts(),
+        "fact_classes": result.fact_classes(),
+        "headline": result.headline(),
         "arms": list(result.arms_run.values()),
         "wall_time_s": round(result.wall_time_s, 3),
         "files": list(files),
@@ -1224,40 +1323,62 @@ def render_docs_block(report_dir: str | Path, link_prefix: str = "../validation"
     power = pd.read_csv(d / "power.csv") if (d / "power.csv").is_file() else None
     convergence = pd.read_csv(d / "convergence.csv") if (d / "convergence.csv").is_file() else None
     verdicts = manifest["fact_verdicts"]
+    classes = _docs_fact_classes(table, manifest)
     n_pass = sum(v == "pass" for v in verdicts.values())
     rev = manifest.get("git_revision") or "unknown"
     dirty = " (with uncommitted changes)" if manifest.get("git_dirty") else ""
     lines = [
         DOCS_BEGIN,
         "",
-        f"**{n_pass} of {len(verdicts)} facts pass** in {manifest['mode']} mode "
+        f"**{headline(verdicts, classes)}** ({n_pass} of {len(verdicts)} facts pass) in "
+        f"{manifest['mode']} mode "
         f"({manifest['n_replicates']} replicates per arm, root seed {manifest['root_seed']}, "
         f"{len(manifest['arms'])} arms, wall time {manifest['wall_time_s']:.0f} s), run "
         f"{manifest['created_utc']} on model revision `{rev[:12]}`{dirty}.",
         "",
-        "| fact | verdict | plot |",
-        "|---|---|---|",
+        _CLASS_DEFINITION,
+        "",
+        "| fact | class | verdict | plot |",
+        "|---|---|---|---|",
     ]
     titles = table.groupby("fact", sort=False)["title"].first()
     for fid, v in verdicts.items():
         lines.append(
             f"| {fid}: {_markdown_escape(str(titles.get(fid, '')))} | "
+            f"{'input check' if classes.get(fid) == 'input' else 'emergent'} | "
             f"{'pass' if v == 'pass' else '**FAIL**'} | [{fid}.png]({link_prefix}/plots/{fid}.png) |"
         )
     lines += [
         "",
-        "| criterion | expected | observed effect [95% CI] | p | verdict |",
-        "|---|---|---|---|---|",
+        "| criterion | class | expected | observed effect [95% CI] | p | verdict |",
+        "|---|---|---|---|---|---|",
     ]
-    for r in table.itertuples():
-        v = str(r.verdict)
+    zero = []
+    for r in table.to_dict("records"):
+        v = str(r["verdict"])
         if v == "fail":
             v = "**fail**"
+        if _zero_width(r["ci_low"], r["ci_high"]):
+            v += " [zero-width]"
+            zero.append(str(r["criterion"]))
+        origin = r.get("origin")
+        origin = "n/a" if not isinstance(origin, str) else origin
         lines.append(
-            f"| {r.criterion} | {_markdown_escape(str(r.expected))} ({r.expect}) | "
-            f"{_fmt(r.effect)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] | {_fmt_p(r.p_value)} | {v} |"
+            f"| {r['criterion']} | {origin} | {_markdown_escape(str(r['expected']))} ({r['expect']}) | "
+            f"{_fmt(r['effect'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {_fmt_p(r['p_value'])} | {v} |"
         )
     lines.append("")
+    if zero:
+        lines += [f"[zero-width]: {ZERO_WIDTH_FLAG} ({', '.join(zero)}).", ""]
+    reasons = [
+        (str(r["criterion"]), str(r["origin"]), str(r["origin_reason"]))
+        for r in table.to_dict("records")
+        if isinstance(r.get("origin_reason"), str) and r["origin_reason"]
+    ]
+    if reasons:
+        lines += ["Why each criterion has its class:", ""]
+        lines += [f"- {cid} ({origin}): {_markdown_escape(reason)}" for cid, origin, reason in reasons]
+        lines.append("")
     fake = ValidationResult(
         facts=(),
         criteria=(),
@@ -1277,6 +1398,21 @@ def render_docs_block(report_dir: str | Path, link_prefix: str = "../validation"
         DOCS_END,
     ]
     return "\n".join(lines)
+
+
+def _docs_fact_classes(table: pd.DataFrame, manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Fact classes from the manifest, else from facts.csv (``origin`` of counted rows)."""
+    if isinstance(manifest.get("fact_classes"), dict):
+        return {str(k): str(v) for k, v in manifest["fact_classes"].items()}
+    if "origin" not in table.columns:  # a report written before the classes: the registry's
+        from safsim.analysis.facts import FACTS
+
+        return {f.id: fact_class(f) for f in FACTS}
+    out = {}
+    for fid, g in table.groupby("fact", sort=False):
+        counted = g[g["counted"].astype(str).str.lower() == "true"]
+        out[str(fid)] = "input" if len(counted) and (counted["origin"] == "input").all() else "emergent"
+    return out
 
 
 def update_docs(doc_path: str | Path, report_dir: str | Path) -> bool:

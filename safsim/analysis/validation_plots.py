@@ -70,6 +70,9 @@ def _num(x: float) -> str:
 def _title(ax: Axes, c: CriterionResult) -> None:
     colour = PASS_COLOUR if c.verdict == "pass" else FAIL_COLOUR
     flag = c.verdict if c.counted else f"{c.verdict}, not counted"
+    flag += f", {c.origin}"
+    if c.zero_width:
+        flag += ", zero-width interval"
     ax.set_title(
         f"{c.criterion}: {_num(c.effect)} [{_num(c.ci_low)}, {_num(c.ci_high)}] ({flag})",
         fontsize="small",
