@@ -5,6 +5,9 @@ Public API:
     load_scenario(path_or_mapping, overrides=None) -> Scenario
     run_scenario(scenario, seed) -> RunResult
     run_replicates(scenario, n, seed=None, workers=1) -> Results
+    load_experiment(source, overrides=None) -> Experiment: an experiment file (factors, design, replicates)
+    run_sweep(experiment_or_path, *, backend="processes", workers=None, out=None, resume=False, force=False,
+        progress=True, scheduler=None) -> SweepResult: every run of an experiment, streamed to Parquet
     FieldModel: the mesa.Model (imported lazily: importing Mesa has side effects)
     Scenario, ScenarioError
 """
@@ -14,7 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from safsim.config import Scenario
+from safsim.experiments.experiment import load_experiment
 from safsim.experiments.replicates import Results, run_replicates
+from safsim.experiments.sweep import run_sweep
 from safsim.runner import RunResult, run_scenario
 from safsim.scenario import ScenarioError, load_scenario
 
@@ -30,9 +35,11 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "load_experiment",
     "load_scenario",
     "run_replicates",
     "run_scenario",
+    "run_sweep",
 ]
 
 

@@ -23,6 +23,20 @@ SIGNATURES = {
         [("scenario", P, NO), ("n", P, None), ("seed", P, None), ("workers", P, 1), ("progress", P, None)],
         "Results",
     ),
+    "load_experiment": ([("source", P, NO), ("overrides", P, None)], "Experiment"),
+    "run_sweep": (
+        [
+            ("experiment_or_path", P, NO),
+            ("backend", K, "processes"),
+            ("workers", K, None),
+            ("out", K, None),
+            ("resume", K, False),
+            ("force", K, False),
+            ("progress", K, True),
+            ("scheduler", K, None),
+        ],
+        "SweepResult",
+    ),
 }
 TINY = {"horizon_steps": 2, "field": {"n_authorities": 1}}
 

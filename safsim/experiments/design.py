@@ -29,14 +29,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from safsim.config import Scenario
-from safsim.experiments.experiment import Experiment, Factor
 from safsim.scenario import ScenarioError, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover - experiment.py imports this module to check designs
+    from safsim.experiments.experiment import Experiment, Factor
 
 __all__ = ["RunSpec", "check_design", "design_table", "plan", "point_scenarios", "run_seed"]
 

@@ -41,6 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from safsim.config import Scenario
+from safsim.experiments.design import check_design
 from safsim.metrics import ALL_OUTCOMES
 from safsim.scenario import (
     MAPPING_LABEL,
@@ -234,8 +235,6 @@ class Experiment(_Frozen):
     def _check(self) -> Experiment:
         if self.design.kind != "csv" and not self.factors:
             raise ValueError("factors: an experiment needs at least one factor (or a csv design)")
-        if self.design.kind in ("lhs", "sobol", "saltelli"):
-            pass  # lists are sampled by index, ranges uniformly
         if self.design.kind == "grid":
             for path, f in self.factors.items():
                 if f.is_range and f.levels is None:
@@ -436,8 +435,6 @@ def load_experiment(
     exp = _validate(data, prov, label)
     exp._label, exp._folder, exp._lines, exp._text = label, folder, prov, text
     exp._base_scenario = _load_base(exp, prov, label, folder)
-    from safsim.experiments.design import check_design  # design imports this module
-
     check_design(exp)
     return exp
 
