@@ -23,9 +23,11 @@ from safsim.analysis.facts import (
     Contrast,
     Expect,
     Fact,
+    Origin,
     Quantity,
     Trend,
     check_registry,
+    fact_class,
     fact_ids,
     get_facts,
     outcome,
@@ -33,12 +35,18 @@ from safsim.analysis.facts import (
 from safsim.analysis.validation import (
     MODE_REPLICATES,
     REPORT_COLUMNS,
+    ZERO_WIDTH_FLAG,
     AuthorityStat,
+    CriterionResult,
     Mode,
+    ValidationResult,
     association_statistics,
     bootstrap_mean_ci,
     evaluate_fact,
+    format_table,
+    headline,
     read_verdicts,
+    render_markdown,
     run_validation,
     sign_flip_pvalue,
     spearman,
@@ -221,6 +229,49 @@ def test_registry_lists_exactly_f1_to_f17_with_every_field():
     assert [f.id for f in FACTS if f.theoretical] == ["F17"]
 
 
+def test_every_criterion_has_a_class_and_a_reason():
+    """Each criterion is emergent, constrained or input, with a one-sentence reason."""
+    for f in FACTS:
+        for c in f.criteria:
+            assert isinstance(c.origin, Origin), c.id
+            reason = c.origin_reason.strip()
+            assert len(reason) > 20 and reason.endswith("."), c.id
+    origins = {c.id: c.origin for f in FACTS for c in f.criteria}
+    # Known inputs restated (code review): policy floor, definition rule, disclosed inputs.
+    for cid in ("F5a", "F10c", "F11b", "F17a"):
+        assert origins[cid] is Origin.input, cid
+    assert fact_class(get_facts(["F17"])[0]) == "input"
+    assert fact_class(get_facts(["F1"])[0]) == "emergent"
+
+
+def test_f14_is_classed_by_the_broker_mechanism():
+    """F14 is an input check while the broker is gated by hard thresholds, else not."""
+    import inspect
+
+    from safsim import field_dynamics
+
+    source = inspect.getsource(field_dynamics)
+    hard = "c.social_skill >= cfg.broker_skill_threshold" in source
+    (f14,) = get_facts(["F14"])
+    assert (fact_class(f14) == "input") is hard
+    if not hard:  # a smooth broker: the near-impossible skill 0.1 arm stays an input
+        assert {c.id: c.origin for c in f14.criteria}["F14b"] is Origin.input
+
+
+def test_facts_are_tested_by_their_stated_metric():
+    """F16 counts bid quality; F4 tests any engagement; F9c and F11b use realised tables."""
+    f4, f9, f11, f16 = get_facts(["F4", "F9", "F11", "F16"])
+    (f16c,) = [c for c in f16.criteria if c.id == "F16c"]
+    assert f16c.counted
+    f4_metrics = {m for c in f4.criteria if c.counted for m in c.metric_names}
+    assert "engagement_rate" in f4_metrics
+    (f9c,) = [c for c in f9.criteria if c.id == "F9c"]
+    assert isinstance(f9c, AuthorityAssociation) and f9c.y == "sv_weight_mean"
+    assert set(f9c.x) == {"sv_understanding_final", "political_commitment", "has_sv_policy"}
+    (f11b,) = [c for c in f11.criteria if c.id == "F11b"]
+    assert isinstance(f11b, AuthorityAssociation) and f11b.y == "supplier_defined_share"
+
+
 def test_registry_metrics_are_defined_outcomes_or_documented_derived_metrics():
     """Every metric is an outcome of safsim.metrics or a derived metric with a description."""
     for f in FACTS:
@@ -285,12 +336,93 @@ def test_evaluate_fact_pairs_arms_by_seed():
         evidence="T1",
         experiment="e",
         arms=(Arm("a"), Arm("b", overrides={"x": 1})),
-        criteria=(Contrast("FXa", "B above A", ((1.0, Quantity("b", q)), (-1.0, Quantity("a", q))), Expect.greater),),
+        criteria=(
+            Contrast(
+                "FXa",
+                "B above A",
+                ((1.0, Quantity("b", q)), (-1.0, Quantity("a", q))),
+                Expect.greater,
+                origin=Origin.emergent,
+                origin_reason="synthetic",
+            ),
+        ),
     )
     (res,) = evaluate_fact(fact, {"a": _FakeResults(a), "b": _FakeResults(b)}, seeds, "ci", 1)
     assert res.effect == pytest.approx(1.0)
     assert res.ci_low == pytest.approx(1.0) and res.ci_high == pytest.approx(1.0)
     assert res.verdict == "pass" and res.n_used == 5
+
+
+def _criterion(cid: str, lo: float, hi: float, origin: str = "emergent", verdict_: str = "pass") -> CriterionResult:
+    return CriterionResult(
+        fact=cid[:-1],
+        criterion=cid,
+        expected="synthetic",
+        metric="m",
+        test="t",
+        effect=(lo + hi) / 2,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=0.01,
+        n_replicates=5,
+        n_used=5,
+        expect=Expect.greater,
+        threshold=0.0,
+        rule="ci",
+        verdict=verdict_,
+        counted=True,
+        arms=("a",),
+        origin=origin,
+        origin_reason="synthetic reason.",
+    )
+
+
+def test_zero_width_interval_is_flagged_in_table_and_report():
+    """A criterion whose interval is one point is flagged in facts.csv, the table and report."""
+    zero = _criterion("F1a", 1.0, 1.0)
+    wide = _criterion("F2a", 0.5, 1.5)
+    assert zero.zero_width and not wide.zero_width
+    assert not _criterion("F3a", float("nan"), float("nan")).zero_width
+    facts = get_facts(["F1", "F2"])
+    result = ValidationResult(
+        facts=facts,
+        criteria=(zero, wide),
+        mode=Mode.full,
+        rule="ci",
+        n_replicates=5,
+        root_seed=1,
+        seeds=(1, 2, 3, 4, 5),
+        raw={},
+        arms_run={},
+    )
+    table = result.table()
+    assert list(table["zero_width"]) == [True, False]
+    assert list(table["origin"]) == ["emergent", "emergent"]
+    printed = format_table(result)
+    assert "[zero-width]" in printed and ZERO_WIDTH_FLAG in printed
+    report = render_markdown(result, plots=False)
+    assert ZERO_WIDTH_FLAG in report and "| F1a | emergent |" in report
+
+
+def test_headline_counts_emergent_facts_apart_from_input_checks():
+    """Emergent facts passing are counted separately from input checks."""
+    verdicts = {"F1": "pass", "F2": "fail", "F3": "pass", "F14": "pass", "F17": "fail"}
+    classes = {"F1": "emergent", "F2": "emergent", "F3": "emergent", "F14": "input", "F17": "input"}
+    assert headline(verdicts, classes) == "2/3 emergent facts pass; 1/2 input checks hold"
+    result = ValidationResult(
+        facts=get_facts(["F1", "F17"]),
+        criteria=(_criterion("F1a", 0.1, 0.2), _criterion("F17a", 0.1, 0.2, origin="input")),
+        mode=Mode.full,
+        rule="ci",
+        n_replicates=5,
+        root_seed=1,
+        seeds=(1, 2, 3, 4, 5),
+        raw={},
+        arms_run={},
+    )
+    assert result.fact_classes() == {"F1": "emergent", "F17": "input"}
+    assert "1/1 emergent fact pass; 1/1 input check hold" in format_table(result)
+    assert "**1/1 emergent fact pass; 1/1 input check hold**" in render_markdown(result, plots=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -316,6 +448,9 @@ def test_cli_validate_quick_f17_writes_a_complete_report(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["mode"] == "quick" and manifest["facts"] == ["F17"]
     assert "![F17](plots/F17.png)" in (out / "report.md").read_text()
+    assert row["origin"] == "input" and row["fact_class"] == "input"
+    assert manifest["fact_classes"] == {"F17": "input"}
+    assert "0/0 emergent facts pass; " in printed
     assert read_verdicts(out / "facts.csv") == {"F17": row["fact_verdict"]}
 
 

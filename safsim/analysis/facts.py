@@ -1309,12 +1309,12 @@ F14 = Fact(
             _m("resettled"),
             tuple(a.label for a in _SKILL_ARMS),
             _G,
-            origin=Origin.input,
+            origin=Origin.constrained,
             origin_reason=(
-                "A crisis resettles the field only through a broker whose social skill and commitment"
-                " pass hard thresholds (field.broker_skill_threshold 0.6, broker_commitment_threshold"
-                " 0.5, field_dynamics.broker_settlement) and the arms set skill and commitment as "
-                "constants, so P(resettled) is a step in skill."
+                "The chance that an incumbent brokers a settlement rises with social skill by rule (a"
+                " logistic centred on field.broker_skill_threshold, slope field.broker_sharpness; "
+                "field_dynamics.broker_probability), but whether the field resettles also depends on "
+                "how contested it becomes (the crisis opening) and how long the crisis lasts."
             ),
         ),
         Contrast(
@@ -1326,8 +1326,9 @@ F14 = Fact(
             test="level",
             origin=Origin.input,
             origin_reason=(
-                "Skill 0.1 is below the hard broker threshold field.broker_skill_threshold 0.6, so no"
-                " settlement can be brokered: P(resettled) is 0 by construction."
+                "At skill 0.1 the logistic skill factor of field_dynamics.broker_probability is about"
+                " 0.002 (sharpness 12 around 0.6), so a settlement is all but impossible whatever the"
+                " crisis does."
             ),
         ),
         Contrast(
@@ -1338,11 +1339,12 @@ F14 = Fact(
                 (-1.0, _q(_SKILL_ARMS[-1].label, "resettled")),
             ),
             _L,
-            origin=Origin.input,
+            origin=Origin.constrained,
             origin_reason=(
-                "Commitment 0.2 is below the hard threshold field.broker_commitment_threshold 0.5, so"
-                " the low-commitment arm can never resettle while skill 0.9 with commitment 0.8 "
-                "passes both thresholds."
+                "The logistic commitment factor of field_dynamics.broker_probability (centred on "
+                "field.broker_commitment_threshold) lowers the chance at commitment 0.2 by rule, but "
+                "whether either arm resettles depends on the contention the crisis produces and its "
+                "length."
             ),
         ),
     ),
