@@ -2,8 +2,8 @@
 
 Objects:
     main(argv): entry point of the ``safsim`` console script; returns the exit status.
-    build_parser(): the argparse parser (subcommands ``run``, ``check``, ``schema``, ``list``,
-        ``validate``).
+    build_parser(): the argparse parser (subcommands ``run``, ``sweep``, ``check``, ``schema``,
+        ``list``, ``validate``).
     format_value(outcome, x): how the summary table prints one outcome value.
     EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
 
@@ -183,21 +183,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
     run.set_defaults(handler=_cmd_run)
 
+    _add_sweep_parser(sub)
+
     check = sub.add_parser(
         "check",
-        help="validate scenario files",
-        description="Validate scenario files without running them. Prints `FILE: ok` for each "
-        "good file and, on stderr, one line for each problem found in a bad one (FILE:LINE: "
-        "key.path: message); exits 2 if any file is bad.",
+        help="validate scenario and experiment files",
+        description="Validate scenario and experiment files without running them (an experiment "
+        "file has `kind: experiment` or a top-level `factors:` or `design:`; every design point's "
+        "scenario is built). Prints `FILE: ok` for each good file and, on stderr, one line for each "
+        "problem found in a bad one (FILE:LINE: key.path: message); exits 2 if any file is bad.",
     )
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(handler=_cmd_check)
 
     schema = sub.add_parser(
         "schema",
-        help="print the JSON Schema of scenario files",
-        description="Print the JSON Schema of scenario files (for editors and validators).",
+        help="print the JSON Schema of scenario (or experiment) files",
+        description="Print the JSON Schema of scenario files, or with --experiment of experiment "
+        "files (for editors and validators).",
     )
+    schema.add_argument("--experiment", action="store_true", help="the schema of experiment files")
     schema.set_defaults(handler=_cmd_schema)
 
     lst = sub.add_parser(
@@ -543,17 +548,132 @@ def summary_table(runs: pd.DataFrame) -> str:
 
 
 # --------------------------------------------------------------------------------------
+# sweep
+# --------------------------------------------------------------------------------------
+
+
+def _add_sweep_parser(sub: Any) -> None:
+    sweep = sub.add_parser(
+        "sweep",
+        help="run every run of an experiment file, streaming results to Parquet (resumable)",
+        description=(
+            "Run an experiment (factors, a design, replicates and a root seed; see docs/experiments.md). "
+            "Results stream into OUT/parts/ as chunks finish and are merged at the end into "
+            "runs.parquet, design.parquet, failures.parquet (and timeseries.parquet, awards.parquet "
+            "when recorded) with manifest.json. A run that raises is recorded in failures.parquet and "
+            "the sweep goes on. An interrupted sweep (Ctrl-C, a crash) is finished with --resume."
+        ),
+    )
+    sweep.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file")
+    sweep.add_argument(
+        "--backend",
+        choices=("serial", "processes", "dask"),
+        default="processes",
+        help="where runs execute (default: processes; dask needs the `distributed` extra)",
+    )
+    sweep.add_argument(
+        "--workers",
+        type=_int_at_least(1, "--workers"),
+        default=None,
+        metavar="K",
+        help="worker processes (default: the number of CPUs); results do not depend on this",
+    )
+    sweep.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="dask backend: address of a running scheduler, e.g. tcp://host:8786 (default: a LocalCluster)",
+    )
+    sweep.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="results directory (default: results/sweep-<name>-<YYYYmmdd-HHMMSS>); a directory "
+        "holding other results is refused unless --resume (the same sweep) or --force",
+    )
+    sweep.add_argument("--resume", action="store_true", help="run only the runs --out does not hold yet")
+    sweep.add_argument(
+        "--force", action="store_true", help="replace the sweep results already in --out (other files are kept)"
+    )
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override one experiment value by dotted path, e.g. --set replicates=2 or, for the base "
+        "scenario, --set set.horizon_steps=8; repeat for several",
+    )
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only the summary line")
+    sweep.set_defaults(handler=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.experiments.experiment import load_experiment
+    from safsim.experiments.sweep import SweepError, run_sweep
+    from safsim.util import unique_path
+
+    for item in args.overrides:
+        _check_override(item)
+    if args.resume and args.force:
+        raise BadInput("--resume and --force contradict each other; give one")
+    if args.resume and args.out is None:
+        raise BadInput("--resume needs --out DIR: the directory of the sweep to finish")
+    if args.scheduler and args.backend != "dask":
+        raise BadInput("--scheduler is for --backend dask only")
+    if not Path(args.experiment).is_file():
+        raise BadInput(f"{args.experiment}: no such experiment file")
+    try:
+        exp = load_experiment(args.experiment, list(args.overrides) or None)
+    except OSError as exc:
+        raise BadInput(f"{args.experiment}: {exc.strerror or exc}") from None
+    reserved = None
+    out = args.out
+    if out is None:
+        out = reserved = unique_path(_default_out_dir(f"sweep-{exp.name}"))
+    resume_hint = f"safsim sweep {args.experiment} --out {out} --resume"
+    try:
+        res = run_sweep(
+            exp,
+            backend=args.backend,
+            workers=args.workers,
+            out=out,
+            resume=args.resume,
+            force=args.force,
+            progress=not args.quiet,
+            scheduler=args.scheduler,
+        )
+    except SweepError as exc:
+        if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
+            reserved.rmdir()
+        raise BadInput(str(exc)) from None
+    except KeyboardInterrupt:
+        _err(f"safsim: interrupted; the finished runs are kept in {out}/parts; finish with: {resume_hint}")
+        return EXIT_INTERRUPTED
+    n_failed = len(res.failures)
+    rate = res.runs_per_second
+    rate_text = f"{rate:.1f} runs/s" if res.n_ran and math.isfinite(rate) else "nothing left to run"
+    print(f"{len(res.runs) + n_failed} runs ({res.n_ran} run now), {n_failed} failed, {rate_text}; results in {out}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------
 # check, schema, list
 # --------------------------------------------------------------------------------------
 
 
 def _cmd_check(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.experiments.experiment import is_experiment_file, load_experiment
     from safsim.scenario import ScenarioError, load_scenario
 
     failed = 0
     for file in args.files:
         try:
-            load_scenario(file)
+            if is_experiment_file(file):
+                load_experiment(file)
+            else:
+                load_scenario(file)
         except ScenarioError as exc:
             failed += 1
             for problem in exc.errors:  # every problem found, one line each
@@ -568,6 +688,11 @@ def _cmd_check(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace, argv: list[str]) -> int:
+    if getattr(args, "experiment", False):
+        from safsim.experiments.experiment import experiment_json_schema
+
+        print(json.dumps(experiment_json_schema(), indent=2))
+        return EXIT_OK
     from safsim.scenario import scenario_json_schema
 
     print(json.dumps(scenario_json_schema(), indent=2))

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -152,3 +153,88 @@ def test_a_sweep_killed_mid_way_resumes_to_identical_tables(tmp_path):
         pd.testing.assert_frame_equal(pd.read_parquet(cut / name), pd.read_parquet(full / name))
     manifest = json.loads((cut / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["n_ok"] == 40
+
+
+EXPERIMENT_YAML = """\
+# a tiny experiment for the command-line tests
+kind: experiment
+name: cli
+base: baseline
+set: {horizon_steps: 2, field.n_authorities: 1, providers.sme_vso.count: 5}
+factors:
+  commissioners.monitoring_rate: [0.1, 0.3]
+replicates: %d
+seed: 4
+"""
+
+
+def _cli(argv, capsys):
+    from safsim.cli import main
+
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_sweep_prints_one_summary_line_and_writes_tables(tmp_path, capsys):
+    """`safsim sweep` writes the tables and prints one line: runs, failures, rate and where the results are."""
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXPERIMENT_YAML % 2)
+    out = tmp_path / "out"
+    status, stdout, _ = _cli(["sweep", str(exp), "--backend", "serial", "--out", str(out), "--quiet"], capsys)
+    assert status == 0
+    assert len(stdout.strip().splitlines()) == 1
+    assert stdout.startswith("4 runs (4 run now), 0 failed, ") and stdout.strip().endswith(f"results in {out}")
+    assert len(pd.read_parquet(out / "runs.parquet")) == 4
+    status, _, err = _cli(["sweep", str(exp), "--backend", "serial", "--out", str(out), "--quiet"], capsys)
+    assert status == 2 and err.count("\n") == 1 and "--resume" in err and "Traceback" not in err
+    status, stdout, _ = _cli(
+        ["sweep", str(exp), "--out", str(out), "--resume", "--quiet", "--set", "replicates=2"], capsys
+    )
+    assert status == 0 and "(0 run now)" in stdout
+
+
+def test_cli_errors_are_one_line_with_exit_2(tmp_path, capsys):
+    """Bad experiments and bad --set values exit 2 with one line naming file, line and key path."""
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXPERIMENT_YAML % 0)
+    status, _, err = _cli(["sweep", str(exp), "--out", str(tmp_path / "o")], capsys)
+    assert status == 2 and err == f"safsim: error: {exp}:8: replicates: must be >= 1, got 0\n"
+    exp.write_text(EXPERIMENT_YAML % 1)
+    status, _, err = _cli(["sweep", str(exp), "--set", "record.outcomes=[nope]"], capsys)
+    assert status == 2 and err.count("\n") == 1 and "unknown outcome 'nope'" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_check_and_schema_know_experiment_files(tmp_path, capsys):
+    """`safsim check` validates experiment files (naming a bad factor) and `safsim schema --experiment` prints theirs."""
+    good = tmp_path / "good.yaml"
+    good.write_text(EXPERIMENT_YAML % 1)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("factors:\n  commissioners.no_such: [1]\n")
+    status, stdout, err = _cli(["check", str(good), str(bad)], capsys)
+    assert status == 2 and stdout == f"{good}: ok\n"
+    assert err.startswith(f"{bad}:2: factors.commissioners.no_such: ")
+    status, stdout, _ = _cli(["schema", "--experiment"], capsys)
+    assert status == 0 and json.loads(stdout)["title"] == "safsim experiment"
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_leaves_resumable_parts(tmp_path):
+    """Ctrl-C (SIGINT) during `safsim sweep` exits 130 with one line, and --resume completes the sweep."""
+    exp = tmp_path / "exp.yaml"
+    exp.write_text(EXPERIMENT_YAML.replace("[0.1, 0.3]", "[0.1, 0.2, 0.3, 0.4, 0.5]") % 8)
+    out = tmp_path / "out"
+    safsim_bin = Path(sys.executable).with_name("safsim")
+    cmd = [str(safsim_bin), "sweep", str(exp), "--backend", "serial", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "1"})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "parts").glob("*.runs.parquet"))) < 1:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.count("\n") == 1 and "--resume" in err
+    done = subprocess.run([*cmd, "--resume", "--quiet"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("40 runs (")
+    assert len(pd.read_parquet(out / "runs.parquet")) == 40
