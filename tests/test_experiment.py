@@ -132,3 +132,12 @@ def test_detection_and_schema(tmp_path):
     assert not is_experiment_file(_write(tmp_path, "horizon_steps: 3\n", "c.yaml"))
     schema = experiment_json_schema()
     assert schema["title"] == "safsim experiment" and "factors" in schema["properties"]
+
+
+@pytest.mark.parametrize(
+    "name,points,runs", [("policy_grid", 8, 80), ("sv_capacity_lhs", 32, 96), ("sobol_saltelli", 128, 256)]
+)
+def test_example_experiments_plan_as_their_comments_say(name, points, runs):
+    """Each experiments/*.yaml example loads and plans the number of design points and runs its comments state."""
+    exp = load_experiment(Path(__file__).resolve().parents[1] / "experiments" / f"{name}.yaml")
+    assert len(design_table(exp)) == points and len(plan(exp)) == runs

@@ -6,3 +6,22 @@ Modules:
     design: design points and the plan of runs (design_table, plan, RunSpec), pure.
     sweep: run_sweep, its backends (serial, processes, dask), Parquet streaming and resume.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["load_experiment", "run_sweep"]
+
+
+def __getattr__(name: str) -> Any:
+    """``load_experiment`` and ``run_sweep``, imported on first use (the submodules import this package)."""
+    if name == "load_experiment":
+        from safsim.experiments.experiment import load_experiment
+
+        return load_experiment
+    if name == "run_sweep":
+        from safsim.experiments.sweep import run_sweep
+
+        return run_sweep
+    raise AttributeError(f"module 'safsim.experiments' has no attribute {name!r}")
