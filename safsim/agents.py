@@ -13,7 +13,7 @@ Objects:
         from the scenario's commissioner keys).
 
 Decision rules are documented in docs/ODD.md (submodels) with their sources.  Agents borrow
-the model's single generator (``self.model.rng``); no other randomness is used.  A Provider's
+the run's random streams (``self.model.streams``, ``safsim.streams``); no other randomness is used.  A Provider's
 attributes live in one row of the model's ``ProviderTable`` (``safsim.population``), so that a
 tender reads every candidate at once; the agent reads and writes its own row.
 """
@@ -21,6 +21,7 @@ tender reads every candidate at once; the agent reads and writes its own row.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -95,16 +96,21 @@ class CommissionerParams:
 
     @classmethod
     def draw(
-        cls, cfg: CommissionerConfig, override: AuthorityOverride, index: int, rng: np.random.Generator
+        cls,
+        cfg: CommissionerConfig,
+        override: AuthorityOverride,
+        index: int,
+        rng_for: Callable[[str], np.random.Generator],
     ) -> CommissionerParams:
-        """Draw one authority's parameters (``override`` wins where it sets a value)."""
+        """Draw one authority's parameters (``override`` wins where it sets a value); each
+        parameter is drawn from its own stream ``rng_for(name)``."""
         values: dict[str, Any] = {}
         for f in fields(cls):
             if f.name == "name":
                 continue
             own = getattr(override, f.name)
             p = own if own is not None else getattr(cfg, f.name)
-            values[f.name] = float(draw(p, rng, 1)[0]) if is_param_field(CommissionerConfig, f.name) else p
+            values[f.name] = float(draw(p, rng_for(f.name), 1)[0]) if is_param_field(CommissionerConfig, f.name) else p
         values["service_lines"] = int(values["service_lines"])
         values["has_sv_policy"] = bool(values["has_sv_policy"])
         return cls(name=override.name or f"authority_{index}", **values)
@@ -211,7 +217,7 @@ class Commissioner(mesa.Agent):
 
     def set_practice(self, crisis: bool, behaviour: BehaviourConfig, government: Government) -> None:
         """Yearly: budget, award weights, definition mode, engagement level and framing."""
-        rng = self.model.rng
+        rng = self.model.streams.practice
         self.budget_gbp = self.base_budget_gbp * self.budget_multiplier
         pressure = self.budget_pressure
         # Social-value weight: discretion shaped by understanding and political commitment
@@ -312,10 +318,11 @@ class Commissioner(mesa.Agent):
         ceiling = self.line_ceiling_gbp()
         group = 1 + int(round(behaviour.aggregation_sensitivity * self.budget_pressure))
         # Lines of the same service area are bundled together first.
-        shuffled = free[self.model.rng.permutation(free.size)]
+        rng = self.model.streams.tendering
+        shuffled = free[rng.permutation(free.size)]
         order = shuffled[np.argsort(self.line_areas[shuffled], kind="stable")]
         cap = self.max_lot_gbp
-        if self.collaborative and self.model.rng.random() < self.social_skill:
+        if self.collaborative and rng.random() < self.social_skill:
             shaping = behaviour.market_shaping_lot_gbp
             cap = shaping if cap is None else min(cap, shaping)
         lots = []

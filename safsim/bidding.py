@@ -215,7 +215,9 @@ def eligible(model: FieldModel, tender: Tender, rows: np.ndarray) -> tuple[np.nd
     blocked = blocked[T.kind[blocked] == VSO]
     cand = rows[fits]
     if cand.size:
-        cand = cand[_prep_feasible(model.rng, T.tender_prep_weeks[cand], model.policies.tender_window_weeks)]
+        cand = cand[
+            _prep_feasible(model.streams.tendering, T.tender_prep_weeks[cand], model.policies.tender_window_weeks)
+        ]
     return cand, blocked
 
 
@@ -298,9 +300,9 @@ class RoundBids:
         self.prep_ok = np.ones(n, dtype=bool)
         short = window < prep
         if short.any():
-            self.prep_ok[short] = model.rng.random(int(short.sum())) <= window / prep[short]
+            self.prep_ok[short] = model.streams.tendering.random(int(short.sum())) <= window / prep[short]
         self.window_factor = np.maximum(1.0, prep / window) ** b.window_cost_exponent
-        self.noise = b.quality_noise_sd * model.rng.normal(size=n)
+        self.noise = b.quality_noise_sd * model.streams.tendering.normal(size=n)
         self.static_ok = ((areas & ~T.areas_mask[r]) == 0) & (self.sv_weight >= T.min_sv_weight_to_bid[r])
         self.is_vso = T.kind[r] == VSO
         self.vso_before = np.concatenate(([0], np.cumsum(self.is_vso)))
@@ -444,7 +446,7 @@ def _add_consortium(
     T = model.pop
     b = model.behaviour
     pol = model.policies
-    rng = model.rng
+    rng = model.streams.tendering
     min_skill = pol.consortium_min_skill
     if model.infrastructure is not None:
         min_skill = model.infrastructure.consortium_min_skill(min_skill, pol.infrastructure_consortium_bonus)

@@ -356,9 +356,14 @@ class FieldConfig(_Frozen):
     crisis_persistence_steps: int = Field(2, ge=1)  # steps above threshold before crisis; assumption
     resettlement_exit_threshold: float = Field(0.4, ge=0, le=1)  # assumption
     crisis_max_steps: int = Field(8, ge=1)  # a crisis unresolved this long restores price-led rules
-    broker_skill_threshold: float = Field(0.6, ge=0, le=1)  # assumption (F14, T10187-10214)
-    broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # assumption
-    broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a capable broker acts; assumption
+    # A settlement is brokered with probability rate x s(k(skill - skill mid)) x
+    # s(k(commitment - commitment mid)) x min(1, contention / crisis_threshold), s the logistic
+    # function: it rises smoothly with the incumbent's skill and commitment and with how open
+    # the crisis is (F14, T10187-10214); assumptions.
+    broker_skill_threshold: float = Field(0.6, ge=0, le=1)  # skill at which the skill factor is one half
+    broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # commitment at which its factor is one half
+    broker_sharpness: float = Field(12.0, ge=0)  # logistic slope of both factors (large: a near-threshold rule)
+    broker_rate_per_step: float = Field(0.35, ge=0, le=1)  # chance a fully capable broker acts in an open crisis
     # Contention signal shapes (step part 11, docs/ODD.md); assumptions.
     loss_smoothing: float = Field(0.3, gt=0, le=1)  # EMA weight of the newest small-VSO loss share
     initial_loss_share: float = Field(0.5, ge=0, le=1)  # small-VSO loss share assumed before any award; assumption

@@ -52,7 +52,7 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
     b = model.behaviour
     pol = model.policies
     T = model.pop
-    rng = model.rng
+    rng = model.streams.tendering
     comm = model.commissioners[tender.commissioner]
     cost = engagement_cost_gbp(tender, b)
     rows = T.serves(comm.index)

@@ -4,6 +4,7 @@ Objects:
     update_trust: each commissioner's trust and legitimacy after this step.
     update_field: contention from challengers' losses, exits, trust and shocks; crisis
         triggers; brokering; the transition between settled, crisis and resettlement.
+    broker_probability: a commissioner's chance per crisis step of brokering a settlement.
     broker_settlement: in crisis, skilled and committed incumbents broker a new settlement.
     restore_price_led: a crisis that ends without a broker restores price-led rules.
 
@@ -17,15 +18,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.config import Engagement
+from safsim.agents import sigmoid
+from safsim.config import Engagement, FieldConfig
 from safsim.field import ContentionInputs, FieldState, contention_raw, next_state
 from safsim.population import VSO
 
 if TYPE_CHECKING:  # pragma: no cover
+    from safsim.agents import Commissioner
     from safsim.model import FieldModel
     from safsim.shocks import ShockEffects
 
-__all__ = ["broker_settlement", "restore_price_led", "update_field", "update_trust"]
+__all__ = ["broker_probability", "broker_settlement", "restore_price_led", "update_field", "update_trust"]
 
 
 def update_trust(model: FieldModel, exit_share: float) -> None:
@@ -119,20 +122,32 @@ def update_field(model: FieldModel, fx: ShockEffects, vso_exits: int) -> None:
         model.steps_in_state += 1
 
 
-def broker_settlement(model: FieldModel) -> bool:
-    """In crisis, a skilled and committed incumbent may broker a new settlement (F14).
+def broker_probability(c: Commissioner, contention: float, cfg: FieldConfig) -> float:
+    """Chance per crisis step that commissioner ``c`` brokers a new settlement.
 
-    The settlement changes the rules for the broker: an SV policy with a weight floor,
-    co-design institutionalised, hybrid grant/contract funding (Case B; T10187-10214,
-    T10575-10590, T4538-4542).
+    It rises smoothly with the incumbent's social skill and political commitment (logistic in
+    each, centred on ``broker_skill_threshold`` and ``broker_commitment_threshold`` with slope
+    ``broker_sharpness``) and with how contested the field is (a crisis is an opening:
+    ``min(1, contention / crisis_threshold)``), times ``broker_rate_per_step``.
+    """
+    k = cfg.broker_sharpness
+    skill = sigmoid(k * (c.social_skill - cfg.broker_skill_threshold))
+    commitment = sigmoid(k * (c.political_commitment - cfg.broker_commitment_threshold))
+    opening = min(1.0, contention / cfg.crisis_threshold) if cfg.crisis_threshold > 0 else 1.0
+    return cfg.broker_rate_per_step * skill * commitment * max(0.0, opening)
+
+
+def broker_settlement(model: FieldModel) -> bool:
+    """In crisis, skilled and committed incumbents may broker a new settlement (F14).
+
+    Each commissioner brokers with ``broker_probability``.  The settlement changes the rules
+    for the broker: an SV policy with a weight floor, co-design institutionalised, hybrid
+    grant/contract funding (Case B; T10187-10214, T10575-10590, T4538-4542).
     """
     cfg = model.scenario.field
     brokered = False
     for c in model.commissioners:
-        able = (
-            c.social_skill >= cfg.broker_skill_threshold and c.political_commitment >= cfg.broker_commitment_threshold
-        )
-        if able and model.rng.random() < cfg.broker_rate_per_step:
+        if model.streams.field.random() < broker_probability(c, model.contention, cfg):
             c.has_sv_policy = True
             c.codesign_institutionalised = True
             c.engagement_intent = (

@@ -38,7 +38,7 @@ def imitate(model: FieldModel) -> None:
     """
     fcfg = model.scenario.field
     comms = model.commissioners
-    rng = model.rng
+    rng = model.streams.imitation
     for c in comms:
         sv_per_gbp = c.year_sv / c.year_paid if c.year_paid > 0 else 0.0
         c.performance = sv_per_gbp + c.trust

@@ -49,10 +49,11 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
     """
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    rng = model.rng
+    streams = model.streams
     b = model.behaviour
     cfg = model.scenario.providers.of(kind)
-    drawn = {name: draw(getattr(cfg, name), rng, n) for name in PROVIDER_DRAWN}
+    # Every attribute of every kind has a stream of its own (paired arms; safsim.streams).
+    drawn = {name: draw(getattr(cfg, name), streams.attribute(kind.value, name), n) for name in PROVIDER_DRAWN}
     cols = {name: v for name, v in drawn.items() if name not in ("service_areas", "authorities_served")}
     cols["bid_capacity"] = np.maximum(1.0, np.round(cols["bid_capacity"]))
     for name in PROVIDER_KIND_CONSTANTS:
@@ -84,13 +85,13 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
     n_areas = model.scenario.field.service_areas
     k = np.clip(np.round(drawn["service_areas"]), 1, n_areas).astype(np.int64)
     # k areas without replacement per provider: the first k of a random order of the areas.
-    order = np.argsort(rng.random((n, n_areas)), axis=1)
+    order = np.argsort(streams.attribute(kind.value, "areas_order").random((n, n_areas)), axis=1)
     covered = np.arange(n_areas)[None, :] < k[:, None]
     bits = np.zeros(n, dtype=np.int64)
     np.bitwise_or.at(bits, np.repeat(np.arange(n), n_areas)[covered.ravel()], 1 << order[covered])
     n_auth = len(model.commissioners)
     served = np.clip(np.round(drawn["authorities_served"]), 1, n_auth).astype(np.int64)
-    homes = rng.integers(n_auth, size=n)
+    homes = streams.attribute(kind.value, "home_authority").integers(n_auth, size=n)
     authorities = [_served(int(h), int(s), n_auth) for h, s in zip(homes, served, strict=True)]
     rows = model.pop.append(kind, cols, bits, authorities, initial)
     model.providers.extend(Provider(model, model.pop, int(r)) for r in rows)
@@ -179,7 +180,7 @@ def entry(model: FieldModel) -> None:
     n_auth = len(model.commissioners)
     for kind in PROVIDER_KINDS:
         rate = model.scenario.providers.of(kind).entry_rate_per_year * n_auth / model.steps_per_year
-        n = int(model.rng.poisson(rate * opportunity)) if rate > 0 else 0
+        n = int(model.streams.entry.poisson(rate * opportunity)) if rate > 0 else 0
         if n:
             add_providers(model, kind, n, initial=False)
             model.totals.entries += n

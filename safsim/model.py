@@ -41,6 +41,7 @@ from safsim.metrics import step_record
 from safsim.population import VSO, ProviderTable
 from safsim.procurement import tender_round
 from safsim.shocks import Government, apply_shocks
+from safsim.streams import RunStreams
 
 __all__ = ["FieldModel"]
 
@@ -50,7 +51,8 @@ class FieldModel(mesa.Model):
 
     Args:
         scenario: a validated Scenario.
-        seed: the run's integer seed; the model's single ``numpy.random.Generator``.
+        seed: the run's integer seed; every random stream of the run is spawned from it
+            (``safsim.streams``).
         record_awards: keep a per-tender award log in ``award_rows``.
     """
 
@@ -58,6 +60,9 @@ class FieldModel(mesa.Model):
         super().__init__(rng=int(seed))
         self.scenario = scenario
         self.seed = int(seed)
+        # The run's random streams, one per purpose (safsim.streams); Mesa's own ``self.rng``
+        # is not used by the model's rules.
+        self.streams = RunStreams(self.seed)
         self.record_awards = record_awards
         self.behaviour = scenario.behaviour
         self.policies = scenario.policies
@@ -103,9 +108,15 @@ class FieldModel(mesa.Model):
         overrides = list(self.scenario.authorities) + [AuthorityOverride()] * (n - len(self.scenario.authorities))
         comms = []
         for i, ov in enumerate(overrides):
-            params = CommissionerParams.draw(cfg, ov, i, self.rng)
-            sizes = np.exp(self.rng.normal(0.0, cfg.line_value_sigma, params.service_lines))
-            areas = self.rng.integers(self.scenario.field.service_areas, size=params.service_lines)
+            params = CommissionerParams.draw(cfg, ov, i, lambda name: self.streams.attribute("commissioner", name))
+            sizes = np.exp(
+                self.streams.attribute("commissioner", "line_sizes").normal(
+                    0.0, cfg.line_value_sigma, params.service_lines
+                )
+            )
+            areas = self.streams.attribute("commissioner", "line_areas").integers(
+                self.scenario.field.service_areas, size=params.service_lines
+            )
             comms.append(Commissioner(self, i, params, self.scenario.field.initial_trust, sizes / sizes.sum(), areas))
         return comms
 

@@ -84,7 +84,7 @@ def tender_round(model: FieldModel, step: int) -> None:
     ]
     if not lots:
         return
-    tenders = [lots[i] for i in model.rng.permutation(len(lots))]
+    tenders = [lots[i] for i in model.streams.tendering.permutation(len(lots))]
     screened = RoundBids(model, tenders)
     for i, tender in enumerate(tenders):
         _run(model, engage(model, tender), screened, i)
@@ -142,7 +142,8 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
         comm.sv_understanding,
         comm.risk_aversion,
         model.behaviour,
-        model.rng,
+        model.streams.tendering,
+        model.streams.diagnostics,
     )
     _award(model, comm, tender, book, scored)
     learn(model, book, scored.winner)
@@ -165,7 +166,7 @@ def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook,
     rows, shares = book.members(w)
     for r, s in zip(rows.tolist(), shares.tolist(), strict=True):
         t.value_by_provider[r] += s * win_bid.price_gbp
-    monitored = bool(model.rng.random() < comm.monitoring_rate)
+    monitored = bool(model.streams.tendering.random() < comm.monitoring_rate)
     t.monitored_contracts += int(monitored)
     open_contract(model, comm, tender, win_bid, rows, shares, monitored)
     if model.record_awards:

@@ -135,7 +135,7 @@ def apply_shocks(model: FieldModel, step: int) -> ShockEffects:
     cfg = model.scenario.field
     rate = cfg.political_crisis_rate_per_year / model.steps_per_year
     if rate > 0:
-        hits = model.rng.random(len(comms)) < rate
+        hits = model.streams.shocks.random(len(comms)) < rate
         for c, hit in zip(comms, hits, strict=True):
             if hit:
                 c.legitimacy = max(0.0, c.legitimacy - cfg.random_crisis_legitimacy_drop)

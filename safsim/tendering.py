@@ -304,11 +304,14 @@ def score_and_pick(
     risk_aversion: float,
     behaviour: BehaviourConfig,
     rng: np.random.Generator,
+    diagnostics_rng: np.random.Generator | None = None,
 ) -> Scored:
     """Score every bid (given as arrays) and pick the winner; also the winner without SV.
 
     Risk-averse commissioners add a track-record term (they prefer "a good contract delivery
-    record", T8560-8564).  Ties break through ``rng``.
+    record", T8560-8564).  Ties break through ``rng``; a tie in the counterfactual (a
+    diagnostic the model does not act on) breaks through ``diagnostics_rng`` (default ``rng``),
+    so that computing it never changes the run.
     """
     if prices.size == 0:
         raise ValueError("a tender with no bids cannot be awarded")
@@ -332,7 +335,11 @@ def score_and_pick(
         cf_best = (cf_scores >= cf_scores.max() - 1e-12).nonzero()[0]
         # The counterfactual keeps the actual winner when it is among the tied best, so that a
         # tie-break alone never counts as a change of winner.
-        counterfactual = winner if winner in cf_best else _argmax_tiebreak(cf_scores, rng)
+        counterfactual = (
+            winner
+            if winner in cf_best
+            else _argmax_tiebreak(cf_scores, rng if diagnostics_rng is None else diagnostics_rng)
+        )
     else:
         counterfactual = winner
     return Scored(winner, counterfactual, scores, ps, qs, ss)

@@ -7,7 +7,7 @@ from model_fixtures import tiny
 
 from safsim.config import Engagement
 from safsim.field import FieldState
-from safsim.field_dynamics import broker_settlement, restore_price_led, update_field, update_trust
+from safsim.field_dynamics import broker_probability, broker_settlement, restore_price_led, update_field, update_trust
 from safsim.shocks import ShockEffects
 
 
@@ -86,15 +86,19 @@ def test_legitimacy_recovers_towards_one_and_follows_trust():
     assert high.legitimacy > low.legitimacy
 
 
-def broker_model(rate: float):
+def broker_model(rate: float, crisis_threshold: float | None = None):
+    extra = {} if crisis_threshold is None else {"field.crisis_threshold": crisis_threshold}
     m = two(
-        {
+        extra
+        | {
             "field.broker_skill_threshold": 0.6,
             "field.broker_commitment_threshold": 0.5,
             "field.broker_rate_per_step": rate,
+            "field.broker_sharpness": 1000.0,  # a near-threshold rule, so the test is deterministic
             "field.settlement_grant_share": 0.2,
         }
     )
+    m.contention = m.scenario.field.crisis_threshold  # a fully open crisis
     able, unable = m.commissioners
     able.social_skill, able.political_commitment = 0.9, 0.9
     unable.social_skill, unable.political_commitment = 0.9, 0.1  # skilled but not committed
@@ -149,7 +153,7 @@ def test_restore_price_led_raises_the_price_shift_and_drops_uninstitutionalised_
 def test_a_crisis_ends_in_resettlement_when_brokered_and_price_led_without_a_broker():
     """update_field in crisis moves to resettlement when a broker settles; without one, a crisis that lasted
     crisis_max_steps returns to settled with the price-led shift raised."""
-    m, able, _ = broker_model(rate=1.0)
+    m, able, _ = broker_model(rate=1.0, crisis_threshold=1e-6)  # any contention makes the crisis fully open
     m.field_state = FieldState.crisis
     update_field(m, ShockEffects(), vso_exits=0)
     assert m.field_state is FieldState.resettlement and m.totals.resettlements == 1
@@ -160,3 +164,23 @@ def test_a_crisis_ends_in_resettlement_when_brokered_and_price_led_without_a_bro
     update_field(m, ShockEffects(), vso_exits=0)
     assert m.field_state is FieldState.settled
     assert np.isclose(able.price_led_shift, 0.3 + m.scenario.field.price_led_restoration_shift)
+
+
+def test_broker_probability_rises_smoothly_with_skill_commitment_and_contention():
+    """The chance of brokering rises with social skill, with political commitment and with contention,
+    strictly and without jumps at the midpoints, and never exceeds broker_rate_per_step."""
+    m = two({"field.broker_rate_per_step": 0.5})
+    cfg = m.scenario.field
+    c = m.commissioners[0]
+    c.political_commitment = 0.7
+
+    def p(skill: float, commitment: float = 0.7, contention: float = cfg.crisis_threshold) -> float:
+        c.social_skill, c.political_commitment = skill, commitment
+        return broker_probability(c, contention, cfg)
+
+    skills = np.linspace(0.0, 1.0, 101)
+    ps = np.array([p(s) for s in skills])
+    assert np.all(np.diff(ps) > 0) and ps.max() <= 0.5
+    assert np.max(np.diff(ps)) < 0.05  # no jump at the skill midpoint
+    assert p(0.8, commitment=0.3) < p(0.8, commitment=0.6) < p(0.8, commitment=0.9)
+    assert p(0.8, contention=0.0) == 0.0 < p(0.8, contention=0.5 * cfg.crisis_threshold) < p(0.8)

@@ -138,7 +138,8 @@ def test_social_skill_makes_resettlement_after_crisis_more_likely():
     )
     for n in names:
         assert_effect(lo[n], hi[n], +1, n)
-    assert np.all(lo["state_share_resettlement"] == 0.0)
+    # The broker's chance rises smoothly with skill, so unskilled incumbents resettle rarely, not never.
+    assert lo["state_share_resettlement"].mean() < 0.2 * hi["state_share_resettlement"].mean()
 
 
 def test_publishing_criteria_narrows_the_information_gap():
