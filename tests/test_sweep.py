@@ -238,3 +238,18 @@ def test_ctrl_c_exits_130_and_leaves_resumable_parts(tmp_path):
     done = subprocess.run([*cmd, "--resume", "--quiet"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("40 runs (")
     assert len(pd.read_parquet(out / "runs.parquet")) == 40
+
+
+@pytest.mark.slow
+def test_dask_backend_gives_the_tables_of_serial(tmp_path):
+    """The dask backend on a LocalCluster (one in-process worker) gives tables identical to serial's."""
+    distributed = pytest.importorskip("dask.distributed")
+    serial = run_sweep(_exp(), backend="serial", out=tmp_path / "s", progress=False)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = run_sweep(
+            _exp(), backend="dask", scheduler=cluster.scheduler_address, out=tmp_path / "d", progress=False
+        )
+    _same(serial, on_dask)
+    assert len(list((tmp_path / "d" / "parts").glob("*.runs.parquet"))) >= 1
