@@ -533,13 +533,20 @@ def _weight_arm(w: float) -> Arm:
     return Arm(f"w_SV {w:.2f}", "baseline", _weight_overrides(w), level=w)
 
 
+def _around(level: float, half_width: float = 0.1) -> dict[str, Any]:
+    """A uniform distribution of width 2 x half_width centred on ``level`` (kept inside [0, 1])."""
+    return {"dist": "uniform", "low": max(0.0, level - half_width), "high": min(1.0, level + half_width)}
+
+
 def _crisis_arm(skill: float, commitment: float) -> Arm:
+    # Skill and commitment are drawn per authority around the arm's level, so authorities differ
+    # and the arm's result is a probability with a real interval, not a constant crossing a rule.
     return Arm(
         f"skill {skill:.1f}" + ("" if commitment == 0.8 else f", commitment {commitment:.1f}"),
         "baseline",
         {
-            "commissioners.social_skill": skill,
-            "commissioners.political_commitment": commitment,
+            "commissioners.social_skill": _around(skill),
+            "commissioners.political_commitment": _around(commitment),
             "shocks": [
                 {"kind": "austerity", "at_step": 4, "budget_cut": 0.30, "over_steps": 4},
                 {"kind": "political_crisis", "at_step": 6, "legitimacy_drop": 0.5},
@@ -1299,8 +1306,9 @@ F14 = Fact(
     strength="moderate (Case B)",
     evidence="T7753-7761, T7855-7861, T10153-10161, T10187-10214, T10409-10413",
     experiment="Baseline with a 30% cut (step 4, over 4 steps) and a political crisis "
-    "(step 6, legitimacy drop 0.5); political commitment 0.8; commissioners.social_skill "
-    "swept over 0.1-0.9; plus skill 0.9 with commitment 0.2.  Outcome: resettled (0/1).",
+    "(step 6, legitimacy drop 0.5); political commitment drawn per authority from U(0.7, 0.9); "
+    "commissioners.social_skill drawn per authority from U(level - 0.1, level + 0.1) for levels "
+    "0.1-0.9; plus skill around 0.9 with commitment around 0.2.  Outcome: resettled (0/1).",
     arms=(*_SKILL_ARMS, _LOW_COMMITMENT),
     criteria=(
         Trend(
