@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 import mesa
 import numpy as np
@@ -92,7 +92,8 @@ class CommissionerParams:
     @staticmethod
     def drawn_names() -> tuple[str, ...]:
         """The numeric (drawn) parameters, in field order."""
-        return tuple(f.name for f in fields(CommissionerParams) if f.type == "float")
+        hints = get_type_hints(CommissionerParams)
+        return tuple(f.name for f in fields(CommissionerParams) if hints[f.name] is float)
 
     @classmethod
     def draw(

@@ -77,8 +77,8 @@ class ProviderTable:
 
     Every column in ``PROVIDER_COLUMNS`` is an attribute holding a float array; ``kind``
     (int codes), ``active``, ``initial`` and ``codesign_participant`` (bool), ``areas_mask``
-    (int64 bit masks of the service areas covered) and ``unique_id`` (the Mesa agent id) are
-    the others.  Arrays are allocated with spare room; only the first ``n`` rows are providers.
+    (int64 bit masks of the service areas covered), ``unique_id`` (the Mesa agent id) and
+    ``changed`` (the provider's state changed during the current tender round) are the others.  Arrays are allocated with spare room; only the first ``n`` rows are providers.
     ``serves(a)`` gives the rows of the active providers serving authority ``a``.
     """
 

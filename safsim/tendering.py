@@ -59,7 +59,8 @@ class Tender:
         eligibility_turnover_gbp: minimum annual turnover of a bidder.
         years: contract length in years.
         areas_mask: bit mask of the service areas the lot spans (bidders must cover all).
-        excluded: provider ids barred from bidding (co-design participants, optional rule).
+        excluded: provider table rows (``model.pop``) barred from bidding (co-design participants,
+            optional rule); not agent ids.
     """
 
     tender_id: int
