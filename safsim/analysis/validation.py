@@ -6,6 +6,9 @@ Objects:
     N_BOOT: bootstrap resamples; N_PERM: permutations for p-values.
     bootstrap_mean_ci(values, rng): percentile bootstrap interval of a mean.
     sign_flip_pvalue(values, rng): two-sided sign-flip permutation p-value of a mean against 0.
+    paired_differences(arm, reference, seeds): per-seed differences of two arms run on common
+        seeds (pairs with a missing value dropped); also used by ``safsim.analysis.compare``.
+    zero_width(lo, hi): whether an interval is a single point.
     spearman(x, y): Spearman rank correlation (average ranks for ties).
     trend_statistics(levels, values, rng): Spearman over a sweep with a seed-cluster bootstrap
         interval and a within-seed permutation p-value.
@@ -88,6 +91,7 @@ __all__ = [
     "evaluate_fact",
     "format_table",
     "headline",
+    "paired_differences",
     "power_table",
     "read_verdicts",
     "render_docs_block",
@@ -98,6 +102,7 @@ __all__ = [
     "update_docs",
     "verdict",
     "write_validation",
+    "zero_width",
 ]
 
 
@@ -213,6 +218,17 @@ def sign_flip_pvalue(values: Sequence[float] | np.ndarray, rng: np.random.Genera
     signs = rng.choice(np.array([-1.0, 1.0]), size=(n_perm, n))
     stats = np.abs(signs @ x) / n
     return float((1 + np.sum(stats >= observed - tol)) / (1 + n_perm))
+
+
+def paired_differences(arm: pd.Series, reference: pd.Series, seeds: Sequence[int]) -> np.ndarray:
+    """Per-seed differences ``arm - reference`` of two per-seed series, in ``seeds`` order.
+
+    Both series are indexed by seed (common random numbers: the same seed in both arms); the
+    pairs where either value is missing or not finite are dropped.
+    """
+    values = _aligned([arm, reference], seeds)
+    ok = np.all(np.isfinite(values), axis=1)
+    return values[ok, 0] - values[ok, 1]
 
 
 def _rank_rows(a: np.ndarray) -> np.ndarray:
@@ -439,6 +455,11 @@ class CriterionResult:
     def zero_width(self) -> bool:
         """True when the interval is a single point (lower == upper): no replicate varies."""
         return _zero_width(self.ci_low, self.ci_high)
+
+
+def zero_width(lo: Any, hi: Any) -> bool:
+    """True when ``lo`` and ``hi`` are finite and equal (to a relative 1e-12): a single point."""
+    return _zero_width(lo, hi)
 
 
 def _zero_width(lo: Any, hi: Any) -> bool:
