@@ -118,7 +118,7 @@ class CommissionerParams:
 
 
 class Commissioner(mesa.Agent):
-    """A local-authority commissioner: the field's incumbent (T1057-1061, T3464-3472).
+    """A local-authority commissioner: the field's incumbent (Th §1.4, §2.6).
 
     Static attributes are drawn at set-up from the scenario (numbers or distributions);
     ``trust``, ``legitimacy``, ``sv_understanding``, practice and the policy flag change.
@@ -206,7 +206,7 @@ class Commissioner(mesa.Agent):
 
         Need fixes the volume at the base budget; under cuts the commissioner buys less, but
         asks for more per pound than the cut alone allows (``squeeze``: "low-cost contracts",
-        T9251-9267, T4490-4492).  A lot that drew no bids is re-specified 10% smaller.
+        Th §3.4, §5.2).  A lot that drew no bids is re-specified 10% smaller.
         """
         m = min(1.0, self.budget_multiplier * (1.0 + squeeze * self.budget_pressure))
         base = self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share) * m
@@ -222,8 +222,8 @@ class Commissioner(mesa.Agent):
         self.budget_gbp = self.base_budget_gbp * self.budget_multiplier
         pressure = self.budget_pressure
         # Social-value weight: discretion shaped by understanding and political commitment
-        # (F9, F11; T7199-7200, T11917-11921), squeezed by budget pressure (T3226-3229);
-        # a policy sets a floor (F10, T11862-11866); a strengthened Act sets a minimum.
+        # (F9, F11; Th §4.3, §6.1), squeezed by budget pressure (Th §2.5);
+        # a policy sets a floor (F10, Th §6.1); a strengthened Act sets a minimum.
         factor = (
             1.0
             + behaviour.sv_weight_understanding_slope * (self.sv_understanding - 0.5)
@@ -251,7 +251,7 @@ class Commissioner(mesa.Agent):
             self.sv_definition = self.sv_definition_pref
         # Engagement: co-design adopted with a probability that rises with social skill,
         # political commitment and crisis and falls with risk aversion and budget pressure
-        # (F8; T7521-7541, T11713-11715, T10153-10161).
+        # (F8; Th §4.4, §5.4, §6.1).
         # A local SV policy (charter) is adopted where politics and understanding carry it.
         if not self.has_sv_policy and government.sva_in_force:
             xp = (
@@ -264,7 +264,7 @@ class Commissioner(mesa.Agent):
         x = self.codesign_adoption_logit(crisis, behaviour)
         p_adopt = sigmoid(x)
         # The ladder itself moves slowly: strong drivers raise the intended level a rung,
-        # strong resistance lowers it (T7185-7284 observed levels; T11961-11965 path dependence).
+        # strong resistance lowers it (Th §4.3 observed levels; Th §6.1 path dependence).
         rung = self.engagement_intent.rung
         u = rng.random()
         if u < behaviour.engagement_ladder_rate * sigmoid(x - behaviour.engagement_ladder_threshold):
@@ -281,7 +281,7 @@ class Commissioner(mesa.Agent):
         else:
             self.engagement = intent
         # Framing: collaborative rather than contentious when social skill carries it
-        # (T851-855, T1063-1081).
+        # (Th §1.3, §1.4).
         p_collab = sigmoid(behaviour.framing_sharpness * (self.social_skill - behaviour.framing_skill_threshold))
         self.collaborative = bool(rng.random() < p_collab)
 
@@ -302,12 +302,12 @@ class Commissioner(mesa.Agent):
     def package_lots(self, behaviour: BehaviourConfig) -> list[tuple[tuple[tuple[int, float], ...], float, float]]:
         """Group the uncovered parts of service lines into lots.
 
-        Budget pressure aggregates lines into fewer, larger contracts (F1; T8550-8556,
-        T11394-11396); ``max_lot_gbp`` splits lots above a cap (small lots, S66).  A socially
+        Budget pressure aggregates lines into fewer, larger contracts (F1; Th §5.2, §6.1);
+        ``max_lot_gbp`` splits lots above a cap (small lots, S66).  A socially
         skilled commissioner framing collaboratively shapes the market: with probability equal
         to its skill it splits lots above ``market_shaping_lot_gbp`` so that small providers
-        can bid (brokering and bridging, T8421-8423; "the broadest range of suppliers",
-        T1930-1934).
+        can bid (brokering and bridging, Th §5.1; "the broadest range of suppliers",
+        Th §2.3).
 
         Returns:
             A list of (portions, volume per year, ceiling per year).
@@ -416,7 +416,7 @@ class InfrastructureBody(mesa.Agent):
 
     Its social skill brokers: it passes on commissioners' criteria (information), builds
     small VSOs' capacity to evidence social value, and brings VSOs with little skill of their
-    own into consortia (K262, K562-580, T10438-10442, T12106-12116; the broker agent is a design
+    own into consortia (K262, K562-580, Th §5.5, §6.1; the broker agent is a design
     inference, digest section 1.9).
     """
 

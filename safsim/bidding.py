@@ -151,8 +151,8 @@ def win_probability(
 ) -> np.ndarray:
     """Perceived chance of winning, learned from the own record and read off the tender.
 
-    A higher social-value weight raises mission-driven providers' hopes (F3; T9689-9695,
-    T11931-11933); collaborative framing encourages challengers (all kinds but corporates).
+    A higher social-value weight raises mission-driven providers' hopes (F3; Th §5.3, §6.1);
+    collaborative framing encourages challengers (all kinds but corporates).
     """
     x = _logit(belief) + sensitivity * (tender.sv_weight - b.sv_weight_reference)
     if collaborative:
@@ -174,7 +174,7 @@ def _wants_to_bid(
     """Expected gain = P(win) x (margin + mission value) - bid cost > 0 (step part 5).
 
     A provider that cannot carry the loss does not bid; one that expects to lose does not
-    think it worth the effort (F3; T10175-10179).  Mission-driven providers value the social
+    think it worth the effort (F3; Th §5.4).  Mission-driven providers value the social
     value they would deliver, so they may bid at a loss (F13).
     """
     afford = cost_total - price <= b.max_loss_share_of_reserves * np.maximum(reserves, 0.0)
@@ -440,7 +440,7 @@ def _add_consortium(
     """Small VSOs with social skill pool capacity for a lot none can take alone.
 
     The most skilled leads and partners join in order of skill until the group is big enough
-    (T1930-1934, T9078-9084).  An infrastructure body, when present, brokers: VSOs with less
+    (Th §2.3, §5.2).  An infrastructure body, when present, brokers: VSOs with less
     skill of their own can join, and coordination costs less.
     """
     T = model.pop
@@ -564,7 +564,7 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
 def learn(model: FieldModel, book: BidBook, winner: int) -> None:
     """Win beliefs and markups of every bidder after an award (step part 10).
 
-    Losers stop expecting to win (T10175-10179); a win lets the markup rise by
+    Losers stop expecting to win (Th §5.4); a win lets the markup rise by
     ``behaviour.markup_win_step_share`` of a step, a loss on price cuts it a step; a debrief
     (``policies.feedback_to_participants``) teaches losers the criteria.
     """

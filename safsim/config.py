@@ -8,8 +8,8 @@ Objects:
     PoliciesConfig, BehaviourConfig, Shock, Scenario: the scenario tree.
 
 Every value the seeds do not give is a named parameter with a default marked
-``# assumption`` here and in docs/ODD.md; values with a thesis source cite it as ``T<line>`` (a line
-of the plain-text edition of the source thesis, Mititelu 2021; see docs/references.md).  Validation is strict (``extra="forbid"``): unknown
+``# assumption`` here and in docs/ODD.md; values with a thesis source cite it as ``Th §<section>``
+(a section of the source thesis, Mititelu 2021; see docs/references.md).  Validation is strict (``extra="forbid"``): unknown
 keys, wrong types, out-of-range values, award weights that do not sum to 1, negative money and
 NaN/inf all fail at load.  Objects are frozen; overrides build new objects.
 """
@@ -103,7 +103,7 @@ class _Frozen(BaseModel):
 
 
 class Engagement(StrEnum):
-    """Pre-procurement engagement ladder (T7185-7284, T7647-7930)."""
+    """Pre-procurement engagement ladder (Th §4.3, §4.4)."""
 
     none = "none"
     consultation = "consultation"
@@ -128,7 +128,7 @@ _ENGAGEMENT_ORDER = [
 
 
 class SvDefinition(StrEnum):
-    """Who defines social value in a tender (T6967-6999; S36-42; K106-113)."""
+    """Who defines social value in a tender (Th §4.3; S36-42; K106-113)."""
 
     supplier_open = "supplier_open"
     commissioner_list = "commissioner_list"
@@ -176,7 +176,7 @@ GOVERNMENT_EVENTS: frozenset[ShockKind] = frozenset(
 
 
 class PeerNetwork(StrEnum):
-    """Which peers a commissioner observes when imitating practice (T6179-6184, T9455)."""
+    """Which peers a commissioner observes when imitating practice (Th §4.3, §5.3)."""
 
     all = "all"
     ring = "ring"
@@ -344,7 +344,7 @@ class FieldConfig(_Frozen):
     # Service areas (care, youth, housing support, ...): a provider bids only for lots whose
     # areas it covers; bundling lines of several areas narrows the field.  Assumption.
     service_areas: int = Field(6, ge=1, le=60)
-    steps_per_year: int = Field(4, ge=1, le=52)  # one step is a quarter: quarterly contract reporting (T10645)
+    steps_per_year: int = Field(4, ge=1, le=52)  # one step is a quarter: quarterly contract reporting (Th §5.5)
     initial_trust: float = Field(0.5, ge=0, le=1)  # assumption
     # Contention index weights (step part 11, docs/ODD.md); assumptions.
     contention_w_losses: float = Field(0.3, ge=0)
@@ -359,7 +359,7 @@ class FieldConfig(_Frozen):
     # A settlement is brokered with probability rate x s(k(skill - skill mid)) x
     # s(k(commitment - commitment mid)) x min(1, contention / crisis_threshold), s the logistic
     # function: it rises smoothly with the incumbent's skill and commitment and with how open
-    # the crisis is (F14, T10187-10214); assumptions.
+    # the crisis is (F14, Th §5.4); assumptions.
     broker_skill_threshold: float = Field(0.6, ge=0, le=1)  # skill at which the skill factor is one half
     broker_commitment_threshold: float = Field(0.5, ge=0, le=1)  # commitment at which its factor is one half
     broker_sharpness: float = Field(12.0, ge=0)  # logistic slope of both factors (large: a near-threshold rule)
@@ -370,7 +370,7 @@ class FieldConfig(_Frozen):
     exit_signal_scale: float = Field(20.0, ge=0)  # a 5% exit rate in one step saturates the signal
     shock_signal_decay: float = Field(0.7, ge=0, le=1)  # per-step decay of the shock signal
     shock_signal_budget_scale: float = Field(4.0, ge=0)  # a 25% cut in one step saturates it
-    # Settlement and restoration (F14; T10187-10214, T10575-10590); assumptions.
+    # Settlement and restoration (F14; Th §5.4, §5.5); assumptions.
     settlement_grant_share: float = Field(0.05, ge=0, le=1)  # hybrid funding floor after settlement
     settlement_trust_gain: float = Field(0.1, ge=0, le=1)  # the broker's trust gain on settling
     price_led_restoration_shift: float = Field(0.15, ge=0, le=1)  # price share added after a failed crisis
@@ -385,14 +385,14 @@ class FieldConfig(_Frozen):
     )  # an authority's budget never falls below this share of its original budget; assumption
     regulation_crisis_intensity: float = Field(
         0.75, ge=0, le=1
-    )  # a regulation change this strong opens a crisis (T8542-8546)
-    imitation_drift: float = Field(0.3, ge=0, le=1)  # a copied template drifts to a generic list (T7056-7060)
-    political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # T4863-4866; assumption
+    )  # a regulation change this strong opens a crisis (Th §5.2)
+    imitation_drift: float = Field(0.3, ge=0, le=1)  # a copied template drifts to a generic list (Th §4.3)
+    political_crisis_rate_per_year: float = Field(0.05, ge=0, le=1)  # Th §3.5; assumption
     peer_network: PeerNetwork = (
         PeerNetwork.all
     )  # whom commissioners imitate: all peers, ring neighbours or random peers
     peer_degree: int = Field(2, ge=1)  # peers observed per year under `random`; assumption
-    imitation_rate: float = Field(0.3, ge=0, le=1)  # T6179-6184, T9455; assumption
+    imitation_rate: float = Field(0.3, ge=0, le=1)  # Th §4.3, §5.3; assumption
     imitation_inertia: float = Field(0.5, ge=0, le=1)  # assumption
 
 
@@ -401,28 +401,28 @@ class CommissionerConfig(_Frozen):
 
     annual_budget_gbp: Param = 12_000_000.0  # assumption: commissioned community services
     service_lines: int = Field(20, ge=1, le=500)  # assumption
-    grant_share: Param = 0.05  # T12016-12020 (A/C: 0), T12022-12026 (B: >0); assumption
-    price_weight: Param = 0.6  # NOT in text; assumption ("top priority", T11910-11915)
+    grant_share: Param = 0.05  # Th §6.1 (A/C: 0), Th §6.1 (B: >0); assumption
+    price_weight: Param = 0.6  # NOT in text; assumption ("top priority", Th §6.1)
     quality_weight: Param = 0.35  # NOT in text; assumption
-    sv_weight: Param = 0.05  # T4589, T7916, T11015-11017 (5-10%)
+    sv_weight: Param = 0.05  # Th §3.4, §4.4, §5.5 (5-10%)
     sv_understanding: Param = Field(
         default_factory=lambda: Beta(dist="beta", a=2.0, b=3.0)
-    )  # two-thirds limited understanding (T9956-9958)
+    )  # two-thirds limited understanding (Th §5.4)
     social_skill: Param = Field(
         default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0)
-    )  # framing, brokering, bridging (T851-855, T1063-1081); assumption on the distribution
+    )  # framing, brokering, bridging (Th §1.3, §1.4); assumption on the distribution
     risk_aversion: Param = Field(
         default_factory=lambda: Beta(dist="beta", a=3.0, b=2.0)
-    )  # T7521-7541, T8560-8564; skewed high (assumption)
+    )  # Th §4.4, §5.2; skewed high (assumption)
     political_commitment: Param = Field(
         default_factory=lambda: Beta(dist="beta", a=2.0, b=2.0)
-    )  # T9200-9204, T11917-11921; assumption on the distribution
-    engagement: Engagement = Engagement.consultation  # T7185-7284: most stop at consultation
-    sv_definition: SvDefinition = SvDefinition.supplier_open  # T6967-6999
-    monitoring_rate: Param = 0.3  # assumption; "frequently no follow-up" (T11884-11890)
+    )  # Th §5.2, §6.1; assumption on the distribution
+    engagement: Engagement = Engagement.consultation  # Th §4.3: most stop at consultation
+    sv_definition: SvDefinition = SvDefinition.supplier_open  # Th §4.3
+    monitoring_rate: Param = 0.3  # assumption; "frequently no follow-up" (Th §6.1)
     max_lot_gbp: float | None = Field(None, gt=0)  # cap on a lot's annual value; None: no cap (S66 small lots)
-    has_sv_policy: bool = False  # a charter with a weight floor (T11921-11925)
-    # A policy's weight floor: "10% upwards" (T11862-11866), a "constant minimum score" (T11921-11925)
+    has_sv_policy: bool = False  # a charter with a weight floor (Th §6.1)
+    # A policy's weight floor: "10% upwards" (Th §6.1), a "constant minimum score" (Th §6.1)
     sv_policy_floor: Param = Field(default_factory=lambda: Uniform(dist="uniform", low=0.10, high=0.15))
     contract_years: int = Field(3, ge=1, le=20)  # assumption
     line_value_sigma: float = Field(1.0, ge=0, le=5)  # log-normal spread of service-line sizes; assumption
@@ -541,13 +541,13 @@ class ProviderKindConfig(_Frozen):
     sv_intrinsic: Param  # true social value per pound delivered (F17: highest for VSOs)
     hard_sv_delivered: Param  # share of delivered value in hard categories
     # Share of the social value it drops when nobody follows the contract up ("what evidence it
-    # has been delivered is not always of importance", T8564-8566; T11849-11853); assumption.
+    # has been delivered is not always of importance", Th §5.2; Th §6.1); assumption.
     sv_shading: Param = 0.0
-    local_knowledge: Param  # local intelligence; VSOs high (T7362-7376); orders engagement invitations and grants
-    sv_articulation: Param  # skill in evidencing SV (T463-465, T7030-7040)
-    criteria_awareness: Param = 0.5  # knows the commissioner's SV criteria (F16; T6622-6629, T12045-12051)
-    claim_inflation: Param = 1.0  # claimed / true-as-articulated; CSR framing > 1 (T7014-7024)
-    hard_sv_bias: Param  # share of claims in easy-to-measure categories (T7056-7075)
+    local_knowledge: Param  # local intelligence; VSOs high (Th §4.4); orders engagement invitations and grants
+    sv_articulation: Param  # skill in evidencing SV (Th §1.1, §4.3)
+    criteria_awareness: Param = 0.5  # knows the commissioner's SV criteria (F16; Th §4.3, §6.1)
+    claim_inflation: Param = 1.0  # claimed / true-as-articulated; CSR framing > 1 (Th §4.3)
+    hard_sv_bias: Param  # share of claims in easy-to-measure categories (Th §4.3)
     bid_capacity: Param  # bids it can write per year
     service_areas: Param = 1.0  # how many of field.service_areas it covers (rounded, >= 1)
     authorities_served: Param = 1.0  # neighbouring authorities it serves (rounded, >= 1); local VSOs 1
@@ -555,12 +555,12 @@ class ProviderKindConfig(_Frozen):
     markup: Param  # initial markup over cost
     min_markup: float = Field(0.0, ge=-0.9, le=1.0)  # below 0: may bid below cost (F13)
     mission_weight: Param = 0.0  # value placed on delivering its mission per unit of SV
-    min_sv_weight_to_bid: Param = 0.0  # T9689-9695, T12187-12191
+    min_sv_weight_to_bid: Param = 0.0  # Th §5.3, §6.1
     # Least perceived chance of winning worth the effort of a bid: "they do not bid because
-    # they think they will never win" (T10175-10179); assumption on the values.
+    # they think they will never win" (Th §5.4); assumption on the values.
     min_win_probability: Param = 0.02
     sv_weight_sensitivity: float = 0.0  # log-odds of perceived win chance per unit SV weight
-    tender_prep_weeks: float = Field(2.0, gt=0)  # weeks needed to write a bid (T10569-10573)
+    tender_prep_weeks: float = Field(2.0, gt=0)  # weeks needed to write a bid (Th §5.5)
     entry_rate_per_year: float = Field(
         0.0, ge=0
     )  # expected entrants per authority per year at the initial budget; assumption
@@ -614,28 +614,28 @@ def _b(a: float, b: float) -> dict[str, Any]:
 def _default_sme_vso() -> ProviderKindConfig:
     return _kind(
         count=50,
-        reserves_gbp=_u(20_000, 250_000),  # low resources (T449-451, T12177-12185)
+        reserves_gbp=_u(20_000, 250_000),  # low resources (Th §1.1, §6.1)
         overhead_gbp=_u(3_000, 15_000),
         fundraising_gbp=_u(2_000, 12_000),
         capacity_gbp=_u(150_000, 900_000),
         unit_cost=_u(0.9, 1.05),  # no economies of scale
         quality=_b(5, 3),
-        sv_intrinsic={"dist": "uniform", "low": 0.25, "high": 0.45},  # F17 (T1603-1635)
+        sv_intrinsic={"dist": "uniform", "low": 0.25, "high": 0.45},  # F17 (Th §2.2)
         hard_sv_delivered=_u(0.2, 0.4),  # soft, relational value
-        sv_shading=_u(0.0, 0.1),  # mission: delivered anyway (T11271-11275)
-        local_knowledge=_b(6, 2),  # T7362-7376
-        sv_articulation=_b(2, 5),  # T463-465, T8587-8589
-        criteria_awareness=_b(2, 5),  # "I never saw the policy" (T6622-6629)
+        sv_shading=_u(0.0, 0.1),  # mission: delivered anyway (Th §6.1)
+        local_knowledge=_b(6, 2),  # Th §4.4
+        sv_articulation=_b(2, 5),  # Th §1.1, §5.2
+        criteria_awareness=_b(2, 5),  # "I never saw the policy" (Th §4.3)
         claim_inflation=_u(1.0, 1.3),
         hard_sv_bias=_u(0.3, 0.6),
         bid_capacity=_u(1, 4),
         service_areas=1.0,  # specialists
-        authorities_served=1.0,  # local (T7362-7376)
+        authorities_served=1.0,  # local (Th §4.4)
         social_skill=_b(2, 3),
         markup=_u(0.0, 0.08),
         min_markup=-0.08,
         mission_weight=0.5,
-        # Not worth bidding at 5% (T9689-9695); some stop even at 10% (T12187-12191).
+        # Not worth bidding at 5% (Th §5.3); some stop even at 10% (Th §6.1).
         min_sv_weight_to_bid={
             "dist": "choice",
             "values": [0.0, 0.03, 0.06, 0.1, 0.15],
@@ -643,7 +643,7 @@ def _default_sme_vso() -> ProviderKindConfig:
         },
         sv_weight_sensitivity=6.0,
         min_win_probability=_u(0.05, 0.3),
-        tender_prep_weeks=6.0,  # T10569-10573
+        tender_prep_weeks=6.0,  # Th §5.5
         entry_rate_per_year=0.5,
     )
 
@@ -653,7 +653,7 @@ def _default_large_charity() -> ProviderKindConfig:
         count=8,
         reserves_gbp=_u(1_000_000, 5_000_000),
         overhead_gbp=_u(40_000, 120_000),
-        fundraising_gbp=_u(40_000, 150_000),  # T9283-9300
+        fundraising_gbp=_u(40_000, 150_000),  # Th §5.2
         capacity_gbp=_u(3_000_000, 10_000_000),
         unit_cost=_u(0.85, 0.97),
         quality=_b(6, 3),
@@ -661,16 +661,16 @@ def _default_large_charity() -> ProviderKindConfig:
         hard_sv_delivered=_u(0.4, 0.6),
         sv_shading=_u(0.05, 0.2),
         local_knowledge=_b(3, 3),
-        sv_articulation=_b(5, 3),  # T11011-11014, T9696-9699
+        sv_articulation=_b(5, 3),  # Th §5.3, §5.5
         criteria_awareness=_b(5, 3),
-        claim_inflation=_u(1.2, 1.6),  # learned measurement tools (T9696-9699)
+        claim_inflation=_u(1.2, 1.6),  # learned measurement tools (Th §5.3)
         hard_sv_bias=_u(0.55, 0.8),
         bid_capacity=_u(6, 12),
         service_areas=_u(1.5, 3.5),
         authorities_served=_u(1.5, 4.5),
         social_skill=_b(3, 2),
         markup=_u(0.0, 0.06),
-        min_markup=-0.12,  # may bid below cost and subsidise (F13, T9283-9291)
+        min_markup=-0.12,  # may bid below cost and subsidise (F13, Th §5.2)
         mission_weight=0.3,
         min_sv_weight_to_bid=0.0,
         sv_weight_sensitivity=2.0,
@@ -686,19 +686,19 @@ def _default_corporate() -> ProviderKindConfig:
         overhead_gbp=_u(60_000, 200_000),
         fundraising_gbp=0.0,
         capacity_gbp=_u(8_000_000, 30_000_000),
-        unit_cost=_u(0.78, 0.9),  # economies of scale, price advantage (T6855-6865)
+        unit_cost=_u(0.78, 0.9),  # economies of scale, price advantage (Th §4.3)
         quality=_b(5, 3),
         sv_intrinsic=_u(0.05, 0.12),
         hard_sv_delivered=_u(0.75, 0.95),
-        sv_shading=_u(0.2, 0.5),  # CSR promises (T7014-7024, T9994-10000)
+        sv_shading=_u(0.2, 0.5),  # CSR promises (Th §4.3, §5.4)
         local_knowledge=_b(2, 5),
-        sv_articulation=_b(6, 2),  # SROI-style stories (T7030-7040)
-        criteria_awareness=_b(6, 2),  # bid teams read the frameworks (T7018-7024)
-        claim_inflation=_u(1.6, 2.4),  # CSR framing (T7014-7024, T9994-10000)
+        sv_articulation=_b(6, 2),  # SROI-style stories (Th §4.3)
+        criteria_awareness=_b(6, 2),  # bid teams read the frameworks (Th §4.3)
+        claim_inflation=_u(1.6, 2.4),  # CSR framing (Th §4.3, §5.4)
         hard_sv_bias=_u(0.75, 0.95),
         bid_capacity=_u(10, 25),
         service_areas=_u(1.5, 4.5),
-        authorities_served=_u(2.0, 6.0),  # outsourcing majors work across councils (T8556-8560)
+        authorities_served=_u(2.0, 6.0),  # outsourcing majors work across councils (Th §5.2)
         social_skill=_b(3, 3),
         markup=_u(0.06, 0.14),
         min_markup=0.02,
@@ -757,26 +757,26 @@ class ProvidersConfig(_Frozen):
 class PoliciesConfig(_Frozen):
     """Commissioning policies that a scenario switches on or off."""
 
-    consortia: bool = True  # T1930-1934, T9078-9084
+    consortia: bool = True  # Th §2.3, §5.2
     consortium_max_members: int = Field(4, ge=2, le=20)  # assumption
     consortium_min_skill: float = Field(0.35, ge=0, le=1)  # assumption
     consortium_overhead: float = Field(0.05, ge=0, le=1)  # coordination cost on unit cost; assumption
-    reimburse_engagement: bool = False  # T7490-7498
-    feedback_to_participants: bool = False  # T12087-12092
-    exclude_codesign_participants: bool = False  # T10444-10448, T7553-7558
-    publish_sv_criteria: bool = False  # T7916-7924, T12142-12155
+    reimburse_engagement: bool = False  # Th §4.4
+    feedback_to_participants: bool = False  # Th §6.1
+    exclude_codesign_participants: bool = False  # Th §4.4, §5.5
+    publish_sv_criteria: bool = False  # Th §4.4, §6.1
     tender_window_weeks: float = Field(4.0, gt=0, le=52)  # assumption; short windows harm SMEs
-    sva_in_force: bool = True  # Act in force at the start (T2826-2828); else from an sva_enacted event
+    sva_in_force: bool = True  # Act in force at the start (Th §2.5); else from an sva_enacted event
     # SV is considered only for lots whose whole-term value reaches this (the Act's EU-threshold
-    # scope, K50-54: GBP 589,148 since 2016); 0 = every lot, as encouraged (K54, K76, T11837-11843).
+    # scope, K50-54: GBP 589,148 since 2016); 0 = every lot, as encouraged (K54, K76, Th §6.1).
     sv_threshold_gbp: float = Field(0.0, ge=0)
-    # An infrastructure body (CVS) as broker (K262, K562-580, T10438-10442; switchable).
+    # An infrastructure body (CVS) as broker (K262, K562-580, Th §5.5; switchable).
     infrastructure_body: bool = False
     infrastructure_skill: float = Field(0.6, ge=0, le=1)  # its social skill
     infrastructure_awareness_gain: float = Field(0.1, ge=0, le=1)  # per step x skill: information to small VSOs
     infrastructure_articulation_gain: float = Field(0.01, ge=0, le=1)  # per step x skill: capacity building
     infrastructure_consortium_bonus: float = Field(0.3, ge=0, le=1)  # lowers the skill a consortium needs
-    sva_mandatory: bool = False  # "consider" not "apply" (T6120-6137)
+    sva_mandatory: bool = False  # "consider" not "apply" (Th §4.2)
     mandatory_min_sv_weight: float = Field(0.10, ge=0, le=1)  # assumption
 
 
@@ -785,21 +785,21 @@ class BehaviourConfig(_Frozen):
 
     # Commissioner practice (step part 2, docs/ODD.md)
     # Discretion: w_SV = base x max(0, 1 + slope_u (u - 0.5) + slope_c (c - 0.5)); slopes of 2 let
-    # a 5% base span the observed 0 to 15% ("if they consider it at all", T11858-11860; T9228).
-    sv_weight_understanding_slope: float = 2.0  # F11: w_SV rises with understanding (T7199-7200)
-    sv_weight_commitment_slope: float = 2.0  # T11917-11921: politics drives adoption
-    sv_weight_pressure_cut: float = 0.5  # budget pressure lowers w_SV (T3226-3229)
-    price_weight_pressure_shift: float = 0.6  # pressure moves weight to price (T9251-9267)
-    max_sv_weight: float = Field(0.3, ge=0, le=1)  # cap on any SV weight ("in some cases reaching 20%", T9228)
+    # a 5% base span the observed 0 to 15% ("if they consider it at all", Th §6.1; Th §5.2).
+    sv_weight_understanding_slope: float = 2.0  # F11: w_SV rises with understanding (Th §4.3)
+    sv_weight_commitment_slope: float = 2.0  # Th §6.1: politics drives adoption
+    sv_weight_pressure_cut: float = 0.5  # budget pressure lowers w_SV (Th §2.5)
+    price_weight_pressure_shift: float = 0.6  # pressure moves weight to price (Th §5.2)
+    max_sv_weight: float = Field(0.3, ge=0, le=1)  # cap on any SV weight ("in some cases reaching 20%", Th §5.2)
     list_definition_min_understanding: float = Field(0.35, ge=0, le=1)  # F11
     engagement_base_logit: float = 0.0  # log-odds of adopting intended co-design at average attributes
     engagement_skill_slope: float = 3.0  # social skill raises co-design adoption
     engagement_commitment_slope: float = 1.5  # political commitment raises it
-    engagement_crisis_bonus: float = 1.0  # a field crisis opens the incumbent (T10153-10161)
-    engagement_risk_slope: float = 3.0  # F8: risk-averse LAs resist co-design (T7521-7541)
-    engagement_pressure_slope: float = 2.0  # budget pressure lowers it (T4895-4901)
-    # Lines per lot = 1 + round(aggregation_sensitivity x budget pressure) (F1; T8550-8556,
-    # T11394-11396); assumption.
+    engagement_crisis_bonus: float = 1.0  # a field crisis opens the incumbent (Th §5.4)
+    engagement_risk_slope: float = 3.0  # F8: risk-averse LAs resist co-design (Th §4.4)
+    engagement_pressure_slope: float = 2.0  # budget pressure lowers it (Th §3.5)
+    # Lines per lot = 1 + round(aggregation_sensitivity x budget pressure) (F1; Th §5.2, §6.1);
+    # assumption.
     aggregation_sensitivity: float = Field(5.0, ge=0)
     failed_tender_volume_cut: float = Field(0.1, ge=0, lt=1)  # re-specification after no bids
     market_shaping_lot_gbp: float = Field(400_000.0, gt=0)  # annual lot size a skilled commissioner splits to
@@ -811,7 +811,7 @@ class BehaviourConfig(_Frozen):
     engagement_ladder_threshold: float = Field(2.0, ge=0)  # how far drivers must go to move a rung
     # Yearly adoption of a local SV policy: P = sigmoid(base + a_c (commitment - 0.5) +
     # a_u (understanding - 0.5) - a_p pressure) ("significantly depends on the political agenda",
-    # T11917-11921; budget cuts halted Case A's policy, T4895-4901); assumptions.
+    # Th §6.1; budget cuts halted Case A's policy, Th §3.5); assumptions.
     policy_adoption_logit: float = -4.5
     policy_commitment_slope: float = 3.0  # see policy_adoption_logit
     policy_understanding_slope: float = 2.0  # see policy_adoption_logit
@@ -824,7 +824,7 @@ class BehaviourConfig(_Frozen):
         0.04, ge=0, le=1
     )  # share of the understanding gap closed per step with co-design
     consultation_understanding_gain: float = Field(0.005, ge=0, le=1)  # the same, per step with consultation
-    codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (T10313-10316)
+    codesign_belief_boost: float = Field(0.08, ge=0)  # F7: VSOs more confident (Th §5.4)
     max_belief: float = Field(0.95, gt=0, lt=1)  # cap on a boosted win belief
     exclusion_belief_penalty: float = Field(0.1, ge=0, le=1)  # excluded insiders are discouraged (F8)
     engagement_reserve_multiple: float = Field(10.0, ge=0)  # unpaid engagement needs reserves of this x cost (F15)
@@ -853,7 +853,7 @@ class BehaviourConfig(_Frozen):
     max_markup: float = Field(0.3, ge=0)  # highest markup over cost
     collaborative_framing_logit: float = 0.4  # collaborative framing encourages challengers to bid
     # Awareness of the commissioner's SV criteria scales articulation: factor = base + slope x
-    # awareness (F16; T6622-6629, T12045-12051, T12142-12155); assumptions.
+    # awareness (F16; Th §4.3, §6.1); assumptions.
     awareness_articulation_base: float = Field(0.4, ge=0)
     awareness_articulation_slope: float = Field(0.8, ge=0)  # see awareness_articulation_base
     publish_awareness_gain: float = Field(0.1, ge=0, le=1)  # per step, share of the gap closed when published
@@ -863,18 +863,18 @@ class BehaviourConfig(_Frozen):
     soft_legibility: float = Field(0.5, ge=0, le=1)  # soft claims count less when scored
     list_soft_legibility_factor: float = Field(0.5, ge=0, le=1)  # a commissioner's list names hard categories
     # Bidders write to the specification: a list pulls claims towards hard categories, a locally
-    # co-defined specification towards the soft outcomes it names (F6; T7056-7075, T11589-11601).
+    # co-defined specification towards the soft outcomes it names (F6; Th §4.3, §6.1).
     list_hard_shift: float = Field(0.3, ge=0, le=1)  # share of the soft part moved to hard
     codefined_soft_shift: float = Field(0.4, ge=0, le=1)  # share of the hard part moved to soft
     codefined_understanding_bonus: float = Field(0.3, ge=0, le=1)  # a co-defined specification reveals true value
     list_understanding_bonus: float = Field(0.1, ge=0, le=1)  # a commissioner list helps a little
-    track_record_weight: float = Field(0.1, ge=0, le=1)  # x risk_aversion (T8560-8564)
+    track_record_weight: float = Field(0.1, ge=0, le=1)  # x risk_aversion (Th §5.2)
     quality_noise_sd: float = Field(0.05, ge=0)  # evaluation noise on quality
     # Quality and SV answers are marked on a 0..score_levels scale (0 = continuous); UK
     # tender evaluation commonly uses 0-5 marks (assumption, not in the seeds).
     score_levels: int = Field(5, ge=0, le=100)
     sv_score_range_by_understanding: bool = (
-        True  # SV marks use only the understood share of the scale (T7199-7200, T11939-11941)
+        True  # SV marks use only the understood share of the scale (Th §4.3, §6.1)
     )
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
@@ -885,11 +885,11 @@ class BehaviourConfig(_Frozen):
     inflation_correction: float = Field(
         0.5, ge=0, le=1
     )  # claim inflation cut per unit of detected shortfall  # credibility lost per unit of detected shortfall
-    # Unmonitored holders learn that claims carry no consequence (T11849-11853); assumption.
+    # Unmonitored holders learn that claims carry no consequence (Th §6.1); assumption.
     inflation_drift_unmonitored: float = Field(0.03, ge=0, le=1)
     max_claim_inflation: float = Field(3.0, ge=1, le=10)  # cap on claim inflation
     # Under-funded delivery sheds social value: delivered x min(1, paid/cost)^elasticity
-    # ("low-cost contracts with lower quality and social value", T9251-9267); assumption.
+    # ("low-cost contracts with lower quality and social value", Th §5.2); assumption.
     underfunding_sv_elasticity: float = Field(1.0, ge=0, le=10)
     monitoring_understanding_gain: float = Field(
         0.02, ge=0, le=1
@@ -899,15 +899,15 @@ class BehaviourConfig(_Frozen):
     # Trust (step 11)
     trust_collaborative_gain: float = 0.006
     trust_contentious_loss: float = 0.006  # per step under contentious framing
-    trust_feedback_gain: float = 0.008  # per step with engagement and feedback (T12087-12092)
+    trust_feedback_gain: float = 0.008  # per step with engagement and feedback (Th §6.1)
     coproduction_trust_share: float = Field(
         0.5, ge=0
     )  # co-production adds this share of trust_feedback_gain; assumption
-    trust_no_feedback_loss: float = 0.008  # per step with engagement but no feedback (T12087-12092)
-    trust_unpaid_loss: float = 0.004  # per step with unpaid engagement (T7490-7498)
+    trust_no_feedback_loss: float = 0.008  # per step with engagement but no feedback (Th §6.1)
+    trust_unpaid_loss: float = 0.004  # per step with unpaid engagement (Th §4.4)
     trust_exit_loss: float = 0.2  # per share of small VSOs exiting in a step
     trust_reversion: float = 0.05  # pull towards field.initial_trust per step
-    legitimacy_trust_slope: float = 0.01  # trust above 0.5 supports legitimacy (T10887-10891)
+    legitimacy_trust_slope: float = 0.01  # trust above 0.5 supports legitimacy (Th §5.5)
     legitimacy_recovery: float = 0.03  # per-step recovery of legitimacy towards 1
     framing_skill_threshold: float = Field(0.5, ge=0, le=1)  # social skill above which framing is mostly collaborative
 

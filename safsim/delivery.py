@@ -363,7 +363,7 @@ def review_monitored(model: FieldModel) -> None:
     """Monitored contracts: delivered vs promised social value (step part 8; F5).
 
     Monitoring sees outputs: hard value fully, soft value as legibly as it is scored
-    (T11970-11974).  A shortfall beyond tolerance lowers the holder's credibility and track
+    (Th §6.1).  A shortfall beyond tolerance lowers the holder's credibility and track
     record and corrects its claim inflation; any check raises the commissioner's
     understanding.  Unmonitored holders' claim inflation drifts up (once per contract held).
     """

@@ -6,9 +6,9 @@ Objects:
         then specified.
 
 Local VSOs and social enterprises are invited first; unpaid participation costs them (F15,
-T7490-7498) and low-reserve ones decline; co-design may produce a co-defined specification
+Th §4.4) and low-reserve ones decline; co-design may produce a co-defined specification
 (chance = commissioner social skill); participants learn what is wanted and gain confidence
-(F7); an optional rule excludes participants from bidding (T10444-10448).  Trust and
+(F7); an optional rule excludes participants from bidding (Th §5.5).  Trust and
 understanding move once per step in ``safsim.field_dynamics``.  See docs/ODD.md,
 "Submodels: engagement".
 """
@@ -40,7 +40,7 @@ def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
 
 
 def engage(model: FieldModel, tender: Tender) -> Tender:
-    """The engagement round before ``tender`` (T7185-7284, T7647-7930).
+    """The engagement round before ``tender`` (Th §4.3, §4.4).
 
     Returns:
         The tender, with a co-defined social-value definition and barred participants where
@@ -89,7 +89,7 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
     for r in participants:
         T.reserves_gbp[r] -= cost  # the time spent is a real cost either way
         T.spent_engagement_gbp[r] += cost
-        # Taking part teaches what the commissioner wants (T7926-7930).
+        # Taking part teaches what the commissioner wants (Th §4.4).
         T.criteria_awareness[r] += gain * (1.0 - T.criteria_awareness[r])
     engaged = model.engaged_this_step
     engaged[comm.index] = max(engaged.get(comm.index, 0), level.rung)
@@ -106,7 +106,7 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
         model.coproduced_this_step.add(comm.index)
     excluded: frozenset[int] = frozenset()
     if pol.exclude_codesign_participants:
-        # Insiders barred from bidding (T10444-10448, T7553-7558) are discouraged.
+        # Insiders barred from bidding (Th §4.4, §5.5) are discouraged.
         excluded = frozenset(participants)
         for r in participants:
             T.belief[r] = max(0.0, T.belief[r] - b.exclusion_belief_penalty)

@@ -1,12 +1,12 @@
 """Contention, trust and the field's states (step part 11; docs/ODD.md).
 
 Objects:
-    FieldState: ``settled``, ``crisis``, ``resettlement`` (Fligstein & McAdam; T3555-3561).
+    FieldState: ``settled``, ``crisis``, ``resettlement`` (Fligstein & McAdam; Th §2.6).
     ContentionInputs: the signals combined into the contention index.
     contention_raw: the instantaneous contention index (0-1) from its inputs.
     next_state: the state machine's transition, given the smoothed index and the triggers.
 
-The state machine is a design inference from T8441-8443, T10187-10214 and T12335-12337
+The state machine is a design inference from Th §5.1, §5.4 and Th §6.3
 (digest section 3.5): a settled field enters crisis when contention stays high or a budget
 shock meets a legitimacy shock; in crisis a socially skilled and politically committed
 incumbent may broker a new settlement (resettlement, Case B), otherwise the field returns to

@@ -35,7 +35,7 @@ def update_trust(model: FieldModel, exit_share: float) -> None:
     """Framing, engagement, feedback and exits move trust; trust moves legitimacy.
 
     Engagement rounds move trust once per step, whatever their number: feedback builds it,
-    its absence and unpaid time erode it (T12087-12092, T7490-7498); engagement teaches the
+    its absence and unpaid time erode it (Th §4.4, §6.1); engagement teaches the
     commissioner what social value means locally, with diminishing returns.
     """
     b = model.behaviour
@@ -97,13 +97,13 @@ def update_field(model: FieldModel, fx: ShockEffects, vso_exits: int) -> None:
         model.recent_budget_cut = max(0, model.recent_budget_cut - 1)
     pressure = max(c.budget_pressure for c in model.commissioners)
     # Crisis triggers: a political crisis meeting budget cuts, or hitting an authority whose
-    # legitimacy is already low (T10153-10161, T10409-10413, T7855-7861).
+    # legitimacy is already low (Th §4.4, §5.4, §5.5).
     shock_trigger = bool(fx.political_crisis) and (
         model.recent_budget_cut > 0
         or pressure > cfg.budget_pressure_trigger
         or any(model.commissioners[i].legitimacy < cfg.legitimacy_crisis_threshold for i in fx.political_crisis)
     )
-    # A sweeping change of procurement rules opens a crisis too (T8542-8546).
+    # A sweeping change of procurement rules opens a crisis too (Th §5.2).
     shock_trigger = shock_trigger or fx.regulation >= cfg.regulation_crisis_intensity
     brokered = broker_settlement(model) if model.field_state is FieldState.crisis else False
     new = next_state(
@@ -142,7 +142,7 @@ def broker_settlement(model: FieldModel) -> bool:
 
     Each commissioner brokers with ``broker_probability``.  The settlement changes the rules
     for the broker: an SV policy with a weight floor, co-design institutionalised, hybrid
-    grant/contract funding (Case B; T10187-10214, T10575-10590, T4538-4542).
+    grant/contract funding (Case B; Th §3.4, §5.4, §5.5).
     """
     cfg = model.scenario.field
     brokered = False

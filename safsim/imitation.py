@@ -4,7 +4,7 @@ Objects:
     peer_lists: who each commissioner observes (all, ring or random; random is redrawn yearly).
     imitate: the yearly copying of practice, with drift of copied templates.
 
-See docs/ODD.md, "Submodels: imitation" (T6179-6184, T9455-9457).
+See docs/ODD.md, "Submodels: imitation" (Th §4.3, §5.3).
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ def imitate(model: FieldModel) -> None:
 
     Performance is delivered social value per pound spent plus trust.  The chance of copying
     grows with the peer's advantage and falls with inertia.  Templates copied without their
-    local context drift towards generic economic indicators (T6179-6184, T7056-7060,
-    T5907-5911).
+    local context drift towards generic economic indicators (Th §4.2, §4.3).
     """
     fcfg = model.scenario.field
     comms = model.commissioners

@@ -118,7 +118,7 @@ def money_and_lifecycle(model: FieldModel) -> int:
     T = model.pop
     b = model.behaviour
     pol = model.policies
-    # Grants go to small VSOs in proportion to local knowledge (T437-451, T12022-12026).
+    # Grants go to small VSOs in proportion to local knowledge (Th §1.1, §6.1).
     for c in model.commissioners:
         pot = c.budget_gbp * c.grant_share / model.steps_per_year
         if pot <= 0:
@@ -136,7 +136,7 @@ def money_and_lifecycle(model: FieldModel) -> int:
         model.infrastructure.support(
             T, active[T.kind[active] == VSO], pol.infrastructure_awareness_gain, pol.infrastructure_articulation_gain
         )
-    if pol.publish_sv_criteria:  # published criteria diffuse (T7916-7924, K210)
+    if pol.publish_sv_criteria:  # published criteria diffuse (Th §4.4, K210)
         T.criteria_awareness[active] += b.publish_awareness_gain * (1.0 - T.criteria_awareness[active])
     fund = T.fundraising_gbp[active]
     T.reserves_gbp[active] += fund

@@ -43,7 +43,7 @@ def make_tender(
     ceiling: float,
 ) -> Tender:
     """The tender for one lot; lots outside the Act's scope carry no SV criterion unless a
-    local policy brings it in (K50-54, T11837-11843)."""
+    local policy brings it in (K50-54, Th §6.1)."""
     tid = model.next_tender_id
     model.next_tender_id += 1
     spy = model.steps_per_year

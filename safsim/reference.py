@@ -142,7 +142,7 @@ def reference_rows() -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
-_CITATION = re.compile(r"\b[TKS]\d{2,5}")
+_CITATION = re.compile(r"\bTh §\d|\b[KS]\d{2,5}")
 _NOT_A_VALUE = (
     "name",
     "description",
@@ -158,7 +158,7 @@ _NOT_A_VALUE = (
 
 def source_of(path: str, note: str) -> str:
     """Where a key's default comes from: ``seeds`` when its note cites a seed passage
-    (T/K/S line), ``n/a`` for keys that are not model values, otherwise ``assumption``."""
+    (``Th §`` thesis section, K/S practitioner-page line), ``n/a`` for keys that are not model values, otherwise ``assumption``."""
     leaf = path.rsplit(".", 1)[-1]
     if leaf in _NOT_A_VALUE:
         return "n/a"
@@ -182,8 +182,8 @@ def render_reference() -> str:
         "or `{dist: choice, values: [...][, p: [...]]}`, drawn per agent from the run's generator. When any",
         "award weight is a distribution, the three weights are renormalised per authority after drawing.",
         "",
-        "The source column says whether a default rests on the seeds (its note cites `T<line>` =",
-        "thesis line, `K`/`S` = the practitioner pages) or is an *assumption*: the seeds give",
+        "The source column says whether a default rests on the seeds (its note cites `Th §<section>` =",
+        "a section of the source thesis, `K`/`S` = the practitioner pages) or is an *assumption*: the seeds give",
         "almost no numbers (docs/references.md). Ranges of numbers in [0, 1] are",
         "checked for distributions too (a distribution must be bounded inside the range).",
         "",

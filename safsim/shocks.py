@@ -8,14 +8,12 @@ Objects:
     ShockEffects: what the events of one step did (for contention and crisis triggers).
     apply_shocks: apply this step's scheduled events and random political crises.
 
-Environment kinds: ``austerity`` (a budget cut phased over ``over_steps``; T4483-4489,
-T1469-1473), ``political_crisis`` (legitimacy falls; T4863-4866, T10153-10161,
-T10409-10413), ``regulation_change`` (new procurement rules: a contention shock and possibly
-a new threshold; T8542-8546, T2814-2818).  Government kinds: ``sva_enacted`` (T2826-2828),
-``guidance`` (T2826-2830, T174-180), ``review`` (the 2015 Lord Young review; T2828-2830,
-T9388-9392), ``training`` (Commissioning Academy; K199-202, K443), ``threshold_change``
-(K50-54, T9388-9392), ``sva_strengthened`` (social value mandatory with a minimum weight;
-T5840-5848, T9392-9395).
+Environment kinds: ``austerity`` (a budget cut phased over ``over_steps``; Th §2.2, §3.4),
+``political_crisis`` (legitimacy falls; Th §3.5, §5.4, §5.5), ``regulation_change`` (new procurement
+rules: a contention shock and possibly a new threshold; Th §2.5, §5.2).  Government kinds:
+``sva_enacted`` (Th §2.5), ``guidance`` (Th §1.1, §2.5), ``review`` (the 2015 Lord Young review; Th
+§2.5, §5.3), ``training`` (Commissioning Academy; K199-202, K443), ``threshold_change`` (K50-54, Th
+§5.3), ``sva_strengthened`` (social value mandatory with a minimum weight; Th §4.2, §5.3).
 """
 
 from __future__ import annotations
@@ -56,7 +54,7 @@ class Government(mesa.Agent):
     """Central government: the governance unit of the field (Fligstein & McAdam).
 
     Attributes:
-        sva_in_force: the Act applies ("have regard to", T6100-6118).
+        sva_in_force: the Act applies ("have regard to", Th §4.2).
         mandatory: social value must be scored with at least ``min_sv_weight``.
         min_sv_weight: the mandatory minimum weight.
         threshold_gbp: lots below this whole-term value are outside the Act's scope.

@@ -15,7 +15,7 @@ Objects:
 
 Everything here is a pure function of its arguments; randomness comes in as ``rng``.
 The award rule (step part 7, docs/ODD.md): price is scored as lowest price / price,
-quality and social value relative to the best bid (T6906-6914, T11666-11672, K78-80).
+quality and social value relative to the best bid (Th §4.3, §6.1, K78-80).
 """
 
 from __future__ import annotations
@@ -180,9 +180,9 @@ def soft_legibility(definition: SvDefinition, behaviour: BehaviourConfig) -> flo
     """How much a soft (well-being, cohesion) claim counts when scored, by definition mode.
 
     Hard claims (jobs, apprenticeships, volunteers, donations) are easy to score and count
-    fully (T7056-7075, T3192-3198).  A commissioner's own list mostly names hard categories,
+    fully (Th §2.5, §4.3).  A commissioner's own list mostly names hard categories,
     so soft claims count half as much again; a locally co-defined specification names the
-    soft outcomes that matter, so they count fully (T11589-11601, K106-113).
+    soft outcomes that matter, so they count fully (Th §6.1, K106-113).
     """
     if definition is SvDefinition.co_defined_local:
         return 1.0
@@ -195,7 +195,7 @@ def effective_understanding(understanding: float, definition: SvDefinition, beha
     """The weight a commissioner gives to true rather than claimed social value.
 
     Understanding is raised by a commissioner-written list and more by a co-defined
-    specification ("scoring depends on the commissioner's understanding", T11845-11849).
+    specification ("scoring depends on the commissioner's understanding", Th §6.1).
     """
     if definition is SvDefinition.commissioner_list:
         bonus = behaviour.list_understanding_bonus
@@ -219,7 +219,7 @@ def perceived_social_value(
     ``understanding * true + (1 - understanding) * credibility * (hard + legibility * soft)``:
     a commissioner who understands social value sees what will really be delivered; one who
     does not takes the written claim, soft parts discounted ("you just took whatever they gave
-    you", T6989-6999; the LA takes corporate offers "without contesting", T9994-10000).
+    you", Th §4.3; the LA takes corporate offers "without contesting", Th §5.4).
     """
     written = credibility * (claim_hard + legibility * claim_soft)
     return understanding * sv_true + (1.0 - understanding) * written
@@ -310,7 +310,7 @@ def score_and_pick(
     """Score every bid (given as arrays) and pick the winner; also the winner without SV.
 
     Risk-averse commissioners add a track-record term (they prefer "a good contract delivery
-    record", T8560-8564).  Ties break through ``rng``; a tie in the counterfactual (a
+    record", Th §5.2).  Ties break through ``rng``; a tie in the counterfactual (a
     diagnostic the model does not act on) breaks through ``diagnostics_rng`` (default ``rng``),
     so that computing it never changes the run.
     """
@@ -322,8 +322,8 @@ def score_and_pick(
     track_weight = behaviour.track_record_weight * risk_aversion
     weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
     # A commissioner who understands social value little scores it low and undifferentiated
-    # ("a weak understanding of social value often attracts a low score", T7199-7200,
-    # T11939-11941; scoring "depends on the commissioner's understanding", T11845-11849).
+    # ("a weak understanding of social value often attracts a low score", Th §4.3, §6.1; scoring
+    # "depends on the commissioner's understanding", Th §6.1).
     sv_range = u_eff if behaviour.sv_score_range_by_understanding else 1.0
     scores, ps, qs, ss = score_bids(
         prices, quality, sv_perc, track_record, weights, track_weight, behaviour.score_levels, sv_range

@@ -286,7 +286,7 @@ class Fact:
         title: the fact in one line (stylized-facts.md).
         claim: what the model must reproduce, in words.
         strength: the evidence rating of stylized-facts.md.
-        evidence: the thesis lines (``T<line>``) and other seed passages.
+        evidence: the thesis sections (``Th §<section>``) and practitioner passages (K/S).
         experiment: which scenario, which lever varied or which arms compared.
         arms: the simulated conditions.
         criteria: what must hold; the fact passes when every counted criterion passes.
@@ -587,7 +587,7 @@ F1 = Fact(
     claim="Mean contract value and the win share of corporates plus large charities both rise "
     "with the severity of budget cuts.",
     strength="strong",
-    evidence="T4483-4489, T11394-11396, T8532-8540, T8550-8562, T9078-9084, T11007-11013",
+    evidence="Th §3.4, §5.2, §5.5, §6.1",
     experiment="Baseline with an austerity shock (at step 4, phased over 8 steps); the total "
     "budget cut is swept over 0, 0.15, 0.30, 0.45.",
     arms=CUT_ARMS,
@@ -628,7 +628,7 @@ F2 = Fact(
     claim="The share of tenders whose winner would differ with the SV weight set to 0 is low "
     "at w_SV <= 0.10 under a high price weight and rises as w_SV approaches 0.20.",
     strength="strong",
-    evidence="T11666-11672, T11766-11770, T11910-11915, T6863-6865, T9139-9147, T9226-9230",
+    evidence="Th §4.3, §5.2, §6.1",
     experiment="Baseline (price weight 0.60 of 0.95, 'the top priority') with the nominal SV "
     "weight swept over 0, 0.02, 0.05, 0.10, 0.20; price and quality keep their 60:35 ratio so "
     "the weights sum to 1.",
@@ -689,7 +689,7 @@ F3 = Fact(
     title="Small and medium VSOs stop bidding when they expect to lose or the SV weight is low.",
     claim="The SME-VSO bid participation rate rises with w_SV but saturates, and falls after repeated losses.",
     strength="strong",
-    evidence="T10175-10179, T9689-9695, T11931-11933, T12187-12191",
+    evidence="Th §5.3, §5.4, §6.1",
     experiment="(i) The F2 sweep of the SV weight; (ii) the baseline against the same field in "
     "which providers keep their prior win belief (behaviour.belief_learning_rate 0.001 instead "
     "of 0.25), so that the effect of learning from their - mostly lost - bids is isolated.",
@@ -753,7 +753,7 @@ F4 = Fact(
     "preceded by co-design or co-production and most authorities stay at 'no participation' "
     "or 'consultation'.",
     strength="strong",
-    evidence="T1845-1849, T1867-1869, T11658-11660, T11373-11377, T9459-9465",
+    evidence="Th §2.3, §5.3, §6.1",
     experiment="Baseline: the share of tenders preceded by co-design or co-production "
     "(codesign_rate) and the share of authorities mostly below co-design; baseline with every "
     "authority starting at no engagement (commissioners.engagement none): the share of tenders "
@@ -804,7 +804,7 @@ F4 = Fact(
         ),
     ),
     notes="The baseline's intended engagement is consultation for every authority (an input, "
-    "T7521-7542), so its engagement_rate (about 0.9) restates that input and is not tested; "
+    "Th §4.4), so its engagement_rate (about 0.9) restates that input and is not tested; "
     "F4b starts the field at no engagement instead and tests whether any engagement spreads. "
     "F4a and F4c test that ten years of crises, brokering and imitation leave whole-cycle "
     "engagement rare.",
@@ -816,7 +816,7 @@ F5 = Fact(
     claim="Few contracts are monitored for SV; claimed SV exceeds delivered SV; the gap is "
     "larger where monitoring is low and for CSR-framed (inflated) bids.",
     strength="strong",
-    evidence="T11884-11890, T7201-7203, T8564-8566, T9212-9214, T11021-11023",
+    evidence="Th §4.3, §5.2, §5.5, §6.1",
     experiment="Baseline levels; baseline with commissioners.monitoring_rate 0.1 vs 0.6; "
     "baseline vs baseline without CSR framing (providers.corporate.claim_inflation 1.0).",
     arms=(
@@ -880,7 +880,7 @@ F6 = Fact(
     title="SV evidence concentrates on easy-to-measure indicators.",
     claim="More than half of claimed SV is in hard categories in the baseline; the share falls under co-design.",
     strength="strong",
-    evidence="T7056-7066, T7071-7075, T7083-7091, T11970-11974, T11019-11021, T10976-10981, T3192-3198",
+    evidence="Th §2.5, §4.3, §5.5, §6.1",
     experiment="Baseline level of sv_hard_share; bundled codesign scenario vs baseline.",
     arms=(BASELINE, CODESIGN),
     criteria=(
@@ -918,7 +918,7 @@ F7 = Fact(
     title="Co-design raises small-VSO confidence and participation, but the LA keeps control.",
     claim="SME-VSO bid rate and win share rise under co-design, with a lag.",
     strength="moderate (Case B only)",
-    evidence="T10309-10316, T10438-10441, T10832-10834, T7771-7773, T7886-7898, T11725-11729",
+    evidence="Th §4.4, §5.4, §5.5, §6.1",
     experiment="Bundled codesign scenario vs baseline (common seeds); the lag compares the "
     "effect on small-VSO income share in the second half of the run with the first half.",
     arms=(BASELINE, CODESIGN),
@@ -983,7 +983,7 @@ F8 = Fact(
     claim="The probability that an LA adopts co-design falls with commissioner risk aversion; "
     "excluding workshop participants lowers their later bid rate.",
     strength="moderate",
-    evidence="T7521-7558, T7562-7570, T11094-11099, T11192-11196, T10444-10448",
+    evidence="Th §4.4, §5.5, §6.1",
     experiment="Codesign scenario with commissioners.risk_aversion swept over 0.1-0.9; codesign "
     "scenario with policies.exclude_codesign_participants true vs false.",
     arms=(*_RA_ARMS, CODESIGN, CODESIGN_EXCLUSION),
@@ -1028,7 +1028,7 @@ F9 = Fact(
     claim="SV weights across LAs are widely spread, with mass at 0-5% and a tail at 10-20%; "
     "their variance is explained by understanding, political commitment and social skill.",
     strength="strong",
-    evidence="T6139-6153, T6737-6739, T9214-9216, T11428-11431, T11709-11715, T11917-11921, T11947-11959",
+    evidence="Th §4.2, §4.3, §5.2, §6.1",
     experiment="Baseline with 20 authorities (field.n_authorities 20) and the baseline's "
     "distributions of understanding, commitment and skill; the per-authority table (mean SV "
     "weight over the run) pooled over runs.",
@@ -1094,7 +1094,7 @@ F10 = Fact(
     title="LAs with a formal SV policy/charter apply higher, steadier weights (>= 10%).",
     claim="Mean w_SV is higher for LAs with a policy than without, at least 10%, and varies less across them.",
     strength="moderate",
-    evidence="T11862-11866, T11921-11925",
+    evidence="Th §6.1",
     experiment="Baseline with 20 authorities, the even-numbered ones given an SV policy at the "
     "start (authorities[i].has_sv_policy); groups by the initial assignment, so later adoption "
     "by imitation or a settlement does not select the groups.",
@@ -1152,7 +1152,7 @@ F11 = Fact(
     claim="Across LAs, understanding correlates positively with w_SV and negatively with the "
     "share of SV content that is supplier-defined.",
     strength="strong",
-    evidence="T7199-7200, T11935-11941, T7005-7009, T6989-6999, T9994-10000",
+    evidence="Th §4.3, §5.4, §6.1",
     experiment="Baseline with 20 authorities whose preferred definition is their own list "
     "(commissioners.sv_definition commissioner_list), so that understanding decides whether "
     "suppliers define SV; per-authority table pooled over runs, understanding at the start.",
@@ -1191,7 +1191,7 @@ F11 = Fact(
             ),
         ),
     ),
-    notes="In the baseline every LA prefers supplier-defined SV (T6967-6981), so definition "
+    notes="In the baseline every LA prefers supplier-defined SV (Th §4.3), so definition "
     "cannot depend on understanding there; the list arm is where the claim has content.",
 )
 
@@ -1201,7 +1201,7 @@ F12 = Fact(
     claim="As the grant share goes to 0, SME-VSO survival and their LA-funded revenue share "
     "fall and the share relying on donations and fundraising rises.",
     strength="strong",
-    evidence="T437-451, T12004-12020, T12079-12083, T12181-12185, T7771-7773, T10523-10525",
+    evidence="Th §1.1, §4.4, §5.5, §6.1",
     experiment="Baseline with commissioners.grant_share 0 vs 0.10.",
     arms=(
         Arm("grant share 0.10", "baseline", {"commissioners.grant_share": 0.10}),
@@ -1260,7 +1260,7 @@ F13 = Fact(
     claim="Non-contract income is used to deliver contracts won by large charities; their "
     "reserves fall on low-price contracts.",
     strength="moderate (Case C)",
-    evidence="T9283-9300, T10976-10999",
+    evidence="Th §5.2, §5.5",
     experiment="Baseline level of subsidy_share_large_charity; baseline vs the same field with "
     "a 30% austerity cut (the F1 arm), which lowers contract prices relative to cost.",
     arms=(BASELINE, _cut_arm(0.30)),
@@ -1304,7 +1304,7 @@ F14 = Fact(
     "settlement rises with commissioner social skill; without skill or political will the "
     "field stays price-led.",
     strength="moderate (Case B)",
-    evidence="T7753-7761, T7855-7861, T10153-10161, T10187-10214, T10409-10413",
+    evidence="Th §4.4, §5.4, §5.5",
     experiment="Baseline with a 30% cut (step 4, over 4 steps) and a political crisis "
     "(step 6, legitimacy drop 0.5); political commitment drawn per authority from U(0.7, 0.9); "
     "commissioners.social_skill drawn per authority from U(level - 0.1, level + 0.1) for levels "
@@ -1365,7 +1365,7 @@ F15 = Fact(
     title="Unpaid engagement burdens VSOs.",
     claim="Without reimbursement, co-design rounds drain VSO resources and participation falls for low-resource VSOs.",
     strength="weak-moderate",
-    evidence="T7490-7498, T7708-7710, T9702-9706",
+    evidence="Th §4.4, §5.3",
     experiment="Codesign scenario with policies.reimburse_engagement true (bundled) vs false.",
     arms=(CODESIGN, CODESIGN_UNPAID),
     criteria=(
@@ -1408,7 +1408,7 @@ F16 = Fact(
     claim="VSO awareness of LA SV criteria is below the awareness LAs perceive among bidders; "
     "publishing criteria narrows the gap and raises VSO bid quality.",
     strength="moderate",
-    evidence="T12043-12055, T12142-12155, T6622-6629, T7912-7924",
+    evidence="Th §4.3, §4.4, §6.1",
     experiment="Baseline (within-run gap) and baseline with policies.publish_sv_criteria true.",
     arms=(BASELINE, PUBLISHED),
     criteria=(
@@ -1468,7 +1468,7 @@ F17 = Fact(
     title="VSOs create more community SV per pound when they win.",
     claim="Delivered SV per pound paid is higher on contracts won by small VSOs than on those won by corporates.",
     strength="strong as a claim; no quantity in the text",
-    evidence="T1603-1635, T7362-7376, T10460-10462, S66",
+    evidence="Th §2.2, §4.4, §5.5, S66",
     experiment="Baseline: within-run difference of sv_per_gbp_sme_vso and sv_per_gbp_corporate.",
     arms=(BASELINE,),
     criteria=(
