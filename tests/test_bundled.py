@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 REQUIRED = {"baseline", "austerity", "codesign", "high_sv_weight", "case_a", "case_b", "case_c"}
 WINNERS = (*(k.value for k in PROVIDER_KINDS), "consortium")
-# A thesis passage (T<line>), a practitioner page (K<line>, S<line>) or a docs/ page.
-CITATION = re.compile(r"\b[TKS]\d+\b|\bdocs/[\w./-]+")
+# A thesis section (Th §4.3), a practitioner page (K<line>, S<line>) or a docs/ page.
+CITATION = re.compile(r"\bTh (?:§\d|Abstract)|\b[KS]\d+\b|\bdocs/[\w./-]+")
 
 
 def comment_block(text: str) -> str:
@@ -50,7 +50,7 @@ def test_bundled_scenario_cites_its_sources(path: Path):
     """Each bundled scenario opens with comments citing a T/K/S passage or a docs/ page and naming its assumptions."""
     block = comment_block(path.read_text())
     assert block, "a bundled scenario opens with a comment block"
-    assert CITATION.search(block), "the comment block cites no thesis passage (T<line>), K/S page or docs/ page"
+    assert CITATION.search(block), "the comment block cites no thesis section (Th §N.N), K/S page or docs/ page"
     assert re.search(r"\bassumption", block, flags=re.I), "the comment block does not say which values are assumptions"
 
 
