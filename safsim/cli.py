@@ -2,8 +2,8 @@
 
 Objects:
     main(argv): entry point of the ``safsim`` console script; returns the exit status.
-    build_parser(): the argparse parser (subcommands ``run``, ``sweep``, ``check``, ``schema``,
-        ``list``, ``validate``).
+    build_parser(): the argparse parser (subcommands ``run``, ``compare``, ``report``, ``sweep``, ``check``, ``schema``,
+        ``list``, ``validate``, ``sensitivity``, ``discover``).
     format_value(outcome, x): how the summary table prints one outcome value.
     EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
 
@@ -181,8 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="no progress bar and no summary table; print only the output directory",
     )
     run.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
+    run.add_argument("--report", action="store_true", help="also write report.html (see safsim report)")
     run.set_defaults(handler=_cmd_run)
 
+    _add_compare_parsers(sub)
     _add_sweep_parser(sub)
 
     check = sub.add_parser(
@@ -212,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lst.set_defaults(handler=_cmd_list)
     _add_validate_parser(sub)
+    _add_analysis_parsers(sub)
     return parser
 
 
@@ -328,6 +331,8 @@ def _cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
         print(summary_table(results.runs))
         print()
     print(f"Results written to {out_dir}")
+    if args.report:
+        print(f"Report written to {_write_report(out_dir)}")
     return EXIT_OK
 
 
@@ -545,6 +550,197 @@ def summary_table(runs: pd.DataFrame) -> str:
     lines.append("Units: £ = pounds over the whole run; SV units = the model's pound-equivalent of social value,")
     lines.append("not money; share, rate, weight and index lie between 0 and 1. Every column: docs/outputs.md.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# compare, report
+# --------------------------------------------------------------------------------------
+
+_ARM_SET = re.compile(r"^(?P<arm>\d+):(?P<item>.*)$")
+
+
+def _add_compare_parsers(sub: Any) -> None:
+    cmp_ = sub.add_parser(
+        "compare",
+        help="run scenarios on the same seeds and report paired differences from the first",
+        description=(
+            "Run two or more scenarios (YAML files or bundled names) N times each on the same seeds (common "
+            "random numbers) and compare each with the first: per outcome, every scenario's median and 90% "
+            "interval, the paired difference (scenario minus the first) with a 95% bootstrap interval, a "
+            "sign-flip p-value and Cliff's delta. Prints the table and writes compare.csv, runs.csv, "
+            "timeseries.csv, forest.png and manifest.json. --set PATH=VALUE changes every scenario; "
+            "--set ARM:PATH=VALUE only the ARM-th (1 is the first), e.g. "
+            "safsim compare baseline baseline --set 2:commissioners.sv_weight=0.2 "
+            "--set 2:commissioners.price_weight=0.45"
+        ),
+    )
+    cmp_.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario files or bundled names")
+    cmp_.add_argument(
+        "-n",
+        "--replicates",
+        type=_int_at_least(2, "-n"),
+        default=None,
+        metavar="N",
+        help="runs per scenario (default: the first scenario's `replicates`)",
+    )
+    cmp_.add_argument(
+        "--seed", type=_seed, default=None, metavar="S", help="root seed (default: the first scenario's `seed`)"
+    )
+    cmp_.add_argument(
+        "--outcomes",
+        default=None,
+        metavar="A,B",
+        help="comma-separated outcome columns of runs.csv, or `all` (default: the headline outcomes)",
+    )
+    cmp_.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="[ARM:]PATH=VALUE",
+        help="override a scenario value: PATH=VALUE for every scenario, ARM:PATH=VALUE for the ARM-th only; repeat",
+    )
+    cmp_.add_argument(
+        "--workers",
+        type=_int_at_least(1, "--workers"),
+        default=1,
+        metavar="K",
+        help="worker processes (default 1); results do not depend on this",
+    )
+    cmp_.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: results/compare-<first>-<YYYYmmdd-HHMMSS>); refused if it holds "
+        "files, unless --force",
+    )
+    cmp_.add_argument(
+        "--force", action="store_true", help="replace the files of an earlier comparison in --out (others are kept)"
+    )
+    cmp_.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    cmp_.add_argument("--no-plots", action="store_true", help="do not write forest.png")
+    cmp_.add_argument("--report", action="store_true", help="also write report.html (see safsim report)")
+    cmp_.set_defaults(handler=_cmd_compare)
+
+    rpt = sub.add_parser(
+        "report",
+        help="write report.html for a run, compare or validate folder",
+        description="Write DIR/report.html: one self-contained HTML page (figures embedded, no network needed) "
+        "for a folder written by safsim run, safsim compare or safsim validate: what was run, the headline "
+        "outcomes, fan charts over time with the shocks marked, the comparison or facts table, with a "
+        "plain-language caption under every figure.",
+    )
+    rpt.add_argument("folder", type=Path, metavar="DIR", help="a results folder")
+    rpt.set_defaults(handler=_cmd_report)
+
+
+def _split_arm_overrides(items: Sequence[str], n_arms: int) -> tuple[list[list[str]], list[list[str]]]:
+    """Per arm, (every --set item that applies to it, only its own ``ARM:`` items), in order.
+
+    ``PATH=VALUE`` applies to every arm; ``ARM:PATH=VALUE`` only to arm ARM (1-based).
+    """
+    every: list[list[str]] = [[] for _ in range(n_arms)]
+    own: list[list[str]] = [[] for _ in range(n_arms)]
+    for item in items:
+        m = _ARM_SET.match(item) if ":" in item.partition("=")[0] else None
+        if m is None:
+            _check_override(item)
+            for arm in every:
+                arm.append(item)
+            continue
+        arm, rest = int(m["arm"]), m["item"]
+        if not 1 <= arm <= n_arms:
+            raise BadInput(f"--set {item}: there is no scenario {arm} (they are numbered 1 to {n_arms})")
+        _check_override(rest)
+        every[arm - 1].append(rest)
+        own[arm - 1].append(rest)
+    return every, own
+
+
+def _cmd_compare(args: argparse.Namespace, argv: list[str]) -> int:
+    import dataclasses
+
+    from safsim.analysis.compare import compare, format_comparison, resolve_outcomes, unique_labels, write_comparison
+
+    k = len(args.scenarios)
+    if k < 2:
+        raise BadInput("compare needs at least two scenarios (give one twice to compare --set ARM:... changes)")
+    per_arm, own = _split_arm_overrides(args.overrides, k)
+    try:
+        outcomes = resolve_outcomes(None if args.outcomes is None else [x.strip() for x in args.outcomes.split(",")])
+    except ValueError as exc:
+        raise BadInput(f"--outcomes: {exc}") from None
+    if args.out is not None:
+        _check_out_dir(args.out, force=args.force)
+    scenarios = [_load(src, items) for src, items in zip(args.scenarios, per_arm, strict=True)]
+    labels = unique_labels([f"{s.name} [{', '.join(o)}]" if o else s.name for s, o in zip(scenarios, own, strict=True)])
+
+    def default_out() -> Path:
+        return _default_out_dir(f"compare-{scenarios[0].name}")
+
+    if args.out is None:
+        _check_out_dir(default_out(), force=True)  # a fresh folder is reserved later
+
+    def run(progress: Callable[[int, int], None] | None) -> Any:
+        return compare(
+            scenarios,
+            n=args.replicates,
+            seed=args.seed,
+            outcomes=outcomes,
+            workers=args.workers,
+            labels=labels,
+            progress=progress,
+        )
+
+    if _show_progress(args):
+        from tqdm import tqdm
+
+        with tqdm(unit="run", file=sys.stderr, dynamic_ncols=True, leave=False) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            comparison = run(progress)
+    else:
+        comparison = run(None)
+    comparison = dataclasses.replace(comparison, sources=tuple(args.scenarios))
+
+    def write(out_dir: Path) -> None:
+        write_comparison(
+            comparison,
+            out_dir,
+            argv=["safsim", *argv],
+            overrides=per_arm,
+            plots=not args.no_plots,
+            existing="replace" if args.force else "refuse",
+        )
+
+    out_dir = _write_out(write, args.out, default_out, "the comparison")
+    if out_dir is None:
+        return EXIT_INTERNAL
+    if not args.quiet:
+        print(format_comparison(comparison.table))
+        print()
+    print(f"Comparison written to {out_dir}")
+    if args.report:
+        print(f"Report written to {_write_report(out_dir)}")
+    return EXIT_OK
+
+
+def _write_report(folder: Path) -> Path:
+    from safsim.analysis.report import ReportError, write_report
+
+    try:
+        return write_report(folder)
+    except ReportError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
+    print(f"Report written to {_write_report(args.folder)}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------
@@ -925,6 +1121,196 @@ def _version() -> str:
         return metadata.version("safsim")
     except metadata.PackageNotFoundError:  # running from a source tree that is not installed
         return "unknown"
+
+
+# --------------------------------------------------------------------------------------
+# sensitivity, discover
+# --------------------------------------------------------------------------------------
+
+
+def _add_analysis_parsers(sub: Any) -> None:
+    sens = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity analysis of an experiment (Sobol' or Morris, with SALib)",
+        description=(
+            "Run the model evaluations of an experiment with the sweep runner, average the replicates "
+            "of every design point and compute global sensitivity indices (see docs/sensitivity.md): "
+            "--method sobol needs a saltelli design and gives first-order and total Sobol' indices "
+            "(S1, ST) with confidence intervals; --method morris replaces the design by Morris "
+            "trajectories over the factors and gives mu*, its interval and sigma. Writes indices.csv "
+            "and sensitivity.png to --out, with the sweep's results in OUT/sweep (resumed when rerun)."
+        ),
+    )
+    sens.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file")
+    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="default: sobol")
+    sens.add_argument(
+        "--outcomes",
+        nargs="+",
+        default=None,
+        metavar="OUTCOME",
+        help="outcomes to analyse (default: the recorded outcomes, or the headline ones if all are recorded)",
+    )
+    sens.add_argument(
+        "--trajectories",
+        type=_int_at_least(2, "--trajectories"),
+        default=None,
+        metavar="R",
+        help="morris: number of trajectories, r*(k+1) model evaluations per replicate (default: design n, else 10)",
+    )
+    sens.add_argument(
+        "--backend",
+        choices=("serial", "processes", "dask"),
+        default="processes",
+        help="where runs execute (default: processes)",
+    )
+    sens.add_argument(
+        "--workers",
+        type=_int_at_least(1, "--workers"),
+        default=None,
+        metavar="K",
+        help="worker processes (default: the number of CPUs); results do not depend on this",
+    )
+    sens.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: results/sensitivity-<name>-<YYYYmmdd-HHMMSS>)",
+    )
+    sens.add_argument("--force", action="store_true", help="replace another sweep's results in OUT/sweep")
+    sens.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override one experiment value by dotted path, e.g. --set set.horizon_steps=8",
+    )
+    sens.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    sens.set_defaults(handler=_cmd_sensitivity)
+
+    disc = sub.add_parser(
+        "discover",
+        help="scenario discovery: factor ranges that make a condition likely (PRIM)",
+        description=(
+            "Read a sweep's results (runs.parquet, design.parquet) and find boxes of factor ranges in "
+            "which a condition on the outcomes is likely, with PRIM from EMA Workbench. Writes "
+            "boxes.csv (one row per box and restricted factor, with coverage and density) and "
+            "prim_trajectory.png to --out (default: SWEEP_DIR/discovery)."
+        ),
+    )
+    disc.add_argument("sweep_dir", metavar="SWEEP_DIR", help="a sweep's results directory")
+    disc.add_argument(
+        "--where",
+        required=True,
+        metavar="EXPR",
+        help="condition: OUTCOME OP NUMBER (OP one of < <= > >= == !=), combined with and/or and "
+        'parentheses, e.g. "survival_sme_vso > 0.9 and hhi < 0.3"',
+    )
+    disc.add_argument(
+        "--threshold",
+        type=_unit_interval,
+        default=0.8,
+        metavar="D",
+        help="density a box must reach, in (0, 1] (default 0.8)",
+    )
+    disc.add_argument(
+        "--per",
+        choices=("run", "point"),
+        default="run",
+        help="a case is a run (default), or a design point meeting the condition in at least half its replicates",
+    )
+    disc.add_argument("--max-boxes", type=_int_at_least(1, "--max-boxes"), default=3, metavar="B", help="default 3")
+    disc.add_argument("--out", type=Path, default=None, metavar="DIR", help="default: SWEEP_DIR/discovery")
+    disc.add_argument("-q", "--quiet", action="store_true", help="print only the output directory")
+    disc.set_defaults(handler=_cmd_discover)
+
+
+def _unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threshold must be a number, got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"--threshold must be in (0, 1], got {text}")
+    return value
+
+
+def _cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.analysis.sensitivity import SensitivityError, run_sensitivity
+    from safsim.experiments.experiment import load_experiment
+    from safsim.experiments.sweep import SweepError
+    from safsim.util import unique_path
+
+    for item in args.overrides:
+        _check_override(item)
+    if not Path(args.experiment).is_file():
+        raise BadInput(f"{args.experiment}: no such experiment file")
+    try:
+        exp = load_experiment(args.experiment, list(args.overrides) or None)
+    except OSError as exc:
+        raise BadInput(f"{args.experiment}: {exc.strerror or exc}") from None
+    if args.method == "sobol" and exp.design.kind != "saltelli":
+        raise BadInput(
+            f"{args.experiment}: --method sobol needs a saltelli design (design: {{kind: saltelli, n: 16}}), "
+            f"not {exp.design.kind}"
+        )
+    reserved = None
+    out = args.out
+    if out is None:
+        out = reserved = unique_path(_default_out_dir(f"sensitivity-{exp.name}"))
+    try:
+        res = run_sensitivity(
+            exp,
+            args.method,
+            outcomes=args.outcomes,
+            workers=args.workers,
+            backend=args.backend,
+            out=out,
+            force=args.force,
+            trajectories=args.trajectories,
+            progress=not args.quiet,
+        )
+    except (SensitivityError, SweepError) as exc:
+        if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
+            reserved.rmdir()
+        raise BadInput(str(exc)) from None
+    if not args.quiet:
+        print(res.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"indices in {out / 'indices.csv'}, chart in {out / 'sensitivity.png'}")
+    return EXIT_OK
+
+
+def _cmd_discover(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.analysis.discovery import DiscoveryError, run_discovery
+
+    try:
+        res = run_discovery(
+            args.sweep_dir,
+            args.where,
+            threshold=args.threshold,
+            per=args.per,
+            out=args.out,
+            max_boxes=args.max_boxes,
+        )
+    except DiscoveryError as exc:
+        raise BadInput(str(exc)) from None
+    if not args.quiet:
+        print(f"condition: {res.condition} (holds for {res.base_rate:.1%} of the {res.per}s)")
+        if not res.boxes:
+            print(f"no box reaches density {args.threshold:g}")
+        for b in res.boxes:
+            limits = "; ".join(
+                f"{k} in [{v[0]:.4g}, {v[1]:.4g}]"
+                if isinstance(v[0], float)
+                else f"{k} in {{{', '.join(map(str, v))}}}"
+                for k, v in b.limits.items()
+            )
+            print(
+                f"box {b.box}: coverage {b.coverage:.2f}, density {b.density:.2f}, n {b.n}: {limits or 'no restriction'}"
+            )
+    print(f"boxes in {res.out / 'boxes.csv'}, trajectory in {res.out / 'prim_trajectory.png'}")
+    return EXIT_OK
 
 
 def _one_line(text: str) -> str:
