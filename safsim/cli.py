@@ -3,7 +3,7 @@
 Objects:
     main(argv): entry point of the ``safsim`` console script; returns the exit status.
     build_parser(): the argparse parser (subcommands ``run``, ``compare``, ``report``, ``sweep``, ``check``, ``schema``,
-        ``list``, ``validate``).
+        ``list``, ``validate``, ``sensitivity``, ``discover``).
     format_value(outcome, x): how the summary table prints one outcome value.
     EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
 
@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lst.set_defaults(handler=_cmd_list)
     _add_validate_parser(sub)
+    _add_analysis_parsers(sub)
     return parser
 
 
@@ -1120,6 +1121,196 @@ def _version() -> str:
         return metadata.version("safsim")
     except metadata.PackageNotFoundError:  # running from a source tree that is not installed
         return "unknown"
+
+
+# --------------------------------------------------------------------------------------
+# sensitivity, discover
+# --------------------------------------------------------------------------------------
+
+
+def _add_analysis_parsers(sub: Any) -> None:
+    sens = sub.add_parser(
+        "sensitivity",
+        help="global sensitivity analysis of an experiment (Sobol' or Morris, with SALib)",
+        description=(
+            "Run the model evaluations of an experiment with the sweep runner, average the replicates "
+            "of every design point and compute global sensitivity indices (see docs/sensitivity.md): "
+            "--method sobol needs a saltelli design and gives first-order and total Sobol' indices "
+            "(S1, ST) with confidence intervals; --method morris replaces the design by Morris "
+            "trajectories over the factors and gives mu*, its interval and sigma. Writes indices.csv "
+            "and sensitivity.png to --out, with the sweep's results in OUT/sweep (resumed when rerun)."
+        ),
+    )
+    sens.add_argument("experiment", metavar="EXPERIMENT", help="experiment YAML file")
+    sens.add_argument("--method", choices=("sobol", "morris"), default="sobol", help="default: sobol")
+    sens.add_argument(
+        "--outcomes",
+        nargs="+",
+        default=None,
+        metavar="OUTCOME",
+        help="outcomes to analyse (default: the recorded outcomes, or the headline ones if all are recorded)",
+    )
+    sens.add_argument(
+        "--trajectories",
+        type=_int_at_least(2, "--trajectories"),
+        default=None,
+        metavar="R",
+        help="morris: number of trajectories, r*(k+1) model evaluations per replicate (default: design n, else 10)",
+    )
+    sens.add_argument(
+        "--backend",
+        choices=("serial", "processes", "dask"),
+        default="processes",
+        help="where runs execute (default: processes)",
+    )
+    sens.add_argument(
+        "--workers",
+        type=_int_at_least(1, "--workers"),
+        default=None,
+        metavar="K",
+        help="worker processes (default: the number of CPUs); results do not depend on this",
+    )
+    sens.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: results/sensitivity-<name>-<YYYYmmdd-HHMMSS>)",
+    )
+    sens.add_argument("--force", action="store_true", help="replace another sweep's results in OUT/sweep")
+    sens.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override one experiment value by dotted path, e.g. --set set.horizon_steps=8",
+    )
+    sens.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no table")
+    sens.set_defaults(handler=_cmd_sensitivity)
+
+    disc = sub.add_parser(
+        "discover",
+        help="scenario discovery: factor ranges that make a condition likely (PRIM)",
+        description=(
+            "Read a sweep's results (runs.parquet, design.parquet) and find boxes of factor ranges in "
+            "which a condition on the outcomes is likely, with PRIM from EMA Workbench. Writes "
+            "boxes.csv (one row per box and restricted factor, with coverage and density) and "
+            "prim_trajectory.png to --out (default: SWEEP_DIR/discovery)."
+        ),
+    )
+    disc.add_argument("sweep_dir", metavar="SWEEP_DIR", help="a sweep's results directory")
+    disc.add_argument(
+        "--where",
+        required=True,
+        metavar="EXPR",
+        help="condition: OUTCOME OP NUMBER (OP one of < <= > >= == !=), combined with and/or and "
+        'parentheses, e.g. "survival_sme_vso > 0.9 and hhi < 0.3"',
+    )
+    disc.add_argument(
+        "--threshold",
+        type=_unit_interval,
+        default=0.8,
+        metavar="D",
+        help="density a box must reach, in (0, 1] (default 0.8)",
+    )
+    disc.add_argument(
+        "--per",
+        choices=("run", "point"),
+        default="run",
+        help="a case is a run (default), or a design point meeting the condition in at least half its replicates",
+    )
+    disc.add_argument("--max-boxes", type=_int_at_least(1, "--max-boxes"), default=3, metavar="B", help="default 3")
+    disc.add_argument("--out", type=Path, default=None, metavar="DIR", help="default: SWEEP_DIR/discovery")
+    disc.add_argument("-q", "--quiet", action="store_true", help="print only the output directory")
+    disc.set_defaults(handler=_cmd_discover)
+
+
+def _unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threshold must be a number, got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"--threshold must be in (0, 1], got {text}")
+    return value
+
+
+def _cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.analysis.sensitivity import SensitivityError, run_sensitivity
+    from safsim.experiments.experiment import load_experiment
+    from safsim.experiments.sweep import SweepError
+    from safsim.util import unique_path
+
+    for item in args.overrides:
+        _check_override(item)
+    if not Path(args.experiment).is_file():
+        raise BadInput(f"{args.experiment}: no such experiment file")
+    try:
+        exp = load_experiment(args.experiment, list(args.overrides) or None)
+    except OSError as exc:
+        raise BadInput(f"{args.experiment}: {exc.strerror or exc}") from None
+    if args.method == "sobol" and exp.design.kind != "saltelli":
+        raise BadInput(
+            f"{args.experiment}: --method sobol needs a saltelli design (design: {{kind: saltelli, n: 16}}), "
+            f"not {exp.design.kind}"
+        )
+    reserved = None
+    out = args.out
+    if out is None:
+        out = reserved = unique_path(_default_out_dir(f"sensitivity-{exp.name}"))
+    try:
+        res = run_sensitivity(
+            exp,
+            args.method,
+            outcomes=args.outcomes,
+            workers=args.workers,
+            backend=args.backend,
+            out=out,
+            force=args.force,
+            trajectories=args.trajectories,
+            progress=not args.quiet,
+        )
+    except (SensitivityError, SweepError) as exc:
+        if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
+            reserved.rmdir()
+        raise BadInput(str(exc)) from None
+    if not args.quiet:
+        print(res.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"indices in {out / 'indices.csv'}, chart in {out / 'sensitivity.png'}")
+    return EXIT_OK
+
+
+def _cmd_discover(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.analysis.discovery import DiscoveryError, run_discovery
+
+    try:
+        res = run_discovery(
+            args.sweep_dir,
+            args.where,
+            threshold=args.threshold,
+            per=args.per,
+            out=args.out,
+            max_boxes=args.max_boxes,
+        )
+    except DiscoveryError as exc:
+        raise BadInput(str(exc)) from None
+    if not args.quiet:
+        print(f"condition: {res.condition} (holds for {res.base_rate:.1%} of the {res.per}s)")
+        if not res.boxes:
+            print(f"no box reaches density {args.threshold:g}")
+        for b in res.boxes:
+            limits = "; ".join(
+                f"{k} in [{v[0]:.4g}, {v[1]:.4g}]"
+                if isinstance(v[0], float)
+                else f"{k} in {{{', '.join(map(str, v))}}}"
+                for k, v in b.limits.items()
+            )
+            print(
+                f"box {b.box}: coverage {b.coverage:.2f}, density {b.density:.2f}, n {b.n}: {limits or 'no restriction'}"
+            )
+    print(f"boxes in {res.out / 'boxes.csv'}, trajectory in {res.out / 'prim_trajectory.png'}")
+    return EXIT_OK
 
 
 def _one_line(text: str) -> str:
