@@ -5,6 +5,8 @@ Public API:
     load_scenario(path_or_mapping, overrides=None) -> Scenario
     run_scenario(scenario, seed) -> RunResult
     run_replicates(scenario, n, seed=None, workers=1) -> Results
+    compare(scenarios, n=None, seed=None, outcomes=None, workers=1, *, labels=None, progress=None) -> Comparison:
+        scenarios run on the same seeds, each compared with the first (paired differences, bootstrap CIs)
     load_experiment(source, overrides=None) -> Experiment: an experiment file (factors, design, replicates)
     run_sweep(experiment_or_path, *, backend="processes", workers=None, out=None, resume=False, force=False,
         progress=True, scheduler=None) -> SweepResult: every run of an experiment, streamed to Parquet
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from safsim.analysis.compare import compare
 from safsim.config import Scenario
 from safsim.experiments.experiment import load_experiment
 from safsim.experiments.replicates import Results, run_replicates
@@ -35,6 +38,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "load_experiment",
     "load_scenario",
     "run_replicates",

@@ -24,6 +24,18 @@ SIGNATURES = {
         "Results",
     ),
     "load_experiment": ([("source", P, NO), ("overrides", P, None)], "Experiment"),
+    "compare": (
+        [
+            ("scenarios", P, NO),
+            ("n", P, None),
+            ("seed", P, None),
+            ("outcomes", P, None),
+            ("workers", P, 1),
+            ("labels", K, None),
+            ("progress", K, None),
+        ],
+        "Comparison",
+    ),
     "run_sweep": (
         [
             ("experiment_or_path", P, NO),
