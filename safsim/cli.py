@@ -1277,6 +1277,9 @@ def _cmd_sensitivity(args: argparse.Namespace, argv: list[str]) -> int:
         raise BadInput(str(exc)) from None
     if not args.quiet:
         print(res.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        for row in res.noise.itertuples(index=False):
+            if math.isfinite(row.noise_share):
+                print(f"{row.outcome}: replicate noise is {row.noise_share:.0%} of the variance of the point means")
     print(f"indices in {out / 'indices.csv'}, chart in {out / 'sensitivity.png'}")
     return EXIT_OK
 

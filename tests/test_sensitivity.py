@@ -11,6 +11,7 @@ from safsim.analysis.sensitivity import (
     SensitivityError,
     morris_design,
     morris_indices,
+    noise_shares,
     run_sensitivity,
     salib_problem,
     sobol_indices,
@@ -87,7 +88,7 @@ def test_sobol_needs_a_saltelli_design():
 
 @pytest.mark.parametrize("method", ["sobol", "morris"])
 def test_sensitivity_on_a_tiny_real_sweep_writes_indices_csv(tmp_path, method):
-    """run_sensitivity on a tiny real sweep writes indices.csv with the documented columns and sensitivity.png."""
+    """run_sensitivity on a tiny real sweep writes indices.csv with the documented columns, noise.csv and the chart."""
     exp = {
         "name": "tiny-sens",
         "base": "baseline",
@@ -108,6 +109,7 @@ def test_sensitivity_on_a_tiny_real_sweep_writes_indices_csv(tmp_path, method):
     assert len(table) == 2 * 2 and set(table["outcome"]) == {"hhi", "share_value_sme_vso"}
     assert (out / "sensitivity.png").stat().st_size > 0
     assert (out / "sweep" / "runs.parquet").is_file()
+    assert set(pd.read_csv(out / "noise.csv")["outcome"]) == {"hhi", "share_value_sme_vso"}
     n_points = 2 * (2 + 2) if method == "sobol" else 2 * (2 + 1)
     assert len(res.sweep.design) == n_points
 
@@ -123,3 +125,11 @@ def test_cli_sensitivity_rejects_a_non_saltelli_design_in_one_line(tmp_path, cap
     _, err = capsys.readouterr()
     assert status == 2 and err.count("\n") == 1 and "saltelli" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_noise_share_is_replicate_variance_over_point_variance():
+    """noise_shares: the mean within-point variance / replicates over the variance of the point means."""
+    runs = pd.DataFrame({"design_point": [0, 0, 1, 1], "y": [0.0, 2.0, 10.0, 12.0]})
+    row = noise_shares(runs, ["y"]).iloc[0]
+    assert row["replicates"] == 2 and row["var_points"] == pytest.approx(50.0)
+    assert row["var_noise"] == pytest.approx(1.0) and row["noise_share"] == pytest.approx(0.02)

@@ -8,6 +8,8 @@ Objects:
         the sweep runner, average replicates per design point, compute and write the indices.
     salib_problem(experiment) -> dict: the SALib problem of an experiment's factors.
     point_means(runs, outcomes, n_points) -> dict[str, ndarray]: replicate-averaged outcomes.
+    noise_shares(runs, outcomes) -> DataFrame: how much of the variance of the replicate-averaged
+        outcomes is replicate noise (noise.csv).
     sobol_indices(experiment, outputs) -> (DataFrame, DataFrame | None): first-order and total
         indices (and second-order ones) from outputs on a Saltelli design.
     morris_design(experiment, trajectories, num_levels, seed) -> (ndarray, DataFrame): Morris
@@ -53,6 +55,7 @@ __all__ = [
     "SensitivityResult",
     "morris_design",
     "morris_indices",
+    "noise_shares",
     "plot_indices",
     "point_means",
     "run_sensitivity",
@@ -81,6 +84,8 @@ class SensitivityResult:
         indices: one row per outcome and factor, columns ``INDEX_COLUMNS[method]``.
         second_order: Sobol' with a second-order design: outcome, factor_1, factor_2, S2,
             S2_conf; otherwise None.
+        noise: per outcome, the share of the variance of the replicate-averaged outcome that is
+            replicate noise (see ``noise_shares``).
         sweep: the SweepResult of the model evaluations.
         out: the directory written (indices.csv, sensitivity.png, the sweep in ``sweep/``), or None.
     """
@@ -88,6 +93,7 @@ class SensitivityResult:
     method: str
     indices: pd.DataFrame
     second_order: pd.DataFrame | None
+    noise: pd.DataFrame
     sweep: SweepResult
     out: Path | None
 
@@ -130,6 +136,38 @@ def point_means(runs: pd.DataFrame, outcomes: Sequence[str], n_points: int) -> d
             )
         out[name] = values
     return out
+
+
+def noise_shares(runs: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
+    """How much of the variance of the replicate-averaged outcomes is replicate noise.
+
+    For each outcome: ``var_points``, the variance of the design points' means over replicates;
+    ``var_noise``, the mean within-point variance over replicates divided by the number of
+    replicates (the variance a point mean has from seed noise alone); ``noise_share`` their ratio.
+    A share near 1 means the factors explain little beyond noise: the Sobol' indices then overstate
+    interactions (noise counts towards every total index) and more replicates are needed.  NaN with
+    one replicate.
+
+    Returns:
+        One row per outcome: outcome, replicates, var_points, var_noise, noise_share.
+    """
+    reps = int(runs.groupby("design_point").size().min()) if len(runs) else 0
+    rows = []
+    for name in outcomes:
+        grouped = runs.groupby("design_point")[name]
+        var_points = float(grouped.mean().var(ddof=1))
+        var_noise = float(grouped.var(ddof=1).mean() / reps) if reps > 1 else float("nan")
+        share = var_noise / var_points if var_points > 0 else float("nan")
+        rows.append(
+            {
+                "outcome": name,
+                "replicates": reps,
+                "var_points": var_points,
+                "var_noise": var_noise,
+                "noise_share": share,
+            }
+        )
+    return pd.DataFrame(rows, columns=["outcome", "replicates", "var_points", "var_noise", "noise_share"])
 
 
 def _check_saltelli(experiment: Experiment, n_rows: int | None = None) -> None:
@@ -385,7 +423,7 @@ def run_sensitivity(
         workers: worker processes of the sweep (results do not depend on it).
         backend: the sweep backend (``serial``, ``processes``, ``dask``).
         out: write ``indices.csv`` (``indices_s2.csv`` for a second-order Sobol' design),
-            ``sensitivity.png`` and, for Morris, ``morris_design.csv`` here, with the sweep's
+            ``noise.csv``, ``sensitivity.png`` and, for Morris, ``morris_design.csv`` here, with the sweep's
             results in ``out/sweep`` (resumed if they are this sweep's); None keeps everything in
             memory.
         force: replace other sweep results in ``out/sweep``.
@@ -442,9 +480,11 @@ def run_sensitivity(
             exp, unit_x, point_means(res.runs, names, len(res.design)), num_levels=num_levels,
             num_resamples=num_resamples,
         )  # fmt: skip
+    noise = noise_shares(res.runs, names)
     if out_dir is not None:
         table.to_csv(out_dir / "indices.csv", index=False)
+        noise.to_csv(out_dir / "noise.csv", index=False)
         if s2 is not None:
             s2.to_csv(out_dir / "indices_s2.csv", index=False)
         plot_indices(table, method, out_dir / "sensitivity.png")
-    return SensitivityResult(method=method, indices=table, second_order=s2, sweep=res, out=out_dir)
+    return SensitivityResult(method=method, indices=table, second_order=s2, noise=noise, sweep=res, out=out_dir)
