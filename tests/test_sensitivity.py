@@ -133,3 +133,15 @@ def test_noise_share_is_replicate_variance_over_point_variance():
     row = noise_shares(runs, ["y"]).iloc[0]
     assert row["replicates"] == 2 and row["var_points"] == pytest.approx(50.0)
     assert row["var_noise"] == pytest.approx(1.0) and row["noise_share"] == pytest.approx(0.02)
+
+
+def test_example_experiment_plans_as_its_comments_say():
+    """experiments/sensitivity_small.yaml plans N*(k+2) = 160 design points and 320 runs, a saltelli design."""
+    from pathlib import Path
+
+    from safsim.experiments.design import plan
+    from safsim.experiments.experiment import load_experiment
+
+    exp = load_experiment(Path(__file__).resolve().parents[1] / "experiments" / "sensitivity_small.yaml")
+    assert exp.design.kind == "saltelli" and not exp.design.second_order
+    assert len(design_table(exp)) == 32 * (3 + 2) and len(plan(exp)) == 320
