@@ -1,11 +1,10 @@
-"""Tenders, bids, awards and contracts, and the MEAT award rule.
+"""Tenders, bids and awards, and the MEAT award rule (contracts are in safsim.delivery).
 
 Objects:
     Tender: one procurement round of a commissioner (frozen record).
     Bid: one offer, by a provider or a consortium (frozen record).
     Award: the outcome of a tender, with every bid's score breakdown and the counterfactual
         winner without social value (frozen record).
-    Contract: a live contract being delivered (mutable record: it accumulates delivery).
     perceived_social_value: what the commissioner believes each bid's social value to be.
     score_bids: vectorised MEAT scores for all bids of a tender.
     Scored: the award decision on bids given as arrays.
@@ -20,7 +19,7 @@ quality and social value relative to the best bid (Th §4.3, §6.1, K78-80).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,7 +28,6 @@ from safsim.config import BehaviourConfig, Engagement, SvDefinition
 __all__ = [
     "Award",
     "Bid",
-    "Contract",
     "Scored",
     "Tender",
     "award",
@@ -147,33 +145,6 @@ class Award:
     @property
     def changed_by_sv(self) -> bool:
         return self.winner != self.counterfactual_winner
-
-
-@dataclass(slots=True)
-class Contract:
-    """A live contract: what was promised and what is being delivered, step by step."""
-
-    contract_id: int
-    tender: Tender
-    bid: Bid
-    start_step: int
-    end_step: int
-    monitored: bool
-    unit_cost: float  # the holder's delivery cost per pound of volume
-    sv_rate: float  # true social value per pound of volume per year
-    payment_per_step: float = 0.0
-    cost_per_step: float = 0.0
-    funding_factor: float = 1.0  # share of the true social value funding and follow-up sustain
-    delivered: float = 0.0
-    delivered_hard: float = 0.0
-    claimed_to_date: float = 0.0
-    claimed_hard_to_date: float = 0.0
-    active: bool = True
-    checks: list[float] = field(default_factory=list)
-
-    @property
-    def commissioner(self) -> int:
-        return self.tender.commissioner
 
 
 def soft_legibility(definition: SvDefinition, behaviour: BehaviourConfig) -> float:
