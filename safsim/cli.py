@@ -3,7 +3,7 @@
 Objects:
     main(argv): entry point of the ``safsim`` console script; returns the exit status.
     build_parser(): the argparse parser (subcommands ``run``, ``compare``, ``report``, ``sweep``, ``check``, ``schema``,
-        ``list``, ``validate``, ``sensitivity``, ``discover``).
+        ``list``, ``validate``, ``sensitivity``, ``discover``, ``dashboard``).
     format_value(outcome, x): how the summary table prints one outcome value.
     EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
 
@@ -215,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst.set_defaults(handler=_cmd_list)
     _add_validate_parser(sub)
     _add_analysis_parsers(sub)
+    _add_dashboard_parser(sub)
     return parser
 
 
@@ -921,6 +922,47 @@ def _cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
 # --------------------------------------------------------------------------------------
 # validate
 # --------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------
+# dashboard
+# --------------------------------------------------------------------------------------
+
+
+def _add_dashboard_parser(sub: Any) -> None:
+    dash = sub.add_parser(
+        "dashboard",
+        help="start the teaching dashboard (a local web app; needs safsim[viz])",
+        description="Start the teaching dashboard, a local web app built on Mesa's SolaraViz: presets, "
+        "levers, play/step/reset and live charts of the field (docs/teaching.md). Serves on "
+        "http://HOST:PORT until Ctrl-C. Needs the viz extra (pip install 'safsim[viz]').",
+    )
+    dash.add_argument(
+        "scenario",
+        nargs="?",
+        default=None,
+        metavar="SCENARIO",
+        help="scenario YAML file or bundled scenario name to start from (default: baseline)",
+    )
+    dash.add_argument("--port", type=_int_at_least(0, "--port"), default=8765, metavar="P", help="port (default 8765)")
+    dash.add_argument(
+        "--host", default="127.0.0.1", metavar="H", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    dash.add_argument("--seed", type=_seed, default=None, metavar="S", help="seed to start from (default 20260101)")
+    dash.set_defaults(handler=_cmd_dashboard)
+
+
+def _cmd_dashboard(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.dashboard.levers import DEFAULT_SEED
+    from safsim.dashboard.server import serve, viz_missing
+
+    source = args.scenario if args.scenario is not None else DEFAULT_SCENARIO
+    _load(source)  # a scenario that does not load is exit status 2, before any server starts
+    missing = viz_missing()
+    if missing is not None:
+        raise BadInput(missing)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    return serve(source, host=args.host, port=args.port, seed=seed)
 
 
 def _add_validate_parser(sub: Any) -> None:
