@@ -51,7 +51,8 @@ OUTPUT_FILES: tuple[str, ...] = (
     "summary.csv",
     "manifest.json",
 )
-OWN_FILES: tuple[str, ...] = (*OUTPUT_FILES, *(f"plots/{name}" for name in STANDARD_PLOTS))
+# report.html is written by `safsim report` / `run --report` (safsim.analysis.report.REPORT_FILE).
+OWN_FILES: tuple[str, ...] = (*OUTPUT_FILES, *(f"plots/{name}" for name in STANDARD_PLOTS), "report.html")
 """Every file safsim writes into a results directory (what ``existing="replace"`` deletes)."""
 SUMMARY_FILE_COLUMNS: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "n")
 DEPENDENCIES: tuple[str, ...] = (
