@@ -44,9 +44,10 @@ __all__ = [
 ]
 
 # Drawing the five figures takes several times longer than a model step (docs/performance.md,
-# "Dashboard"), so Play advances two quarters per redraw and pauses briefly between redraws.
+# "Dashboard"): Play redraws after every quarter (about one a second), and the Render Interval
+# slider (1, 3, 5, ...) makes it skip redraws on slow machines.
 PLAY_INTERVAL_MS = 50
-RENDER_INTERVAL = int(os.environ.get(RENDER_INTERVAL_ENV, "2"))
+RENDER_INTERVAL = int(os.environ.get(RENDER_INTERVAL_ENV, "1"))
 
 _STATE_LABELS = {"settled": "Settled", "crisis": "Crisis", "resettlement": "Resettlement"}
 
@@ -110,13 +111,14 @@ def LeverPanel(levers: solara.Reactive[Levers], seed: solara.Reactive[int], rest
                 solara.Button(label, on_click=preset(name), outlined=lv.scenario != name, color="primary", small=True)
         solara.InputInt("Seed", value=seed.value, on_value=set_seed, classes=["safsim-seed"])
         solara.SliderFloat(
-            "Social value weight (price and quality share the rest)",
+            "Social value weight",
             value=lv.sv_weight,
             min=0.0,
             max=0.30,
             step=0.01,
             on_value=set_lever("sv_weight"),
         )
+        solara.Text("Price and quality share the rest in the preset's proportion.", style={"font-size": "0.8em"})
         solara.Switch(label="Austerity (budget cut)", value=lv.austerity, on_value=set_lever("austerity"))
         solara.SliderFloat(
             "Austerity cut",

@@ -139,26 +139,23 @@ def bidding_figure(model: FieldModel) -> Figure:
     ax2 = ax.twinx()
     ax2.tick_params(labelsize=8)
     rows = model.timeseries_rows
-    bpt = list(getattr(model, "bids_per_tender", []))
+    bpt = np.array(getattr(model, "bids_per_tender", []), dtype=float)
     if rows:
         x = _steps(model)
+        # Tenders fall in some quarters only: plot the quarters that had tenders (or bids).
         if len(bpt) == len(rows):
-            ax.plot(x, bpt, color="#0072B2", lw=2, marker="o", ms=3, label="bids per tender")
-        ax2.plot(
-            x,
-            [float(r["bid_rate_sme_vso"]) for r in rows],
-            color=KIND_COLOURS["sme_vso"],
-            lw=2,
-            ls="--",
-            label="small-VSO bid rate",
-        )
+            ok = ~np.isnan(bpt)
+            ax.plot(x[ok], bpt[ok], color="#0072B2", lw=1.5, marker="o", ms=4, label="bids per tender")
+        rate = np.array([float(r["bid_rate_sme_vso"]) for r in rows])
+        ok = ~np.isnan(rate)
+        ax2.plot(x[ok], rate[ok], color=KIND_COLOURS["sme_vso"], lw=1.5, ls="--", marker="s", ms=4)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("bids per tender", fontsize=8, color="#0072B2")
     ax2.set_ylim(0, 1)
     ax2.set_ylabel("small-VSO bid rate", fontsize=8, color=KIND_COLOURS["sme_vso"])
     handles = [
-        Line2D([], [], color="#0072B2", lw=2, marker="o", ms=3, label="bids per tender"),
-        Line2D([], [], color=KIND_COLOURS["sme_vso"], lw=2, ls="--", label="small-VSO bid rate"),
+        Line2D([], [], color="#0072B2", lw=1.5, marker="o", ms=4, label="bids per tender"),
+        Line2D([], [], color=KIND_COLOURS["sme_vso"], lw=1.5, ls="--", marker="s", ms=4, label="small-VSO bid rate"),
     ]
     ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.8)
     _horizon(ax, model)
