@@ -341,6 +341,15 @@ def test_dashboard_in_browser(tmp_path, request):
                 slider.press("ArrowRight")
             _wait_caption(page, r"SV weight 10%")
 
+            # The seed is shown and settable.
+            seed_box = page.get_by_label("Seed")
+            seed_box.fill("7")
+            seed_box.press("Enter")
+            _wait_caption(page, r"seed 7 ")
+            seed_box.fill(str(DEFAULT_SEED))
+            seed_box.press("Enter")
+            _wait_caption(page, rf"seed {DEFAULT_SEED} .*SV weight 10%")
+
             # Stepping changes the charts.
             charts = page.locator("img")
             charts.first.wait_for()

@@ -67,11 +67,13 @@ def command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
 
 
 def environment(scenario: str = "baseline", seed: int = DEFAULT_SEED) -> dict[str, str]:
-    """The server's environment: the start scenario and seed, Solara's telemetry off."""
+    """The server's environment: the start scenario and seed; Solara's telemetry and hook check off."""
     env = dict(os.environ)
     env[SCENARIO_ENV] = str(scenario)
     env[SEED_ENV] = str(int(seed))
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"  # a classroom server does not phone home
+    # Mesa 3.3.1's ComponentsView calls a hook after an early return; Solara would warn at every start.
+    env.setdefault("SOLARA_CHECK_HOOKS", "off")
     env.setdefault("MPLBACKEND", "Agg")
     return env
 
