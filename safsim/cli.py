@@ -4,7 +4,7 @@ Objects:
     main(argv): entry point of the ``safsim`` console script; returns the exit status.
     build_parser(): the argparse parser (subcommands ``run``, ``compare``, ``report``, ``sweep``, ``check``, ``schema``,
         ``list``, ``validate``, ``sensitivity``, ``discover``, ``dashboard``).
-    format_value(outcome, x): how the summary table prints one outcome value.
+    format_value(outcome, x): how the summary table prints one outcome value (from safsim.outcomes).
     EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
 
 Exit statuses: 0 success; 2 bad input (a scenario that does not load, bad arguments, an
@@ -447,27 +447,10 @@ def _single_run(scenario: Scenario, seed: int) -> Results:
 
 
 def format_value(outcome: str, x: float) -> str:
-    """One outcome value as the summary table prints it, by its unit in ``safsim.outcomes``.
+    """One outcome value as the summary table prints it (``safsim.outcomes.format_value``)."""
+    from safsim.outcomes import format_value as _format
 
-    Money (unit ``£``) as pounds with thousands separators; counts (integer outcomes) as whole
-    numbers; social-value units and other large values with thousands separators and no
-    decimals; everything else (shares, rates, ratios, indices, weights) to 3 decimal places.
-    Unknown names are formatted as plain numbers.
-    """
-    from safsim import outcomes
-
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    x = float(x)
-    try:
-        entry: outcomes.Outcome | None = outcomes.outcome(outcome)
-    except KeyError:
-        entry = None
-    if entry is not None and entry.unit == outcomes.GBP:
-        return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
-    if (entry is not None and entry.integer) or abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.3f}"
+    return _format(outcome, x)
 
 
 HEADLINE_HEADING = "headline outcomes"

@@ -24,10 +24,12 @@ runs and scenarios but are not money.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 
 __all__ = [
     "AUTHORITY",
+    "format_value",
     "GROUPS",
     "ID_COLUMNS",
     "OUTCOMES",
@@ -612,3 +614,22 @@ def label_with_unit(name: str) -> str:
     """``"Label (unit)"`` for axes and table headers; unit-free labels for text columns."""
     o = outcome(name)
     return o.label if o.unit in (TEXT, FLAG) else f"{o.label} ({o.unit})"
+
+
+def format_value(name: str, x: float | None) -> str:
+    """One outcome value as tables print it, by its unit in the glossary.
+
+    Money (unit ``£``) as pounds with thousands separators; counts (integer outcomes) as whole
+    numbers; social-value units and other large values with thousands separators and no
+    decimals; everything else (shares, rates, ratios, indices, weights) to 3 decimal places.
+    Unknown names are formatted as plain numbers; a missing or non-finite value as ``n/a``.
+    """
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    x = float(x)
+    entry = OUTCOMES.get(name)
+    if entry is not None and entry.unit == GBP:
+        return f"-£{-x:,.0f}" if x < 0 else f"£{x:,.0f}"
+    if (entry is not None and entry.integer) or abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3f}"

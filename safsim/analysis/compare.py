@@ -333,7 +333,7 @@ def compare(
 
 
 def _fmt(name: str, x: float) -> str:
-    from safsim.cli import format_value
+    from safsim.outcomes import format_value
 
     return format_value(name, x)
 

@@ -150,7 +150,7 @@ def _figure_html(fig: Figure | bytes, alt: str, caption: str) -> str:
 
 
 def _fmt(name: str, x: Any) -> str:
-    from safsim.cli import format_value
+    from safsim.outcomes import format_value
 
     try:
         v = float(x)
