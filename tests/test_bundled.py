@@ -105,3 +105,16 @@ def test_every_notebook_runs():
 def test_every_experiment_loads():
     """Every experiments/*.yaml loads through the experiment loader (none may exist before there is one)."""
     load_experiments(ROOT / "experiments")
+
+
+def test_notebooks_are_committed_without_outputs():
+    """Every notebooks/*.ipynb is stored with its outputs stripped (no outputs, no execution counts)."""
+    import nbformat
+
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 3, "the policy, academic and teaching notebooks"
+    for path in notebooks:
+        book = nbformat.read(path, as_version=4)
+        for cell in book.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path.name
