@@ -83,6 +83,18 @@ def _int_at_least(low: int, what: str) -> Callable[[str], int]:
     return parse
 
 
+def _add_workers(parser: argparse.ArgumentParser, default: int | None) -> None:
+    """The ``--workers K`` option (default 1, or None: the number of CPUs)."""
+    what = "default 1" if default == 1 else "default: the number of CPUs"
+    parser.add_argument(
+        "--workers",
+        type=_int_at_least(1, "--workers"),
+        default=default,
+        metavar="K",
+        help=f"worker processes ({what}); results do not depend on this",
+    )
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -152,13 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH=VALUE",
         help="override one scenario value by dotted path, e.g. --set horizon_steps=8; repeat for several",
     )
-    run.add_argument(
-        "--workers",
-        type=_int_at_least(1, "--workers"),
-        default=1,
-        metavar="K",
-        help="worker processes (default 1); results do not depend on this",
-    )
+    _add_workers(run, default=1)
     run.add_argument(
         "--out",
         type=Path,
@@ -584,13 +590,7 @@ def _add_compare_parsers(sub: Any) -> None:
         metavar="[ARM:]PATH=VALUE",
         help="override a scenario value: PATH=VALUE for every scenario, ARM:PATH=VALUE for the ARM-th only; repeat",
     )
-    cmp_.add_argument(
-        "--workers",
-        type=_int_at_least(1, "--workers"),
-        default=1,
-        metavar="K",
-        help="worker processes (default 1); results do not depend on this",
-    )
+    _add_workers(cmp_, default=1)
     cmp_.add_argument(
         "--out",
         type=Path,
@@ -751,13 +751,7 @@ def _add_sweep_parser(sub: Any) -> None:
         default="processes",
         help="where runs execute (default: processes; dask needs the `distributed` extra)",
     )
-    sweep.add_argument(
-        "--workers",
-        type=_int_at_least(1, "--workers"),
-        default=None,
-        metavar="K",
-        help="worker processes (default: the number of CPUs); results do not depend on this",
-    )
+    _add_workers(sweep, default=None)
     sweep.add_argument(
         "--scheduler",
         default=None,
@@ -1002,13 +996,7 @@ def _add_validate_parser(sub: Any) -> None:
         metavar="S",
         help="root seed of the common random numbers (default: a fixed validation seed)",
     )
-    val.add_argument(
-        "--workers",
-        type=_int_at_least(1, "--workers"),
-        default=1,
-        metavar="K",
-        help="worker processes (default 1); results do not depend on this",
-    )
+    _add_workers(val, default=1)
     val.add_argument(
         "--out",
         type=Path,
@@ -1188,13 +1176,7 @@ def _add_analysis_parsers(sub: Any) -> None:
         default="processes",
         help="where runs execute (default: processes)",
     )
-    sens.add_argument(
-        "--workers",
-        type=_int_at_least(1, "--workers"),
-        default=None,
-        metavar="K",
-        help="worker processes (default: the number of CPUs); results do not depend on this",
-    )
+    _add_workers(sens, default=None)
     sens.add_argument(
         "--out",
         type=Path,
