@@ -140,25 +140,12 @@ def LeverPanel(levers: solara.Reactive[Levers], seed: solara.Reactive[int], rest
         solara.Select(
             "Engagement", values=list(ENGAGEMENT_LEVELS), value=lv.engagement, on_value=set_lever("engagement")
         )
-        solara.SliderFloat(
-            "Commissioner social skill",
-            value=lv.social_skill,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            on_value=set_lever("social_skill"),
-        )
-        solara.SliderFloat(
-            "Understanding of social value",
-            value=lv.sv_understanding,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            on_value=set_lever("sv_understanding"),
-        )
-        solara.SliderFloat(
-            "Risk aversion", value=lv.risk_aversion, min=0.0, max=1.0, step=0.05, on_value=set_lever("risk_aversion")
-        )
+        for label, name in (
+            ("Commissioner social skill", "social_skill"),
+            ("Understanding of social value", "sv_understanding"),
+            ("Risk aversion", "risk_aversion"),
+        ):
+            solara.SliderFloat(label, value=getattr(lv, name), min=0.0, max=1.0, step=0.05, on_value=set_lever(name))
         for k in PROVIDER_KINDS:
             top = 100 if k.value == "sme_vso" else 40
             name = f"n_{k.value}"
