@@ -19,7 +19,7 @@ Decision rules and sources are in docs/ODD.md, "Submodels: bidding".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -121,6 +121,14 @@ class BidBook:
 # ------------------------------------------------------------------ decision rules on columns
 
 
+def _terms(
+    unit_cost: np.ndarray, sv_rate: np.ndarray, markup: np.ndarray, volume_total: Any, ceiling_total: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cost_total = unit_cost * volume_total
+    price = np.minimum(cost_total * (1.0 + markup), ceiling_total)
+    return price, cost_total, sv_rate * volume_total
+
+
 def bid_terms(
     tender: Tender, unit_cost: np.ndarray, sv_rate: np.ndarray, markup: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,16 +137,20 @@ def bid_terms(
     Price = own cost x (1 + markup), capped at the ceiling; mission-driven providers may go
     below cost (F13).
     """
-    volume_total = tender.volume_gbp * tender.years
-    cost_total = unit_cost * volume_total
-    price = np.minimum(cost_total * (1.0 + markup), tender.ceiling_gbp * tender.years)
-    return price, cost_total, sv_rate * volume_total
+    return _terms(unit_cost, sv_rate, markup, tender.volume_gbp * tender.years, tender.ceiling_gbp * tender.years)
+
+
+def _bid_base_gbp(ceiling_gbp: float, b: BehaviourConfig) -> float:
+    return max(b.bid_cost_floor_gbp, b.bid_cost_share * ceiling_gbp)
+
+
+def _window_factor(prep_weeks: np.ndarray, window_weeks: float, b: BehaviourConfig) -> np.ndarray:
+    return np.maximum(1.0, prep_weeks / window_weeks) ** b.window_cost_exponent
 
 
 def bid_cost_gbp(tender: Tender, prep_weeks: np.ndarray, window_weeks: float, b: BehaviourConfig) -> np.ndarray:
     """Cost of writing a bid; a window shorter than the preparation time makes it dearer."""
-    base = max(b.bid_cost_floor_gbp, b.bid_cost_share * tender.ceiling_gbp)
-    return base * np.maximum(1.0, prep_weeks / window_weeks) ** b.window_cost_exponent
+    return _bid_base_gbp(tender.ceiling_gbp, b) * _window_factor(prep_weeks, window_weeks, b)
 
 
 def win_probability(
@@ -154,10 +166,12 @@ def win_probability(
     A higher social-value weight raises mission-driven providers' hopes (F3; Th §5.3, §6.1);
     collaborative framing encourages challengers (all kinds but corporates).
     """
-    x = _logit(belief) + sensitivity * (tender.sv_weight - b.sv_weight_reference)
-    if collaborative:
-        x = x + b.collaborative_framing_logit * challenger
-    return _sigmoid(x)
+    framing = b.collaborative_framing_logit * challenger if collaborative else 0.0
+    return _p_win(belief, sensitivity, tender.sv_weight, framing, b)
+
+
+def _p_win(belief: np.ndarray, sensitivity: np.ndarray, sv_weight: Any, framing: Any, b: BehaviourConfig) -> np.ndarray:
+    return _sigmoid(_logit(belief) + sensitivity * (sv_weight - b.sv_weight_reference) + framing)
 
 
 def _wants_to_bid(
@@ -191,6 +205,23 @@ def _prep_feasible(rng: np.random.Generator, prep: np.ndarray, window: float) ->
     return ok
 
 
+def _eligibility(
+    T: ProviderTable, rows: np.ndarray, areas_mask: Any, sv_weight: Any, volume_gbp: Any, turnover_gbp: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """(may and can bid alone, small VSO that may bid but lacks capacity or turnover) per row.
+
+    A bidder must cover every service area of the lot, have bids left this year, find the SV
+    weight high enough, and have the spare capacity and the turnover the lot asks for.
+    """
+    may = (
+        ((areas_mask & ~T.areas_mask[rows]) == 0)
+        & (T.bids_this_year[rows] < T.bid_capacity[rows])
+        & (sv_weight >= T.min_sv_weight_to_bid[rows])
+    )
+    fits = (T.capacity_gbp[rows] - T.contracted_annual_gbp[rows] >= volume_gbp) & (T.turnover_gbp[rows] >= turnover_gbp)
+    return may & fits, may & ~fits & (T.kind[rows] == VSO)
+
+
 def eligible(model: FieldModel, tender: Tender, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which of ``rows`` may and can bid alone, and which small VSOs only lack size.
 
@@ -202,18 +233,12 @@ def eligible(model: FieldModel, tender: Tender, rows: np.ndarray) -> tuple[np.nd
         (rows that can bid alone, rows of small VSOs blocked only by capacity or turnover).
     """
     T = model.pop
-    ok = (tender.areas_mask & ~T.areas_mask[rows]) == 0
     if tender.excluded:
-        ok &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
-    ok &= T.bids_this_year[rows] < T.bid_capacity[rows]
-    ok &= tender.sv_weight >= T.min_sv_weight_to_bid[rows]
-    rows = rows[ok]
-    fits = (T.capacity_gbp[rows] - T.contracted_annual_gbp[rows] >= tender.volume_gbp) & (
-        T.turnover_gbp[rows] >= tender.eligibility_turnover_gbp
+        rows = rows[~np.isin(rows, np.fromiter(tender.excluded, np.int64))]
+    alone, blocked = _eligibility(
+        T, rows, tender.areas_mask, tender.sv_weight, tender.volume_gbp, tender.eligibility_turnover_gbp
     )
-    blocked = rows[~fits]
-    blocked = blocked[T.kind[blocked] == VSO]
-    cand = rows[fits]
+    cand, blocked = rows[alone], rows[blocked]
     if cand.size:
         cand = cand[
             _prep_feasible(model.streams.tendering, T.tender_prep_weeks[cand], model.policies.tender_window_weeks)
@@ -290,21 +315,15 @@ class RoundBids:
         self.ceiling_total = per_tender([t.ceiling_gbp * t.years for t in tenders])
         self.eligibility = per_tender([t.eligibility_turnover_gbp for t in tenders])
         self.sv_weight = per_tender([t.sv_weight for t in tenders])
-        self.bid_base = per_tender([max(b.bid_cost_floor_gbp, b.bid_cost_share * t.ceiling_gbp) for t in tenders])
+        self.bid_base = per_tender([_bid_base_gbp(t.ceiling_gbp, b) for t in tenders])
         self.framing = per_tender([b.collaborative_framing_logit if c else 0.0 for c in collaborative])
-        areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
-        r = self.rows
+        self.areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
         window = model.policies.tender_window_weeks
-        prep = T.tender_prep_weeks[r]
-        # A window shorter than the preparation time makes bidding infeasible for some.
-        self.prep_ok = np.ones(n, dtype=bool)
-        short = window < prep
-        if short.any():
-            self.prep_ok[short] = model.streams.tendering.random(int(short.sum())) <= window / prep[short]
-        self.window_factor = np.maximum(1.0, prep / window) ** b.window_cost_exponent
+        prep = T.tender_prep_weeks[self.rows]
+        self.prep_ok = _prep_feasible(model.streams.tendering, prep, window)
+        self.window_factor = _window_factor(prep, window, b)
         self.noise = b.quality_noise_sd * model.streams.tendering.normal(size=n)
-        self.static_ok = ((areas & ~T.areas_mask[r]) == 0) & (self.sv_weight >= T.min_sv_weight_to_bid[r])
-        self.is_vso = T.kind[r] == VSO
+        self.is_vso = T.kind[self.rows] == VSO
         self.vso_before = np.concatenate(([0], np.cumsum(self.is_vso)))
         self.want = np.zeros(n, dtype=bool)
         self.blocked = np.zeros(n, dtype=bool)
@@ -320,23 +339,20 @@ class RoundBids:
         T = model.pop
         b = model.behaviour
         r = self.rows[idx]
-        ok = self.static_ok[idx] & (T.bids_this_year[r] < T.bid_capacity[r])
-        fits = (T.capacity_gbp[r] - T.contracted_annual_gbp[r] >= self.volume[idx]) & (
-            T.turnover_gbp[r] >= self.eligibility[idx]
+        alone, self.blocked[idx] = _eligibility(
+            T, r, self.areas[idx], self.sv_weight[idx], self.volume[idx], self.eligibility[idx]
         )
-        self.blocked[idx] = ok & ~fits & self.is_vso[idx]
-        cand = ok & fits & self.prep_ok[idx]
-        cost_total = T.unit_cost[r] * self.volume_total[idx]
-        price = np.minimum(cost_total * (1.0 + T.markup[r]), self.ceiling_total[idx])
-        sv_true = T.sv_intrinsic[r] * self.volume_total[idx]
-        x = _logit(T.belief[r]) + T.sv_weight_sensitivity[r] * (self.sv_weight[idx] - b.sv_weight_reference)
-        x += self.framing[idx] * (T.kind[r] != CORPORATE)
+        cand = alone & self.prep_ok[idx]
+        price, cost_total, sv_true = _terms(
+            T.unit_cost[r], T.sv_intrinsic[r], T.markup[r], self.volume_total[idx], self.ceiling_total[idx]
+        )
+        framing = self.framing[idx] * (T.kind[r] != CORPORATE)
         want = _wants_to_bid(
             price,
             cost_total,
             sv_true,
             T.reserves_gbp[r],
-            _sigmoid(x),
+            _p_win(T.belief[r], T.sv_weight_sensitivity[r], self.sv_weight[idx], framing, b),
             T.min_win_probability[r],
             T.mission_weight[r],
             self.bid_base[idx] * self.window_factor[idx],
