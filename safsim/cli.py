@@ -3,7 +3,7 @@
 Objects:
     main(argv): entry point of the ``safsim`` console script; returns the exit status.
     build_parser(): the argparse parser (subcommands ``run``, ``compare``, ``report``, ``sweep``, ``check``, ``schema``,
-        ``list``, ``validate``, ``sensitivity``, ``discover``, ``dashboard``).
+        ``list``, ``validate``, ``calibrate``, ``sensitivity``, ``discover``, ``dashboard``).
     format_value(outcome, x): how the summary table prints one outcome value (from safsim.outcomes).
     EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED: the exit statuses.
 
@@ -220,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lst.set_defaults(handler=_cmd_list)
     _add_validate_parser(sub)
+    _add_calibrate_parser(sub)
     _add_analysis_parsers(sub)
     _add_dashboard_parser(sub)
     return parser
@@ -1026,7 +1027,32 @@ def _add_validate_parser(sub: Any) -> None:
         metavar="FILE",
         help="also rewrite the generated report block of FILE (docs/validation.md)",
     )
+    val.add_argument(
+        "--external",
+        action="store_true",
+        help="also score the model against the external targets (safsim/data/targets.yaml): "
+        "prints the fit table and writes external.csv; with --facts none, only that",
+    )
+    _add_calibration_files(val)
     val.set_defaults(handler=_cmd_validate)
+
+
+def _add_calibration_files(parser: argparse.ArgumentParser) -> None:
+    """``--calibration FILE`` and ``--targets FILE`` (defaults: the bundled files)."""
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="calibration set-up: experiments, priors, method (default: the bundled safsim/data/calibration.yaml)",
+    )
+    parser.add_argument(
+        "--targets",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="targets file (default: the one the set-up names, the bundled safsim/data/targets.yaml)",
+    )
 
 
 def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
@@ -1041,7 +1067,11 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     )
 
     ids = None
-    if args.facts is not None:
+    facts_wanted = not (args.facts is not None and args.facts.strip().lower() == "none")
+    if not facts_wanted and not args.external:
+        raise BadInput("--facts none leaves nothing to do without --external")
+    setup = _load_calibration_setup(args) if args.external else None
+    if args.facts is not None and facts_wanted:
         ids = [x.strip() for x in args.facts.split(",") if x.strip()]
         if not ids:
             raise BadInput("--facts expects fact ids such as F1,F3")
@@ -1067,6 +1097,9 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         _check_out_dir(args.out, force=args.force)
 
+    if not facts_wanted:
+        return _validate_external_only(args, setup, default_out)
+
     def run(progress: Callable[[int, int], None] | None) -> Any:
         return run_validation(
             facts,
@@ -1090,8 +1123,12 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         result = run(None)
 
+    external = _external_fit(args, setup) if setup is not None else None
+
     def write(out_dir: Path) -> None:
         write_validation(result, out_dir, plots=not args.no_plots, existing="replace" if args.force else "refuse")
+        if external is not None:
+            _write_external(external, out_dir)
 
     out_dir = _write_out(write, args.out, default_out, "the report")
     if out_dir is None:
@@ -1102,7 +1139,166 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
         print(format_table(result))
         print(validation_key(args.mode))
         print()
+        if external is not None:
+            print(_format_external(external))
+            print()
     print(f"Validation report written to {out_dir}")
+    return EXIT_OK
+
+
+# External targets (validate --external) ------------------------------------------------
+
+EXTERNAL_REPLICATES = {"full": 30, "quick": 8}
+
+
+def _load_calibration_setup(args: argparse.Namespace) -> Any:
+    from safsim.calibration.spec import load_setup
+
+    for flag, path in (("--calibration", args.calibration), ("--targets", args.targets)):
+        if path is not None and not path.is_file():
+            raise BadInput(f"{flag} {path}: no such file")
+    return load_setup(args.calibration, targets=args.targets)
+
+
+def _external_fit(args: argparse.Namespace, setup: Any) -> pd.DataFrame:
+    from safsim.calibration.history import fit_table
+
+    n = args.replicates or EXTERNAL_REPLICATES[args.mode]
+    return fit_table(setup, n=n, seed=args.seed, workers=args.workers)
+
+
+def _write_external(fit: pd.DataFrame, out_dir: Path) -> None:
+    from safsim.util import write_directory
+
+    def write(tmp: Path) -> list[str]:
+        fit.to_csv(tmp / "external.csv", index=False)
+        return ["external.csv"]
+
+    write_directory(out_dir, write, own=("external.csv",), existing="merge")
+
+
+def _format_external(fit: pd.DataFrame) -> str:
+    """The external-targets table: observed with its interval, the model's median and 90% range."""
+    lines = [
+        f"{'target':<40} {'role':<9} {'observed [interval]':<26} {'model median [90%]':<28} {'I':>6}  verdict"
+    ]
+    for r in fit.itertuples(index=False):
+        obs = f"{r.observed:.3g} [{r.low:.3g}, {r.high:.3g}]"
+        mod = f"{r.model_median:.3g} [{r.model_p5:.3g}, {r.model_p95:.3g}]"
+        lines.append(f"{r.target:<40} {r.role:<9} {obs:<26} {mod:<28} {r.implausibility:>6.2f}  {r.verdict}")
+    n_ok = int((fit["verdict"] == "consistent").sum())
+    lines.append(
+        f"External targets: {n_ok} of {len(fit)} consistent. Key: I is the implausibility of the model mean "
+        "(distance over the combined observation, discrepancy and run-to-run spread); consistent when I <= 3; "
+        "holdout targets were not used to calibrate (docs/calibration.md)."
+    )
+    return "\n".join(lines)
+
+
+def _validate_external_only(args: argparse.Namespace, setup: Any, default_out: Callable[[], Path]) -> int:
+    fit = _external_fit(args, setup)
+    out_dir = _write_out(lambda d: _write_external(fit, d), args.out, default_out, "the external fit")
+    if out_dir is None:
+        return EXIT_INTERNAL
+    if not args.quiet:
+        print(_format_external(fit))
+        print()
+    print(f"External fit written to {out_dir / 'external.csv'}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------
+# calibrate
+# --------------------------------------------------------------------------------------
+
+
+def _add_calibrate_parser(sub: Any) -> None:
+    cal = sub.add_parser(
+        "calibrate",
+        help="fit the model's assumed parameters to the external targets by history matching",
+        description=(
+            "Calibrate by history matching (docs/calibration.md): waves of Latin-hypercube points "
+            "over the priors of the set-up, each run through the sweep runner in every experiment; "
+            "points whose largest implausibility over the calibrate targets exceeds the cutoff are "
+            "ruled out and the next wave samples what is left; the best point is checked on fresh "
+            "seeds against every target, holdouts included. Writes points.csv, posterior.csv, "
+            "fit.csv, calibrated.yaml, report.md and manifest.json (and wave-K/ sweeps) into --out."
+        ),
+    )
+    _add_calibration_files(cal)
+    cal.add_argument("--waves", type=_int_at_least(1, "--waves"), default=None, metavar="W", help="waves (default: the set-up's)")
+    cal.add_argument(
+        "--points", type=_int_at_least(4, "--points"), default=None, metavar="N", help="points per wave (default: the set-up's)"
+    )
+    cal.add_argument(
+        "--replicates",
+        type=_int_at_least(2, "--replicates"),
+        default=None,
+        metavar="R",
+        help="runs per point and experiment (default: the set-up's)",
+    )
+    cal.add_argument(
+        "--check-replicates",
+        type=_int_at_least(2, "--check-replicates"),
+        default=None,
+        metavar="R",
+        help="fresh runs of the chosen point for the fit table (default: the set-up's)",
+    )
+    _add_workers(cal, default=None)
+    cal.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="results directory (default: results/calibration-<YYYYmmdd-HHMMSS>); a directory holding "
+        "other files is refused unless --resume (the same calibration) or --force",
+    )
+    cal.add_argument("--resume", action="store_true", help="finish an interrupted calibration in --out")
+    cal.add_argument("--force", action="store_true", help="replace the calibration results already in --out")
+    cal.add_argument("-q", "--quiet", action="store_true", help="no progress; print only the summary")
+    cal.set_defaults(handler=_cmd_calibrate)
+
+
+def _cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
+    from safsim.calibration.history import calibrate
+    from safsim.util import unique_path
+
+    if args.resume and args.force:
+        raise BadInput("--resume and --force contradict each other; give one")
+    if args.resume and args.out is None:
+        raise BadInput("--resume needs --out DIR: the directory of the calibration to finish")
+    setup = _load_calibration_setup(args)
+    out = args.out if args.out is not None else unique_path(_default_out_dir("calibration"))
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            _err(msg)
+
+    try:
+        res = calibrate(
+            setup,
+            out=out,
+            waves=args.waves,
+            points=args.points,
+            replicates=args.replicates,
+            check_replicates=args.check_replicates,
+            workers=args.workers,
+            resume=args.resume,
+            force=args.force,
+            progress=_show_progress(args),
+            log=log,
+        )
+    except KeyboardInterrupt:
+        _err(f"safsim: interrupted; finished waves are kept in {out}; finish with --out {out} --resume")
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(_format_external(res.fit))
+        print()
+    n_ok = int(res.points["nroy"].sum())
+    print(
+        f"{len(res.points)} points evaluated, {n_ok} not ruled out; chosen point and fit in {out} "
+        f"(calibrated.yaml, fit.csv, report.md)"
+    )
     return EXIT_OK
 
 

@@ -1,0 +1,655 @@
+"""History matching: find the parameter region where the model is not implausible given the targets.
+
+Objects:
+    point_overrides(setup, experiment, theta) -> dict: the scenario overrides of one parameter point.
+    check_parameters(setup, origin): fail early on a prior whose path is not a scalable setting.
+    implausibility(target, mean, var, n, discrepancy) -> float: the standardised distance.
+    fit_table(setup, overrides, ...) -> DataFrame: every scored target against runs of one point.
+    CalibrationResult: the evaluated points, the plausible region, the chosen point, the fit.
+    calibrate(setup, ...) -> CalibrationResult: run the waves (through ``safsim.run_sweep``),
+        choose the point, check it with fresh seeds, and write everything to ``out``.
+    calibrated_yaml(result) -> str: the chosen values as a scenario fragment.
+
+Method (Vernon, Goldstein & Bower 2010; Andrianakis et al. 2015, without an emulator: every
+point is simulated).  For a target with observed value z, observation standard deviation
+s_z (a quarter of its interval), model discrepancy s_d (``method.discrepancy`` x |z|), and a
+point whose R replicate runs give the metric a mean m and variance v, the implausibility is
+
+    I = |z - m| / sqrt(s_z^2 + s_d^2 + v / R).
+
+A point is *not ruled out yet* (NROY) when the largest I over the ``calibrate`` targets is at
+most ``method.cutoff`` (3, Pukelsheim's three-sigma rule).  Wave 1 is a Latin hypercube over
+the priors; each later wave samples the bounding box (in prior units, padded by 10%) of the
+previous wave's NROY points, or of its best 10% when fewer than ``d + 1`` points are NROY (the
+report says so).  The chosen point is the NROY point (or, when there is none, the point) with
+the smallest largest implausibility; it is then run again with fresh seeds and
+``method.check_replicates`` replicates, and ``holdout`` targets, never used to choose, are
+judged on those runs only: that is the out-of-sample check.
+
+Every run of every wave goes through ``run_sweep`` (Parquet parts, resumable), the design
+points of a wave are the same for every experiment, and each point's replicates use the same
+seeds in every experiment (common random numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.stats import qmc
+
+from safsim.calibration.metrics import METRICS, compute_targets
+from safsim.calibration.spec import CalibrationExperiment, Prior, Setup, Target
+from safsim.config import Scenario
+from safsim.scenario import ScenarioError, load_scenario, resolve_scenario
+
+__all__ = [
+    "CalibrationResult",
+    "calibrate",
+    "calibrated_yaml",
+    "check_parameters",
+    "fit_table",
+    "implausibility",
+    "point_overrides",
+]
+
+# Fields of a distribution that scale with the drawn value (shape parameters do not).
+_SCALED_FIELDS = {
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd", "low", "high"),
+    "lognormal": ("median", "low", "high"),
+    "beta": ("low", "high"),
+    "choice": ("values",),
+}
+FIT_COLUMNS = [
+    "target",
+    "role",
+    "experiment",
+    "metric",
+    "observed",
+    "low",
+    "high",
+    "model_mean",
+    "model_p5",
+    "model_median",
+    "model_p95",
+    "n_runs",
+    "implausibility",
+    "verdict",
+]
+
+
+# --------------------------------------------------------------------------------------
+# Parameter points -> scenario overrides
+# --------------------------------------------------------------------------------------
+
+
+def _resolve_base(setup: Setup, exp: CalibrationExperiment) -> str:
+    candidate = setup._folder / exp.base
+    return str(candidate.resolve()) if candidate.is_file() else str(resolve_scenario(exp.base))
+
+
+def base_scenario(setup: Setup, name: str) -> Scenario:
+    """The experiment's base scenario with its ``set`` applied."""
+    exp = setup.experiments[name]
+    scenario = load_scenario(_resolve_base(setup, exp))
+    return load_scenario(scenario, dict(exp.set)) if exp.set else scenario
+
+
+def _value_at(scenario: Scenario, path: str) -> Any:
+    node: Any = scenario.model_dump(mode="json")
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(path)
+        node = node[part]
+    return node
+
+
+def _expand(prior: Prior, base_value: Any, x: float) -> dict[str, Any]:
+    """The concrete overrides of one prior at value ``x``."""
+    if not prior.scale:
+        return {prior.path: int(round(x)) if prior.integer else float(x)}
+    if isinstance(base_value, int | float) and not isinstance(base_value, bool):
+        return {prior.path: float(base_value) * x}
+    if isinstance(base_value, dict) and base_value.get("dist") in _SCALED_FIELDS:
+        out: dict[str, Any] = {}
+        for f in _SCALED_FIELDS[base_value["dist"]]:
+            v = base_value.get(f)
+            if v is None:
+                continue
+            out[f"{prior.path}.{f}"] = [float(e) * x for e in v] if isinstance(v, list) else float(v) * x
+        return out
+    raise ValueError(f"{prior.path}: a scale factor needs a number or a distribution, found {base_value!r}")
+
+
+def point_overrides(setup: Setup, experiment: str, theta: Mapping[str, float]) -> dict[str, Any]:
+    """The dotted-path overrides that set parameter point ``theta`` (by prior name) in an experiment."""
+    scenario = base_scenario(setup, experiment)
+    out: dict[str, Any] = {}
+    for p in setup.parameters:
+        base = _value_at(scenario, p.path) if p.scale else None
+        out.update(_expand(p, base, float(theta[p.name])))
+    return out
+
+
+def check_parameters(setup: Setup, origin: Callable[[tuple[str | int, ...]], tuple[str, int | None]]) -> None:
+    """Check every experiment's base and every prior at both ends of its range.
+
+    Raises:
+        ScenarioError: naming the set-up's line of the experiment or parameter at fault.
+    """
+    for name, exp in setup.experiments.items():
+        try:
+            scenario = base_scenario(setup, name)
+        except ScenarioError as exc:
+            file, line = origin(("experiments", name))
+            raise ScenarioError(f"does not load: {exc}", file=file, line=line, path=f"experiments.{name}") from None
+        windows = {"before": exp.before, "after": exp.after}
+        for wname, (_, end) in windows.items():
+            if end > scenario.horizon_steps:
+                file, line = origin(("experiments", name, wname))
+                raise ScenarioError(
+                    f"the window ends at step {end}, after the horizon ({scenario.horizon_steps} steps)",
+                    file=file,
+                    line=line,
+                    path=f"experiments.{name}.{wname}",
+                )
+        for i, p in enumerate(setup.parameters):
+            for x in (p.low, p.high):
+                try:
+                    base = _value_at(scenario, p.path) if p.scale else None
+                    load_scenario(scenario, _expand(p, base, x))
+                except (KeyError, ValueError, ScenarioError) as exc:
+                    file, line = origin(("parameters", i, "path"))
+                    msg = exc.message if isinstance(exc, ScenarioError) else str(exc).strip("'")
+                    raise ScenarioError(
+                        f"{p.path} at {x:g} in experiment {name!r}: {msg}",
+                        file=file,
+                        line=line,
+                        path=f"parameters[{i}].path",
+                    ) from None
+
+
+def _from_unit(priors: list[Prior], u: np.ndarray) -> np.ndarray:
+    lo = np.array([math.log(p.low) if p.log else p.low for p in priors])
+    hi = np.array([math.log(p.high) if p.log else p.high for p in priors])
+    x = lo + u * (hi - lo)
+    logs = np.array([p.log for p in priors])
+    x[:, logs] = np.exp(x[:, logs])
+    ints = np.array([p.integer for p in priors])
+    x[:, ints] = np.round(x[:, ints])
+    return x
+
+
+# --------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------
+
+
+def implausibility(target: Target, mean: float, var: float, n: int, discrepancy: float) -> float:
+    """``|z - m| / sqrt(s_z^2 + s_d^2 + v / n)`` (see the module docstring); inf for a missing mean."""
+    if not np.isfinite(mean):
+        return math.inf
+    v = var if np.isfinite(var) else 0.0
+    denom = target.sd**2 + (discrepancy * abs(target.value)) ** 2 + v / max(n, 1)
+    return abs(target.value - mean) / math.sqrt(denom) if denom > 0 else math.inf
+
+
+def _metrics_of(setup: Setup, experiment: str, runs: pd.DataFrame, ts: pd.DataFrame | None) -> pd.DataFrame:
+    """One column per scored target of ``experiment`` (named by target id), one row per run."""
+    targets = [t for t in setup.targets_file.scored() if t.maps_to and t.maps_to.experiment == experiment]
+    return compute_targets(targets, runs, ts, setup.experiments[experiment])
+
+
+def fit_table(
+    setup: Setup,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    n: int = 30,
+    seed: int | None = None,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Run every experiment ``n`` times (with ``overrides[experiment]`` applied) and score each target.
+
+    Returns:
+        One row per scored target (FIT_COLUMNS): the observed value and interval, the model's
+        mean, 5th/50th/95th percentile over runs, the implausibility of the mean and a verdict
+        (``consistent`` when the implausibility is at most the cutoff, else ``inconsistent``).
+    """
+    from safsim.experiments.replicates import run_replicates
+
+    m = setup.method
+    root = m.seed + 1_000_003 if seed is None else int(seed)
+    rows = []
+    for name in setup.experiments:
+        targets = [t for t in setup.targets_file.scored() if t.maps_to and t.maps_to.experiment == name]
+        if not targets:
+            continue
+        scenario = base_scenario(setup, name)
+        if overrides and overrides.get(name):
+            scenario = load_scenario(scenario, dict(overrides[name]))
+        if progress is not None:
+            progress(f"{name}: {n} runs")
+        res = run_replicates(scenario, n, seed=root, workers=workers)
+        values = _metrics_of(setup, name, res.runs, res.timeseries)
+        for t in targets:
+            assert t.maps_to is not None
+            x = values[t.id].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            mean = float(x.mean()) if x.size else math.nan
+            var = float(x.var(ddof=1)) if x.size > 1 else math.nan
+            imp = implausibility(t, mean, var, int(x.size), m.discrepancy)
+            q = np.percentile(x, [5, 50, 95]) if x.size else [math.nan] * 3
+            rows.append(
+                {
+                    "target": t.id,
+                    "role": t.role,
+                    "experiment": name,
+                    "metric": t.maps_to.metric,
+                    "observed": t.value,
+                    "low": t.interval[0],
+                    "high": t.interval[1],
+                    "model_mean": mean,
+                    "model_p5": float(q[0]),
+                    "model_median": float(q[1]),
+                    "model_p95": float(q[2]),
+                    "n_runs": int(x.size),
+                    "implausibility": imp,
+                    "verdict": "consistent" if imp <= m.cutoff else "inconsistent",
+                }
+            )
+    return pd.DataFrame(rows, columns=FIT_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------
+# Waves
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """What a calibration found.
+
+    Attributes:
+        setup: the set-up it ran.
+        points: every evaluated point: wave, design_point, one column per parameter (by prior
+            name), per target ``mean:<id>``, ``var:<id>`` and ``I:<id>``, then ``I_max``
+            (largest over calibrate targets), ``I_second`` and ``nroy``.
+        chosen: the chosen point's parameter values (by prior name).
+        overrides: the chosen point's scenario overrides per experiment.
+        fit: the fit table of the chosen point on fresh seeds (``fit_table``).
+        refocused_on_best: per wave, whether the next wave's box came from the best 10%
+            because too few points were NROY.
+        out: where it was written, or None.
+        wall_time_s: wall-clock seconds.
+    """
+
+    setup: Setup
+    points: pd.DataFrame
+    chosen: dict[str, float]
+    overrides: dict[str, dict[str, Any]]
+    fit: pd.DataFrame
+    refocused_on_best: tuple[bool, ...]
+    out: Path | None
+    wall_time_s: float
+
+    def posterior(self) -> pd.DataFrame:
+        """Per parameter: prior range, and the 5th/50th/95th percentiles over the NROY points
+        of the last wave (of its best 10% when none is NROY), and the chosen value."""
+        last = self.points[self.points["wave"] == self.points["wave"].max()]
+        region = last[last["nroy"]]
+        basis = "nroy"
+        if len(region) == 0:
+            region = last.nsmallest(max(1, len(last) // 10), "I_max")
+            basis = "best 10%"
+        rows = []
+        for p in self.setup.parameters:
+            q = np.percentile(region[p.name].to_numpy(float), [5, 50, 95])
+            rows.append(
+                {
+                    "parameter": p.name,
+                    "prior_low": p.low,
+                    "prior_high": p.high,
+                    "p5": q[0],
+                    "median": q[1],
+                    "p95": q[2],
+                    "chosen": self.chosen[p.name],
+                    "basis": basis,
+                    "n_points": len(region),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _wave_box(points: pd.DataFrame, priors: list[Prior]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The next wave's box in unit prior coordinates, and whether it came from the best 10%."""
+    d = len(priors)
+    good = points[points["nroy"]]
+    best = len(good) < d + 1
+    if best:
+        good = points.nsmallest(max(d + 1, len(points) // 10), "I_max")
+    u = np.column_stack([_to_unit(p, good[p.name].to_numpy(float)) for p in priors])
+    lo, hi = u.min(axis=0), u.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 0.05)
+    return np.clip(lo - pad, 0.0, 1.0), np.clip(hi + pad, 0.0, 1.0), best
+
+
+def _to_unit(p: Prior, x: np.ndarray) -> np.ndarray:
+    if p.log:
+        return (np.log(x) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
+    return (x - p.low) / (p.high - p.low)
+
+
+def _sweep_experiment(
+    setup: Setup, name: str, table: pd.DataFrame, csv_path: Path, replicates: int, root: int, needs_ts: bool
+) -> dict[str, Any]:
+    exp = setup.experiments[name]
+    table.to_csv(csv_path, index=False)
+    return {
+        "kind": "experiment",
+        "name": f"calibration-{name}",
+        "description": f"History-matching wave of the calibration, experiment {name}.",
+        "base": _resolve_base(setup, exp),
+        "set": dict(exp.set),
+        "design": {"kind": "csv", "file": str(csv_path.resolve())},
+        "replicates": replicates,
+        "seed": root,
+        "record": {"outcomes": "all", "timeseries": needs_ts, "every": 1},
+    }
+
+
+def _evaluate_wave(
+    setup: Setup,
+    wave: int,
+    theta: np.ndarray,
+    *,
+    replicates: int,
+    out: Path | None,
+    workers: int | None,
+    backend: str,
+    resume: bool,
+    force: bool,
+    progress: bool,
+    log: Callable[[str], None],
+) -> pd.DataFrame:
+    from safsim.experiments.sweep import run_sweep
+
+    m = setup.method
+    priors = setup.parameters
+    names = [p.name for p in priors]
+    table = pd.DataFrame(theta, columns=names)
+    table.insert(0, "design_point", np.arange(len(table)))
+    table.insert(0, "wave", wave)
+    root = m.seed + wave
+    scored = setup.targets_file.scored()
+    wave_dir = (out / f"wave-{wave}") if out is not None else Path(_scratch()) / f"wave-{wave}"
+    wave_dir.mkdir(parents=True, exist_ok=True)
+    for name in setup.experiments:
+        targets = [t for t in scored if t.maps_to and t.maps_to.experiment == name]
+        if not targets:
+            continue
+        concrete = pd.DataFrame([point_overrides(setup, name, dict(zip(names, row, strict=True))) for row in theta])
+        needs_ts = any(METRICS[t.maps_to.metric].needs_timeseries for t in targets if t.maps_to)
+        spec = _sweep_experiment(setup, name, concrete, wave_dir / f"{name}-points.csv", replicates, root, needs_ts)
+        log(f"wave {wave}, {name}: {len(table)} points x {replicates} runs")
+        res = run_sweep(
+            spec,
+            backend=backend,
+            workers=workers,
+            out=(wave_dir / name) if out is not None else None,
+            resume=resume,
+            force=force,
+            progress=progress,
+        )
+        if len(res.failures):
+            first = res.failures.iloc[0]
+            log(f"  {len(res.failures)} runs failed, e.g. run {first['run_id']}: {first['error']}")
+        values = _metrics_of(setup, name, res.runs, res.timeseries)
+        values["design_point"] = res.runs.set_index("run_id").loc[values.index, "design_point"].to_numpy()
+        grouped = values.groupby("design_point")
+        for t in targets:
+            assert t.maps_to is not None
+            g = grouped[t.id]
+            mean = g.mean().reindex(table["design_point"])
+            var = g.var(ddof=1).reindex(table["design_point"])
+            count = g.count().reindex(table["design_point"]).fillna(0)
+            table[f"mean:{t.id}"] = mean.to_numpy()
+            table[f"var:{t.id}"] = var.to_numpy()
+            table[f"I:{t.id}"] = [
+                implausibility(t, float(a), float(b), int(c), m.discrepancy)
+                for a, b, c in zip(mean, var, count, strict=True)
+            ]
+    cal = [f"I:{t.id}" for t in setup.targets_file.scored("calibrate")]
+    imps = np.sort(table[cal].to_numpy(float), axis=1)
+    table["I_max"] = imps[:, -1]
+    table["I_second"] = imps[:, -2] if imps.shape[1] > 1 else imps[:, -1]
+    table["nroy"] = table["I_max"] <= m.cutoff
+    return table
+
+
+_SCRATCH: list[str] = []
+
+
+def _scratch() -> str:
+    import tempfile
+
+    if not _SCRATCH:
+        _SCRATCH.append(tempfile.mkdtemp(prefix="safsim-calibration-"))
+    return _SCRATCH[0]
+
+
+def calibrate(
+    setup: Setup,
+    *,
+    out: str | os.PathLike[str] | None = None,
+    waves: int | None = None,
+    points: int | None = None,
+    replicates: int | None = None,
+    check_replicates: int | None = None,
+    workers: int | None = None,
+    backend: str = "processes",
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> CalibrationResult:
+    """Run the history-matching waves, choose a point, check it on fresh seeds, write the results.
+
+    Args:
+        setup: the loaded set-up (``load_setup``); ``waves``, ``points``, ``replicates`` and
+            ``check_replicates`` override its method settings.
+        out: results directory (``wave-K/<experiment>/`` sweeps, ``points.csv``,
+            ``posterior.csv``, ``fit.csv``, ``calibrated.yaml``, ``report.md``,
+            ``manifest.json``); None keeps everything in memory.
+        resume/force: passed to every wave's ``run_sweep`` (resume an interrupted calibration;
+            replace an earlier one).
+        log: called with one line per stage.
+
+    Returns:
+        The CalibrationResult.
+    """
+    t0 = time.perf_counter()
+    m = setup.method
+    n_waves = waves or m.waves
+    n_points = points or m.points
+    reps = replicates or m.replicates
+    n_check = check_replicates or m.check_replicates
+    priors = setup.parameters
+    d = len(priors)
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        _prepare(out_dir, resume=resume, force=force)
+    lo, hi = np.zeros(d), np.ones(d)
+    tables: list[pd.DataFrame] = []
+    best_flags: list[bool] = []
+    for wave in range(1, n_waves + 1):
+        u = qmc.LatinHypercube(d=d, seed=np.random.default_rng([m.seed, wave])).random(n_points)
+        theta = _from_unit(priors, lo + u * (hi - lo))
+        table = _evaluate_wave(
+            setup,
+            wave,
+            theta,
+            replicates=reps,
+            out=out_dir,
+            workers=workers,
+            backend=backend,
+            resume=resume,
+            force=force,
+            progress=progress,
+            log=log,
+        )
+        tables.append(table)
+        n_ok = int(table["nroy"].sum())
+        log(f"wave {wave}: {n_ok} of {len(table)} points not ruled out (largest implausibility <= {m.cutoff:g})")
+        lo, hi, best = _wave_box(table, priors)
+        best_flags.append(best)
+    pts = pd.concat(tables, ignore_index=True)
+    pool = pts[pts["nroy"]] if pts["nroy"].any() else pts
+    ordered = pool.sort_values(["I_max", "I_second"], kind="stable")
+    row = ordered.iloc[0]
+    chosen = {p.name: float(row[p.name]) for p in priors}
+    overrides = {name: point_overrides(setup, name, chosen) for name in setup.experiments}
+    log(f"checking the chosen point with {n_check} fresh runs per experiment")
+    fit = fit_table(setup, overrides, n=n_check, workers=workers or 1)
+    result = CalibrationResult(
+        setup=setup,
+        points=pts,
+        chosen=chosen,
+        overrides=overrides,
+        fit=fit,
+        refocused_on_best=tuple(best_flags),
+        out=out_dir,
+        wall_time_s=time.perf_counter() - t0,
+    )
+    if out_dir is not None:
+        write_calibration(result, out_dir)
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------
+
+_OWN = ("points.csv", "posterior.csv", "fit.csv", "calibrated.yaml", "report.md", "manifest.json")
+
+
+def _prepare(out: Path, *, resume: bool, force: bool) -> None:
+    if not out.exists() or not any(out.iterdir()):
+        out.mkdir(parents=True, exist_ok=True)
+        return
+    mine = (out / "manifest.json").is_file() and "safsim-calibration" in (out / "manifest.json").read_text()
+    if resume and mine:
+        return
+    if not force:
+        raise ScenarioError(
+            f"{out} already holds files; use --resume to continue a calibration there or --force to replace it"
+        )
+    import shutil
+
+    for name in _OWN:
+        (out / name).unlink(missing_ok=True)
+    for wave_dir in out.glob("wave-*"):
+        shutil.rmtree(wave_dir)
+
+
+def calibrated_yaml(result: CalibrationResult) -> str:
+    """The chosen values as a scenario fragment (the overrides shared by the experiments)."""
+    shared = None
+    for ov in result.overrides.values():
+        shared = dict(ov) if shared is None else {k: v for k, v in shared.items() if ov.get(k) == v}
+    tree: dict[str, Any] = {}
+    for path, value in sorted((shared or {}).items()):
+        node = tree
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = round(value, 6) if isinstance(value, float) else value
+    head = (
+        "# Calibrated values found by `safsim calibrate` (history matching against the targets file).\n"
+        "# Every value is a scenario setting; see docs/calibration.md for the method and the fit.\n"
+    )
+    return head + yaml.safe_dump(tree, sort_keys=True)
+
+
+def _report(result: CalibrationResult) -> str:
+    pts = result.points
+    lines = [
+        "# Calibration report",
+        "",
+        f"Set-up: `{result.setup.source}`; targets: `{result.setup.targets_file.source}`.",
+        f"Waves: {pts['wave'].nunique()}; points per wave: {int((pts['wave'] == 1).sum())}; "
+        f"NROY points per wave: "
+        + ", ".join(str(int(pts[pts["wave"] == w]["nroy"].sum())) for w in sorted(pts["wave"].unique()))
+        + f" (cutoff {result.setup.method.cutoff:g}).",
+        "",
+        "## Posterior region",
+        "",
+        _md_table(result.posterior()),
+        "",
+        "## Fit of the chosen point (fresh seeds)",
+        "",
+        _md_table(result.fit),
+        "",
+    ]
+    if any(result.refocused_on_best):
+        lines += [
+            "Note: in at least one wave fewer than d + 1 points were not ruled out, so the next "
+            "wave sampled around the best 10% of points instead.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    def cell(v: Any) -> str:
+        if isinstance(v, float | np.floating):
+            return "" if not np.isfinite(v) else f"{v:.4g}"
+        return str(v).replace("|", "\\|")
+
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False, name=None)]
+    return "\n".join([head, rule, *body])
+
+
+def write_calibration(result: CalibrationResult, out: Path) -> None:
+    """points.csv, posterior.csv, fit.csv, calibrated.yaml, report.md and manifest.json (last),
+    all or nothing (``safsim.util.write_directory``); the wave sweeps are already in place."""
+    from safsim.util import write_directory
+
+    setup_path = Path(result.setup.source)
+    manifest = {
+        "format": "safsim-calibration/1",
+        "setup": result.setup.source,
+        "setup_text": setup_path.read_text(encoding="utf-8") if setup_path.is_file() else "",
+        "targets": result.setup.targets_file.source,
+        "targets_text": Path(result.setup.targets_file.source).read_text(encoding="utf-8"),
+        "chosen": result.chosen,
+        "overrides": result.overrides,
+        "wall_time_s": result.wall_time_s,
+    }
+    texts = {
+        "points.csv": result.points.to_csv(index=False),
+        "posterior.csv": result.posterior().to_csv(index=False),
+        "fit.csv": result.fit.to_csv(index=False),
+        "calibrated.yaml": calibrated_yaml(result),
+        "report.md": _report(result),
+        "manifest.json": json.dumps(manifest, indent=2, default=str),
+    }
+
+    def write(tmp: Path) -> list[str]:
+        for name, text in texts.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        return list(texts)
+
+    write_directory(out, write, own=_OWN, existing="merge")
