@@ -564,6 +564,12 @@ class ProviderKindConfig(_Frozen):
     entry_rate_per_year: float = Field(
         0.0, ge=0
     )  # expected entrants per authority per year at the initial budget; assumption
+    # Background closure: yearly chance that a provider with reserves left closes or leaves the
+    # field for reasons outside the model (trustees step down, founders leave, mergers).  Default
+    # set so that entry_rate_per_year x n_authorities / exit_rate_per_year equals the default
+    # count (a stationary population); prior 0.01-0.08 (registers of small charities and firms
+    # remove a few per cent a year); assumption, to be calibrated.
+    exit_rate_per_year: float = Field(0.0, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _validate(self) -> ProviderKindConfig:
@@ -645,6 +651,7 @@ def _default_sme_vso() -> ProviderKindConfig:
         min_win_probability=_u(0.05, 0.3),
         tender_prep_weeks=6.0,  # Th §5.5
         entry_rate_per_year=0.5,
+        exit_rate_per_year=0.03,
     )
 
 
@@ -676,6 +683,7 @@ def _default_large_charity() -> ProviderKindConfig:
         sv_weight_sensitivity=2.0,
         tender_prep_weeks=3.0,
         entry_rate_per_year=0.03,
+        exit_rate_per_year=0.01,
     )
 
 
@@ -707,6 +715,7 @@ def _default_corporate() -> ProviderKindConfig:
         sv_weight_sensitivity=0.0,
         tender_prep_weeks=2.0,
         entry_rate_per_year=0.1,
+        exit_rate_per_year=0.025,
     )
 
 
@@ -739,6 +748,7 @@ def _default_social_enterprise() -> ProviderKindConfig:
         min_win_probability=_u(0.02, 0.15),
         tender_prep_weeks=4.0,
         entry_rate_per_year=0.2,
+        exit_rate_per_year=0.03,
     )
 
 
@@ -873,9 +883,7 @@ class BehaviourConfig(_Frozen):
     # Quality and SV answers are marked on a 0..score_levels scale (0 = continuous); UK
     # tender evaluation commonly uses 0-5 marks (assumption, not in the seeds).
     score_levels: int = Field(5, ge=0, le=100)
-    sv_score_range_by_understanding: bool = (
-        True  # SV marks use only the understood share of the scale (Th §4.3, §6.1)
-    )
+    sv_score_range_by_understanding: bool = True  # SV marks use only the understood share of the scale (Th §4.3, §6.1)
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
     credibility_penalty: float = Field(0.5, ge=0)  # credibility lost per unit of detected shortfall
@@ -896,6 +904,15 @@ class BehaviourConfig(_Frozen):
     )  # share of the gap closed per year with follow-up checks
     # Lifecycle (step 9)
     turnover_smoothing: float = Field(0.25, gt=0, le=1)
+    # Runway exit (step 9): a provider whose reserves cover fewer than exit_runway_years of its
+    # net burn (overhead - fundraising - contract margin) closes with a yearly hazard rising
+    # linearly to exit_runway_hazard_per_year at no runway, before its reserves are spent.  Charity
+    # guidance asks for reserves of 3-6 months of running cost; default 0.5 year, prior 0.25-1
+    # (a board acts once cover falls below its reserves policy); assumption, to be calibrated.
+    exit_runway_years: float = Field(0.5, ge=0)
+    # Yearly closure hazard at no runway left; default 0.5, prior 0.2-0.9 (some boards close,
+    # others cut costs, merge or find emergency funding); assumption, to be calibrated.
+    exit_runway_hazard_per_year: float = Field(0.5, ge=0, le=1)
     # Trust (step 11)
     trust_collaborative_gain: float = 0.006
     trust_contentious_loss: float = 0.006  # per step under contentious framing
@@ -972,6 +989,13 @@ class Scenario(_Frozen):
     horizon_steps: int = Field(40, ge=1, le=10_000)  # quarters simulated (40 = 10 years)
     seed: int = Field(20260101, ge=0, le=2**63 - 1)  # root seed; per-run seeds are spawned from it
     replicates: int = Field(30, ge=1, le=1_000_000)  # runs per scenario when `-n` is not given
+    # Quarters run before the counted horizon and discarded from outcomes, totals, award log and
+    # time series, so that the horizon starts from the field's settled state: the initial draws
+    # (prior beliefs, every line tendered at once, a population away from entry/exit balance)
+    # relax over about three contract terms (docs/ODD.md, "Initialisation").  A whole number of
+    # years; shocks' at_step counts from the end of the warm-up; 36 chosen from the baseline's drift.
+    warmup_steps: int = Field(36, ge=0, le=10_000)
+    record_warmup: bool = False  # keep warm-up rows (negative step numbers) in the time series and award log
     field: FieldConfig = Field(default_factory=FieldConfig)
     commissioners: CommissionerConfig = Field(default_factory=CommissionerConfig)
     authorities: list[AuthorityOverride] = Field(default_factory=list)  # per-authority overrides, see below
@@ -982,6 +1006,11 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
+        if self.warmup_steps % self.field.steps_per_year:
+            raise ValueError(
+                f"warmup_steps ({self.warmup_steps}) must be a whole number of years "
+                f"(a multiple of field.steps_per_year = {self.field.steps_per_year})"
+            )
         if len(self.authorities) > self.field.n_authorities:
             raise ValueError(
                 f"authorities lists {len(self.authorities)} entries but field.n_authorities is "

@@ -4,7 +4,10 @@ Objects:
     add_providers: draw new providers of one kind, place them and register their agents.
     new_year: yearly reset of bid counts and smoothing of turnover.
     money_and_lifecycle: grants, broker support, fundraising, overheads, forgetting, exits
-        below zero reserves, and entry (step part 9).
+        (below zero reserves, on a short runway, or by background closure), and entry (step part 9).
+    runway_years: how many years each provider's reserves cover the running cost that its
+        fundraising and live contracts do not.
+    exit_hazard_per_step: each provider's chance of closing this step (runway and background).
     exit_providers: providers leave the field: contracts end, agents are removed.
     entry: new providers arrive at a rate that scales with the money in the field.
 
@@ -20,12 +23,20 @@ import numpy as np
 from safsim.agents import Provider
 from safsim.config import PROVIDER_KINDS, ProviderKind, draw
 from safsim.delivery import end_contracts, pay, spend
-from safsim.population import PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
+from safsim.population import KIND_CODES, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
 
-__all__ = ["add_providers", "entry", "exit_providers", "money_and_lifecycle", "new_year"]
+__all__ = [
+    "add_providers",
+    "entry",
+    "exit_hazard_per_step",
+    "exit_providers",
+    "money_and_lifecycle",
+    "new_year",
+    "runway_years",
+]
 
 
 def _served(home: int, served: int, n_auth: int) -> list[int]:
@@ -99,7 +110,8 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
 
 
 def new_year(model: FieldModel, step: int) -> None:
-    """Bid capacity is per year; turnover follows the year's income, smoothed."""
+    """Bid capacity is per year; turnover follows the year's income, smoothed (``step``: steps run
+    so far, warm-up included; no smoothing before the first year has run)."""
     T = model.pop
     n = T.n
     T.bids_this_year[:n] = 0.0
@@ -110,7 +122,8 @@ def new_year(model: FieldModel, step: int) -> None:
 
 
 def money_and_lifecycle(model: FieldModel) -> int:
-    """Grants, broker support, fundraising, overheads; exits below zero reserves; entry.
+    """Grants, broker support, fundraising, overheads; exits (below zero reserves, or by the
+    runway and background hazards of ``exit_hazard_per_step``); entry.
 
     Returns:
         How many small VSOs exited this step.
@@ -145,7 +158,10 @@ def money_and_lifecycle(model: FieldModel) -> int:
     spend(T, active, T.overhead_gbp[active], "overhead")
     # Beliefs drift back towards the prior when not refreshed by new outcomes.
     T.belief[active] += b.belief_forgetting * (T.belief_prior[active] - T.belief[active])
-    leaving = active[T.reserves_gbp[active] < 0.0]
+    broke = T.reserves_gbp[active] < 0.0
+    hazard = exit_hazard_per_step(model, active)
+    closing = model.streams.stream("exit").random(active.size) < hazard
+    leaving = active[broke | closing]
     vso_exits = int((T.kind[leaving] == VSO).sum())
     if leaving.size:
         exit_providers(model, leaving)
@@ -153,9 +169,62 @@ def money_and_lifecycle(model: FieldModel) -> int:
     return vso_exits
 
 
+def _contract_margin_per_step(model: FieldModel) -> np.ndarray:
+    """Payment minus delivery cost per step of every provider's live contracts (by table row)."""
+    book = model.contracts
+    T = model.pop
+    if book.live().size == 0:
+        return np.zeros(T.n)
+    mc = book.mem_contract[: book.m]
+    live = book.active[mc]
+    mc = mc[live]
+    margin = book.mem_share[: book.m][live] * (book.payment_per_step[mc] - book.cost_per_step[mc])
+    return np.bincount(book.mem_row[: book.m][live], weights=margin, minlength=T.n)[: T.n]
+
+
+def runway_years(model: FieldModel, rows: np.ndarray) -> np.ndarray:
+    """Years the reserves of ``rows`` cover the running cost not met by fundraising and contracts.
+
+    The net burn per step is overhead - fundraising - (payment - delivery cost) of the live
+    contracts; a provider with no net burn has an unlimited runway (``inf``); one with negative
+    reserves has none (0).
+    """
+    T = model.pop
+    burn = T.overhead_gbp[rows] - T.fundraising_gbp[rows] - _contract_margin_per_step(model)[rows]
+    reserves = np.maximum(T.reserves_gbp[rows], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        years = np.where(burn > 0, reserves / (np.where(burn > 0, burn, 1.0) * model.steps_per_year), np.inf)
+    return years
+
+
+def exit_hazard_per_step(model: FieldModel, rows: np.ndarray) -> np.ndarray:
+    """Chance that each provider in ``rows`` closes this step (its reserves still positive).
+
+    Two hazards, combined as independent risks: a background closure rate of its kind
+    (``providers.<kind>.exit_rate_per_year``: trustees step down, founders leave, mergers), and a
+    runway hazard that rises linearly from 0, at ``behaviour.exit_runway_years`` of runway, to
+    ``behaviour.exit_runway_hazard_per_year`` at none: an organisation that sees its reserves
+    run out closes, or stops providing, before they are spent (Th §1.1, §6.1).  Yearly rates are
+    turned into per-step chances, 1 - (1 - p)^(1/steps_per_year).
+    """
+    T = model.pop
+    b = model.behaviour
+    spy = model.steps_per_year
+    background = np.zeros(rows.size)
+    for kind in PROVIDER_KINDS:
+        background[T.kind[rows] == KIND_CODES[kind]] = model.scenario.providers.of(kind).exit_rate_per_year
+    if b.exit_runway_years > 0 and b.exit_runway_hazard_per_year > 0:
+        short = np.clip(1.0 - runway_years(model, rows) / b.exit_runway_years, 0.0, 1.0)
+        runway = b.exit_runway_hazard_per_year * short
+    else:
+        runway = np.zeros(rows.size)
+    yearly = 1.0 - (1.0 - background) * (1.0 - runway)
+    return 1.0 - (1.0 - yearly) ** (1.0 / spy)
+
+
 def exit_providers(model: FieldModel, rows: np.ndarray) -> None:
-    """Providers below zero reserves leave: their contracts end unfinished, their agents are
-    removed from the model (their rows stay, for the run's outcomes)."""
+    """Providers leave: their contracts end unfinished, their agents are removed from the
+    model (their rows stay, for the run's outcomes)."""
     T = model.pop
     book = model.contracts
     model.totals.exits += int(rows.size)

@@ -58,7 +58,7 @@ def step_record(model: FieldModel) -> dict[str, object]:
     acc = model.step_acc
     comms = model.commissioners
     row: dict[str, object] = {
-        "step": model.steps - 1,
+        "step": model.current_step,
         "field_state": model.field_state.value,
         "budget_gbp": float(sum(c.budget_gbp for c in comms)),
     }

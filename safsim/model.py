@@ -101,6 +101,53 @@ class FieldModel(mesa.Model):
         self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)
         self.providers_ever = len(self.providers)
         self.peers = peer_lists(len(self.commissioners), scenario.field.peer_network)
+        # Warm-up (docs/ODD.md, "Initialisation"): steps numbered -warmup_steps..-1 run here, so the
+        # counted horizon starts from the settled field; Mesa's step counter restarts at 0.
+        self.warmup_steps = scenario.warmup_steps
+        self.in_warmup = self.warmup_steps > 0
+        self.steps_run = 0  # every step run so far, warm-up included
+        self.current_step = 0  # number of the step being run (negative during warm-up)
+        if self.in_warmup:
+            # FieldModel's own step, not a subclass's (the dashboard's wrapper is not built yet);
+            # the counter moves as Mesa's wrapper would move it.
+            for i in range(self.warmup_steps):
+                self.steps = i + 1
+                self._advance(i - self.warmup_steps)
+            self._end_warmup()
+
+    def _end_warmup(self) -> None:
+        """Start counting: outcomes, totals and logs cover the horizon from here on."""
+        self.in_warmup = False
+        self.steps = 0
+        if not self.scenario.record_warmup:
+            self.timeseries_rows = []
+            self.award_rows = []
+        self.totals = Totals()
+        for c in self.commissioners:
+            c.tenders_n = 0
+            c.sv_weight_sum = 0.0
+            c.supplier_defined_n = 0
+            c.codesign_n = 0
+            c.initial_understanding = c.sv_understanding
+        # The providers present now are the cohort that survival and reserve changes follow;
+        # their ledgers restart from today's reserves (money conservation holds from here).
+        T = self.pop
+        n = T.n
+        T.initial[:n] = T.active[:n]
+        T.initial_reserves_gbp[:n] = T.reserves_gbp[:n]
+        for name in (
+            "income_contracts_gbp",
+            "income_grants_gbp",
+            "income_reimbursed_gbp",
+            "income_fundraising_gbp",
+            "spent_delivery_gbp",
+            "spent_overhead_gbp",
+            "spent_bids_gbp",
+            "spent_engagement_gbp",
+        ):
+            getattr(T, name)[:n] = 0.0
+        self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)
+        self.providers_ever = int(np.count_nonzero(T.active[:n]))
 
     def _make_commissioners(self) -> list[Commissioner]:
         cfg = self.scenario.commissioners
@@ -144,7 +191,7 @@ class FieldModel(mesa.Model):
     # ------------------------------------------------------------------ running
 
     def run(self) -> None:
-        """Run ``scenario.horizon_steps`` steps."""
+        """Run ``scenario.horizon_steps`` counted steps (the warm-up ran when the model was built)."""
         for _ in range(self.scenario.horizon_steps):
             self.step()
 
@@ -154,10 +201,14 @@ class FieldModel(mesa.Model):
 
     def step(self) -> None:
         """One quarter: the twelve parts of the step, in order."""
+        self._advance(self.steps - 1)  # Mesa increments `steps` before calling step(); steps count from 0
+
+    def _advance(self, step: int) -> None:
+        """Run step number ``step`` (counted steps from 0, warm-up steps from -warmup_steps)."""
         self.step_acc = StepAccumulator()
         self.engaged_this_step = {}
         self.coproduced_this_step = set()
-        step = self.steps - 1  # Mesa increments `steps` before calling step(); steps count from 0
+        self.current_step = step
         fx = apply_shocks(self, step)  # 1. events
         if step % self.steps_per_year == 0:  # 2 and 10. yearly practice, reviews, imitation
             self._year_start(step)
@@ -168,9 +219,10 @@ class FieldModel(mesa.Model):
         self.totals.state_steps[self.field_state.value] += 1  # 12. record
         self.totals.contention_sum += self.contention
         self.timeseries_rows.append(step_record(self))
+        self.steps_run += 1
 
     def _year_start(self, step: int) -> None:
-        if step > 0:
+        if self.steps_run > 0:
             imitate(self)
             review_monitored(self)
         crisis = self.field_state is FieldState.crisis
@@ -178,4 +230,4 @@ class FieldModel(mesa.Model):
             c.set_practice(crisis, self.behaviour, self.government)
             c.year_sv = 0.0
             c.year_paid = 0.0
-        new_year(self, step)
+        new_year(self, self.steps_run)

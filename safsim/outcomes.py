@@ -186,14 +186,15 @@ OUTCOMES: dict[str, Outcome] = _table(
             "survival_sme_vso",
             "Small-VSO survival",
             SHARE,
-            "Share of the small VSOs present at the start that are still active at the end.",
+            "Share of the small VSOs active at the start of the counted horizon (the end of the warm-up) "
+            "that are still active at the end.",
             "providers",
         ),
         (
             "exits_total",
             "Provider exits",
             COUNT,
-            "Providers of any kind that closed because their reserves fell below zero.",
+            "Providers of any kind that closed: reserves below zero, a short runway of reserves, or background closure (after the warm-up).",
             "providers",
             True,
         ),
@@ -201,7 +202,7 @@ OUTCOMES: dict[str, Outcome] = _table(
             "entries_total",
             "Provider entries",
             COUNT,
-            "New providers of any kind that entered the field.",
+            "New providers of any kind that entered the field (after the warm-up).",
             "providers",
             True,
         ),
@@ -455,7 +456,14 @@ OUTCOMES: dict[str, Outcome] = _table(
 
 TIMESERIES: dict[str, Outcome] = _table(
     [
-        ("step", "Quarter", STEP, "The simulated quarter, from 0.", "time series", True),
+        (
+            "step",
+            "Quarter",
+            STEP,
+            "The simulated quarter, from 0 at the end of the warm-up; warm-up quarters, kept only with record_warmup, are numbered -warmup_steps to -1.",
+            "time series",
+            True,
+        ),
         (
             "field_state",
             "Field state",

@@ -16,6 +16,7 @@ from safsim.tendering import Bid, Tender
 # One authority, a handful of providers of every kind, a short horizon.
 TINY: dict[str, Any] = {
     "horizon_steps": 4,
+    "warmup_steps": 0,  # submodel tests start from the drawn field
     "field.n_authorities": 1,
     "providers.sme_vso.count": 4,
     "providers.large_charity.count": 2,

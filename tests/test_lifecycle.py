@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from model_fixtures import bid_of, rows_of, tender_for, tiny
 
 from safsim.config import PROVIDER_KINDS, ProviderKind
 from safsim.delivery import open_contract
-from safsim.lifecycle import add_providers, entry, money_and_lifecycle, new_year
+from safsim.lifecycle import (
+    add_providers,
+    entry,
+    exit_hazard_per_step,
+    money_and_lifecycle,
+    new_year,
+    runway_years,
+)
 
 VSO_KIND = ProviderKind.sme_vso
 NO_ENTRY = {f"providers.{k.value}.entry_rate_per_year": 0.0 for k in PROVIDER_KINDS}
@@ -147,3 +156,67 @@ def test_add_providers_places_them_in_their_areas_and_neighbouring_authorities()
         assert all(r not in T.serves(a) for a in set(range(5)) - set(served))
     assert np.all(T.initial_reserves_gbp[rows] == T.reserves_gbp[rows])
     assert np.all(T.belief[rows] == m.behaviour.belief_prior)
+
+
+def test_the_runway_hazard_rises_as_reserves_fall_and_is_zero_without_a_net_burn():
+    """With background closure off, a provider burning money closes more likely the shorter its runway
+    (none at or above exit_runway_years, exit_runway_hazard_per_year a year at none); one whose
+    fundraising covers its overhead faces no runway hazard whatever its reserves."""
+    m = tiny(NO_ENTRY | {f"providers.{k.value}.exit_rate_per_year": 0.0 for k in PROVIDER_KINDS})
+    T = m.pop
+    b = m.behaviour
+    rows = rows_of(m, VSO_KIND)[:4]
+    T.fundraising_gbp[rows] = 0.0
+    T.overhead_gbp[rows] = 10_000.0
+    year_burn = 10_000.0 * m.steps_per_year
+    T.reserves_gbp[rows] = np.array([0.0, 0.5, 1.0, 2.0]) * b.exit_runway_years * year_burn
+    h = exit_hazard_per_step(m, rows)
+    assert h[0] > h[1] > h[2] == h[3] == 0.0
+    assert np.isclose(1 - (1 - h[0]) ** m.steps_per_year, b.exit_runway_hazard_per_year)
+    np.testing.assert_allclose(runway_years(m, rows), T.reserves_gbp[rows] / year_burn)
+    T.fundraising_gbp[rows] = 20_000.0
+    assert np.all(exit_hazard_per_step(m, rows) == 0.0)
+    assert np.all(np.isinf(runway_years(m, rows)))
+
+
+def test_a_live_contracts_margin_lengthens_the_runway():
+    """A contract paying more than it costs counts against the net burn: the holder's runway is longer
+    and its hazard lower than without the contract."""
+    m = tiny(NO_ENTRY | {f"providers.{k.value}.exit_rate_per_year": 0.0 for k in PROVIDER_KINDS})
+    T = m.pop
+    row = int(rows_of(m, VSO_KIND)[0])
+    T.fundraising_gbp[row] = 0.0
+    T.overhead_gbp[row] = 10_000.0
+    T.reserves_gbp[row] = 5_000.0
+    before = exit_hazard_per_step(m, np.array([row]))[0]
+    bid = bid_of(m, [row])
+    bid = replace(bid, price_gbp=bid.cost_gbp * 1.2)
+    open_contract(m, m.commissioners[0], tender_for(m), bid, np.array([row]), np.ones(1), False)
+    assert runway_years(m, np.array([row]))[0] > 5_000.0 / (10_000.0 * m.steps_per_year)
+    assert exit_hazard_per_step(m, np.array([row]))[0] < before
+
+
+def test_background_closure_follows_each_kinds_rate():
+    """With no runway hazard, a provider's yearly closure chance is its kind's exit_rate_per_year, and
+    over many steps about that share of a large rich population closes each year."""
+    kinds = {f"providers.{k.value}.exit_rate_per_year": 0.0 for k in PROVIDER_KINDS}
+    m = tiny(
+        NO_ENTRY
+        | kinds
+        | {
+            "providers.sme_vso.exit_rate_per_year": 0.2,
+            "providers.sme_vso.count": 400,
+            "behaviour.exit_runway_hazard_per_year": 0.0,
+            "commissioners.grant_share": 0.0,
+        }
+    )
+    T = m.pop
+    T.reserves_gbp[: T.n] = 1e9
+    vsos = rows_of(m, VSO_KIND)
+    others = np.setdiff1d(np.arange(T.n), vsos)
+    h = exit_hazard_per_step(m, np.arange(T.n))
+    assert np.allclose(1 - (1 - h[vsos]) ** m.steps_per_year, 0.2) and np.all(h[others] == 0.0)
+    for _ in range(m.steps_per_year):
+        money_and_lifecycle(m)
+    gone = 1 - T.active[vsos].mean()
+    assert 0.14 < gone < 0.26 and T.active[others].all()

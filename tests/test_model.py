@@ -12,7 +12,7 @@ from safsim.config import PROVIDER_KINDS, Scenario
 from safsim.metrics import ALL_OUTCOMES, AUTHORITY_COLUMNS, RUN_OUTCOMES, TIMESERIES_COLUMNS
 from safsim.model import FieldModel
 from safsim.runner import run_scenario
-from safsim.scenario import load_scenario
+from safsim.scenario import ScenarioError, load_scenario
 
 
 def small(**overrides: object) -> Scenario:
@@ -194,6 +194,7 @@ def test_sole_provider_wins_everything_it_bids_for():
             "providers.corporate.service_areas": 6,
             "providers.corporate.bid_capacity": 1000,
             "providers.corporate.capacity_gbp": 1e12,
+            "warmup_steps": 0,  # the sole corporate is not exposed to closure before the horizon
             **{
                 f"providers.{k}.entry_rate_per_year": 0.0
                 for k in ("sme_vso", "large_charity", "corporate", "social_enterprise")
@@ -208,10 +209,83 @@ def test_sole_provider_wins_everything_it_bids_for():
 
 def test_exit_terminates_contracts_and_frees_lines():
     """A provider that exits loses its contracts and their lines are tendered again."""
-    s = small(**{"commissioners.grant_share": 0.0, "providers.sme_vso.overhead_gbp": 60_000.0})
+    no_hazards = {f"providers.{k.value}.exit_rate_per_year": 0.0 for k in PROVIDER_KINDS}
+    s = small(
+        **{
+            "commissioners.grant_share": 0.0,
+            "providers.sme_vso.overhead_gbp": 60_000.0,
+            "behaviour.exit_runway_hazard_per_year": 0.0,
+            **no_hazards,
+        }
+    )
     m = run_model(s, 3)
     exited = [p for p in m.providers if not p.active]
     assert exited, "expected exits with overheads far above income"
     for p in exited:
         assert not any(k.active and p.unique_id in k.bid.members for k in m.contracts)
-        assert p.reserves_gbp < 0  # exit happens only below zero reserves
+        assert p.reserves_gbp < 0  # with the hazards off, exit happens only below zero reserves
+
+
+def test_warmup_steps_are_discarded_from_time_series_awards_and_totals():
+    """With warmup_steps 8 the time series has exactly horizon_steps rows numbered from 0, the award log
+    holds only counted tenders, and the totals count only the horizon's tenders; the warm-up ran."""
+    sc = small(horizon_steps=4, warmup_steps=8)
+    res = run_scenario(sc, seed=3, record_awards=True)
+    assert list(res.timeseries["step"]) == [0, 1, 2, 3]
+    assert res.awards is not None and (res.awards.empty or res.awards["step"].min() >= 0)
+    m = FieldModel(sc, seed=3)
+    assert m.steps == 0 and m.steps_run == 8 and m.timeseries_rows == [] and m.totals.tenders == 0
+    assert m.initial_vso_count == m.active_count(PROVIDER_KINDS[0])
+    n = m.pop.n
+    np.testing.assert_allclose(m.pop.ledger_balance_gbp(np.arange(n)), m.pop.reserves_gbp[:n])
+
+
+def test_record_warmup_keeps_warmup_rows_with_negative_steps_and_leaves_outcomes_alone():
+    """record_warmup true keeps the warm-up rows (steps -8..-1) before the counted ones; the outcomes are
+    those of the same run without them."""
+    kept = run_scenario(small(horizon_steps=4, warmup_steps=8, record_warmup=True), seed=3)
+    dropped = run_scenario(small(horizon_steps=4, warmup_steps=8), seed=3)
+    assert list(kept.timeseries["step"]) == list(range(-8, 4))
+    pd.testing.assert_frame_equal(kept.timeseries[kept.timeseries.step >= 0].reset_index(drop=True), dropped.timeseries)
+    assert kept.outcomes == pytest.approx(dropped.outcomes, nan_ok=True)
+
+
+def test_a_shocks_at_step_counts_from_the_end_of_the_warmup():
+    """An austerity shock at_step 2 starts cutting the budget at counted step 2 whatever the warm-up."""
+    cut = [{"kind": "austerity", "at_step": 2, "budget_cut": 0.2, "over_steps": 1}]
+    for warm in (0, 8):
+        ts = run_scenario(small(horizon_steps=4, warmup_steps=warm, shocks=cut), seed=5).timeseries
+        budgets = ts.set_index("step")["budget_gbp"]
+        assert budgets[0] == budgets[1] == budgets[2]  # budgets are set at the start of a year
+        sc = small(horizon_steps=8, warmup_steps=warm, shocks=cut)
+        b8 = run_scenario(sc, seed=5).timeseries.set_index("step")["budget_gbp"]
+        assert b8[4] < b8[0]
+
+
+def test_warmup_must_be_a_whole_number_of_years():
+    """warmup_steps that is not a multiple of field.steps_per_year fails at load."""
+    with pytest.raises(ScenarioError, match="whole number of years"):
+        small(warmup_steps=6)
+
+
+@pytest.mark.slow
+def test_the_baseline_without_shocks_is_steady_after_the_warmup():
+    """Over 40 seeded runs of the bundled baseline, no provider kind's yearly contract income or active count
+    moves by more than 20% (mean over runs) or 30% (median over runs; a few lumpy contracts and counts of
+    about five make the median coarse) between year 2 and the last year of the horizon."""
+    from safsim import run_replicates
+
+    sc = load_scenario("baseline")
+    ts = run_replicates(sc, 40, workers=2).timeseries
+    ts = ts.assign(year=ts.step // sc.field.steps_per_year + 1)
+    last = int(ts.year.max())
+    kinds = [k.value for k in PROVIDER_KINDS]
+    income = ts.groupby(["run_id", "year"])[[f"income_{k}_gbp" for k in kinds]].sum()
+    active = ts.groupby(["run_id", "year"])[[f"active_{k}" for k in kinds]].last()
+    drift = {}
+    for table in (income, active):
+        for col in table.columns:
+            y2, yl = table[col].xs(2, level="year"), table[col].xs(last, level="year")
+            drift[col] = (yl.mean() / y2.mean() - 1, yl.median() / y2.median() - 1)
+    off = {c: d for c, d in drift.items() if abs(d[0]) > 0.2 or abs(d[1]) > 0.3}
+    assert off == {}, f"drift (mean, median) between year 2 and year {last}: {off}"
