@@ -197,9 +197,23 @@ class Commissioner(mesa.Agent):
         """Share of the original budget lost to cuts (0 = none)."""
         return max(0.0, 1.0 - self.budget_multiplier)
 
+    @property
+    def grant_share_now(self) -> float:
+        """The share of the budget given as grants under the cuts so far.
+
+        Grants are cut faster than the budget (``commissioners.grant_budget_elasticity`` e):
+        the share is ``grant_share x budget_multiplier ** e`` (e = 0: in proportion), the money
+        taken from grants staying with contracts (grants "largely replaced" by contracts,
+        Th §1.1, §6.1).
+        """
+        e = self.model.scenario.commissioners.grant_budget_elasticity
+        if e == 0.0 or self.budget_multiplier == 1.0:
+            return self.grant_share
+        return min(1.0, self.grant_share * max(self.budget_multiplier, 0.0) ** e)
+
     def contract_budget_gbp(self) -> float:
         """Annual money for contracts (the rest is grants)."""
-        return self.budget_gbp * (1.0 - self.grant_share)
+        return self.budget_gbp * (1.0 - self.grant_share_now)
 
     def line_volume_gbp(self, squeeze: float) -> np.ndarray:
         """Standard-cost service volume of each line per year.
@@ -208,7 +222,11 @@ class Commissioner(mesa.Agent):
         asks for more per pound than the cut alone allows (``squeeze``: "low-cost contracts",
         Th §3.4, §5.2).  A lot that drew no bids is re-specified 10% smaller.
         """
-        m = min(1.0, self.budget_multiplier * (1.0 + squeeze * self.budget_pressure))
+        kept = self.budget_multiplier
+        g_now = self.grant_share_now
+        if g_now != self.grant_share and self.grant_share < 1.0:  # money moved from grants to contracts
+            kept *= (1.0 - g_now) / (1.0 - self.grant_share)
+        m = min(1.0, kept * (1.0 + squeeze * self.budget_pressure))
         base = self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share) * m
         return base * (1.0 - self.model.behaviour.failed_tender_volume_cut) ** self.line_failures
 

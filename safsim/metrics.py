@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.config import PROVIDER_KINDS
+from safsim.config import PROVIDER_KINDS, ProviderKind
+from safsim.delivery import BID_KINDS
 from safsim.outcomes import AUTHORITY, ID_COLUMNS, OUTCOMES, TIMESERIES
+from safsim.population import KIND_CODES, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
@@ -67,6 +69,7 @@ def step_record(model: FieldModel) -> dict[str, object]:
     row["income_consortium_gbp"] = float(acc.income_by_kind.get("consortium", 0.0))
     for k in PROVIDER_KINDS:
         row[f"active_{k.value}"] = int(model.active_count(k))
+    row.update(_flows(model))
     row["trust"] = float(np.mean([c.trust for c in comms]))
     row["legitimacy"] = float(np.mean([c.legitimacy for c in comms]))
     row["contention"] = float(model.contention)
@@ -77,6 +80,59 @@ def step_record(model: FieldModel) -> dict[str, object]:
     row["tenders"] = int(acc.tenders)
     row["mean_understanding"] = float(np.mean([c.sv_understanding for c in comms]))
     return row
+
+
+def _flows(model: FieldModel) -> dict[str, object]:
+    """Grants to small VSOs, exits and entries by kind in the step just run.
+
+    Read as the change of cumulative counts in the provider table (grants received, rows that
+    are inactive, rows that entered after the start) since the previous step's record.
+    """
+    T = model.pop
+    n = T.n
+    kinds = T.kind[:n]
+    vso = kinds == VSO
+    now: dict[str, float] = {"grants_sme_vso_gbp": float(np.sum(T.income_grants_gbp[:n][vso]))}
+    for k in PROVIDER_KINDS:
+        mine = kinds == KIND_CODES[k]
+        now[f"exits_{k.value}"] = float(np.count_nonzero(mine & ~T.active[:n]))
+        now[f"entries_{k.value}"] = float(np.count_nonzero(mine & ~T.initial[:n]))
+    before = getattr(model, "_flow_totals", None) or dict.fromkeys(now, 0.0)
+    model._flow_totals = now  # type: ignore[attr-defined]
+    out: dict[str, object] = {"grants_sme_vso_gbp": now["grants_sme_vso_gbp"] - before["grants_sme_vso_gbp"]}
+    for name in now:
+        if name != "grants_sme_vso_gbp":
+            out[name] = int(now[name] - before[name])
+    return out
+
+
+def _voluntary_outcomes(model: FieldModel) -> dict[str, float]:
+    """The outcomes compared with the external figures on charities (safsim/data/targets.yaml)."""
+    t = model.totals
+    T = model.pop
+    out: dict[str, float] = {}
+    kinds = ("sme_vso", "large_charity", "consortium")
+    paid = sum(t.paid_by_kind.get(k, 0.0) for k in kinds)
+    cost = sum(t.cost_by_kind.get(k, 0.0) for k in kinds)
+    out["price_to_cost_ratio_vso"] = _safe_div(paid, cost)
+    rows = np.concatenate([T.rows_of(ProviderKind.sme_vso), T.rows_of(ProviderKind.large_charity)])
+    delivered = rows[T.spent_delivery_gbp[rows] > 0]
+    below = T.income_contracts_gbp[delivered] < T.spent_delivery_gbp[delivered]
+    out["share_vso_subsidising_contracts"] = float(np.mean(below)) if delivered.size else float("nan")
+    vsos = T.rows_of(ProviderKind.sme_vso)
+    vsos = vsos[T.active[vsos]]
+    monthly = (model.steps_per_year * T.overhead_gbp[vsos] + T.contracted_annual_gbp[vsos] * T.unit_cost[vsos]) / 12
+    months = T.reserves_gbp[vsos][monthly > 0] / monthly[monthly > 0]
+    out["median_reserves_months_sme_vso"] = float(np.median(months)) if months.size else float("nan")
+    book = model.contracts
+    voluntary = {BID_KINDS.index(k) for k in ("sme_vso", "large_charity", "social_enterprise", "consortium")}
+    prices = [
+        float(book.payment_per_step[c.contract_id]) * (c.end_step - c.start_step)
+        for c in book.records
+        if int(book.kind[c.contract_id]) in voluntary
+    ]
+    out["median_contract_value_vcse_gbp"] = float(np.median(prices)) if prices else float("nan")
+    return out
 
 
 def run_outcomes(model: FieldModel) -> dict[str, float]:
@@ -150,6 +206,7 @@ def _extra_outcomes(model: FieldModel, out: dict[str, float]) -> None:
     la = float(np.sum(T.income_contracts_gbp[vsos] + T.income_grants_gbp[vsos]))
     fund = float(np.sum(T.income_fundraising_gbp[vsos]))
     out["vso_la_income_share"] = _safe_div(la, la + fund)
+    out.update(_voluntary_outcomes(model))
     out["vso_fundraising_share"] = _safe_div(fund, la + fund)
     out["subsidy_share_large_charity"] = _safe_div(
         t.subsidy_by_kind.get("large_charity", 0.0), t.cost_by_kind.get("large_charity", 0.0)

@@ -409,6 +409,38 @@ OUTCOMES: dict[str, Outcome] = _table(
             "validation",
         ),
         (
+            "price_to_cost_ratio_vso",
+            "Voluntary sector's price to cost",
+            RATIO,
+            "Contract payments over delivery costs for small VSOs, large charities and consortia (below 1: "
+            "contracts subsidised from other income).",
+            "validation",
+        ),
+        (
+            "share_vso_subsidising_contracts",
+            "Charities subsidising contracts",
+            SHARE,
+            "Share of the small VSOs and large charities that delivered contracts whose contract payments "
+            "were below their delivery costs.",
+            "validation",
+        ),
+        (
+            "median_reserves_months_sme_vso",
+            "Small VSOs' reserves in months",
+            RATIO,
+            "Median over active small VSOs at the end of reserves divided by a month of running cost "
+            "(overheads plus the delivery cost of their contracts).",
+            "validation",
+        ),
+        (
+            "median_contract_value_vcse_gbp",
+            "Median voluntary-sector contract",
+            GBP,
+            "Median whole-term price of the contracts won by small VSOs, large charities, social enterprises "
+            "and consortia.",
+            "validation",
+        ),
+        (
             "vso_fundraising_share",
             "Small VSOs' income from fundraising",
             SHARE,
@@ -488,6 +520,35 @@ TIMESERIES: dict[str, Outcome] = _table(
                 f"Active {short}",
                 COUNT,
                 f"Number of {long} active at the end of the quarter.",
+                "time series",
+                True,
+            )
+            for k, short, long in _KINDS
+        ),
+        (
+            "grants_sme_vso_gbp",
+            "Grants to small VSOs",
+            GBP,
+            "Grants paid to small VSOs in the quarter.",
+            "time series",
+        ),
+        *(
+            (
+                f"exits_{k}",
+                f"Exits: {short}",
+                COUNT,
+                f"Number of {long} that left the field in the quarter.",
+                "time series",
+                True,
+            )
+            for k, short, long in _KINDS
+        ),
+        *(
+            (
+                f"entries_{k}",
+                f"Entries: {short}",
+                COUNT,
+                f"Number of {long} that entered the field in the quarter.",
                 "time series",
                 True,
             )
