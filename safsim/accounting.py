@@ -24,6 +24,9 @@ class StepAccumulator:
     vso_opportunities: int = 0
     vso_wins: int = 0
     tenders: int = 0
+    grants_sme_vso: float = 0.0  # grants paid to small VSOs
+    exits_by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    entries_by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 @dataclass(slots=True)

@@ -402,6 +402,11 @@ class CommissionerConfig(_Frozen):
     annual_budget_gbp: Param = 12_000_000.0  # assumption: commissioned community services
     service_lines: int = Field(20, ge=1, le=500)  # assumption
     grant_share: Param = 0.05  # Th §6.1 (A/C: 0), Th §6.1 (B: >0); assumption
+    # How much faster grants are cut than the budget: the grant share becomes
+    # grant_share x (budget / original budget) ** grant_budget_elasticity, the money kept for
+    # contracts (0 = grants cut in proportion).  Grants were cut first in the austerity years
+    # (docs/external-data.md); the value is calibrated (docs/calibration.md).
+    grant_budget_elasticity: float = Field(1.0, ge=0, le=10)
     price_weight: Param = 0.6  # NOT in text; assumption ("top priority", Th §6.1)
     quality_weight: Param = 0.35  # NOT in text; assumption
     sv_weight: Param = 0.05  # Th §3.4, §4.4, §5.5 (5-10%)

@@ -23,7 +23,7 @@ import numpy as np
 from safsim.agents import Provider
 from safsim.config import PROVIDER_KINDS, ProviderKind, draw
 from safsim.delivery import end_contracts, pay, spend
-from safsim.population import KIND_CODES, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
+from safsim.population import KIND_CODES, KIND_OF_CODE, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
@@ -133,7 +133,7 @@ def money_and_lifecycle(model: FieldModel) -> int:
     pol = model.policies
     # Grants go to small VSOs in proportion to local knowledge (Th §1.1, §6.1).
     for c in model.commissioners:
-        pot = c.budget_gbp * c.grant_share / model.steps_per_year
+        pot = c.budget_gbp * c.grant_share_now / model.steps_per_year
         if pot <= 0:
             continue
         rows = T.serves(c.index)
@@ -144,6 +144,7 @@ def money_and_lifecycle(model: FieldModel) -> int:
         total = lk.sum()
         s = lk / total if total > 0 else np.full(vsos.size, 1.0 / vsos.size)
         pay(model, vsos, pot * s, "grants")
+        model.step_acc.grants_sme_vso += pot
     active = np.flatnonzero(T.active[: T.n])
     if model.infrastructure is not None:
         model.infrastructure.support(
@@ -228,6 +229,8 @@ def exit_providers(model: FieldModel, rows: np.ndarray) -> None:
     T = model.pop
     book = model.contracts
     model.totals.exits += int(rows.size)
+    for code, count in zip(*np.unique(T.kind[rows], return_counts=True), strict=True):
+        model.step_acc.exits_by_kind[KIND_OF_CODE[int(code)].value] += int(count)
     live = book.live()
     if live.size:
         mc = book.mem_contract[: book.m]
@@ -253,4 +256,5 @@ def entry(model: FieldModel) -> None:
         if n:
             add_providers(model, kind, n, initial=False)
             model.totals.entries += n
+            model.step_acc.entries_by_kind[kind.value] += n
             model.providers_ever += n

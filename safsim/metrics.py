@@ -21,7 +21,6 @@ import numpy as np
 from safsim.config import PROVIDER_KINDS, ProviderKind
 from safsim.delivery import BID_KINDS
 from safsim.outcomes import AUTHORITY, ID_COLUMNS, OUTCOMES, TIMESERIES
-from safsim.population import KIND_CODES, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
@@ -83,26 +82,13 @@ def step_record(model: FieldModel) -> dict[str, object]:
 
 
 def _flows(model: FieldModel) -> dict[str, object]:
-    """Grants to small VSOs, exits and entries by kind in the step just run.
-
-    Read as the change of cumulative counts in the provider table (grants received, rows that
-    are inactive, rows that entered after the start) since the previous step's record.
-    """
-    T = model.pop
-    n = T.n
-    kinds = T.kind[:n]
-    vso = kinds == VSO
-    now: dict[str, float] = {"grants_sme_vso_gbp": float(np.sum(T.income_grants_gbp[:n][vso]))}
+    """Grants to small VSOs, exits and entries by kind in the step just run."""
+    acc = model.step_acc
+    out: dict[str, object] = {"grants_sme_vso_gbp": float(acc.grants_sme_vso)}
     for k in PROVIDER_KINDS:
-        mine = kinds == KIND_CODES[k]
-        now[f"exits_{k.value}"] = float(np.count_nonzero(mine & ~T.active[:n]))
-        now[f"entries_{k.value}"] = float(np.count_nonzero(mine & ~T.initial[:n]))
-    before = getattr(model, "_flow_totals", None) or dict.fromkeys(now, 0.0)
-    model._flow_totals = now  # type: ignore[attr-defined]
-    out: dict[str, object] = {"grants_sme_vso_gbp": now["grants_sme_vso_gbp"] - before["grants_sme_vso_gbp"]}
-    for name in now:
-        if name != "grants_sme_vso_gbp":
-            out[name] = int(now[name] - before[name])
+        out[f"exits_{k.value}"] = int(acc.exits_by_kind.get(k.value, 0))
+    for k in PROVIDER_KINDS:
+        out[f"entries_{k.value}"] = int(acc.entries_by_kind.get(k.value, 0))
     return out
 
 

@@ -57,6 +57,19 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 # --- files -------------------------------------------------------------------------------
 
 
+def test_bundled_setup_and_targets_load_and_every_scored_target_has_a_source():
+    """The shipped set-up and targets validate; every scored target maps to a metric and cites a source."""
+    setup = load_setup()
+    scored = setup.targets_file.scored()
+    assert scored, "the bundled targets file scores nothing"
+    assert {t.role for t in scored} >= {"calibrate", "holdout"}
+    for t in setup.targets_file.targets:
+        assert t.source.reference and t.source.locator
+        if t.maps_to is not None and t.role != "input":  # an input's mapping documents the scenario input
+            assert t.maps_to.metric in METRICS
+            assert t.maps_to.experiment in setup.experiments
+
+
 def test_test_setup_loads_with_its_targets():
     """The test fixture loads: two experiments, two priors, a calibrate, a holdout and an input target."""
     setup = load_setup(SETUP)
