@@ -1179,9 +1179,7 @@ def _write_external(fit: pd.DataFrame, out_dir: Path) -> None:
 
 def _format_external(fit: pd.DataFrame) -> str:
     """The external-targets table: observed with its interval, the model's median and 90% range."""
-    lines = [
-        f"{'target':<40} {'role':<9} {'observed [interval]':<26} {'model median [90%]':<28} {'I':>6}  verdict"
-    ]
+    lines = [f"{'target':<40} {'role':<9} {'observed [interval]':<26} {'model median [90%]':<28} {'I':>6}  verdict"]
     for r in fit.itertuples(index=False):
         obs = f"{r.observed:.3g} [{r.low:.3g}, {r.high:.3g}]"
         mod = f"{r.model_median:.3g} [{r.model_p5:.3g}, {r.model_p95:.3g}]"
@@ -1226,9 +1224,15 @@ def _add_calibrate_parser(sub: Any) -> None:
         ),
     )
     _add_calibration_files(cal)
-    cal.add_argument("--waves", type=_int_at_least(1, "--waves"), default=None, metavar="W", help="waves (default: the set-up's)")
     cal.add_argument(
-        "--points", type=_int_at_least(4, "--points"), default=None, metavar="N", help="points per wave (default: the set-up's)"
+        "--waves", type=_int_at_least(1, "--waves"), default=None, metavar="W", help="waves (default: the set-up's)"
+    )
+    cal.add_argument(
+        "--points",
+        type=_int_at_least(4, "--points"),
+        default=None,
+        metavar="N",
+        help="points per wave (default: the set-up's)",
     )
     cal.add_argument(
         "--replicates",
