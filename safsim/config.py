@@ -86,15 +86,39 @@ class _Frozen(BaseModel):
         Pydantic's lax mode would read ``true`` as 1 and ``"12"`` as 12; a scenario author who
         wrote either almost certainly meant something else.
         """
-        if isinstance(data, dict):
-            for name, value in data.items():
-                field = cls.model_fields.get(name) if isinstance(name, str) else None
-                if field is not None and isinstance(value, bool | str) and _is_numeric(field.annotation):
-                    what = "a number"
-                    if "Beta" in str(field.annotation):
-                        what = "a number or a distribution ({dist: beta|uniform|normal|lognormal|choice, ...})"
-                    raise ValueError(f"{name}: expected {what}, got {value!r}")
-        return data
+        if not isinstance(data, dict):
+            return data
+        out = data
+        for name, value in data.items():
+            field = cls.model_fields.get(name) if isinstance(name, str) else None
+            if field is not None and isinstance(value, bool | str) and _is_numeric(field.annotation):
+                what = "a number"
+                if "Beta" in str(field.annotation):
+                    what = "a number or a distribution ({dist: beta|uniform|normal|lognormal|choice, ...})"
+                if out is data:
+                    out = dict(data)
+                # Not raised here: the marker fails this field alone, so every other problem in
+                # the section is still found and reported (safsim check lists them all).
+                shown = str(value).lower() if isinstance(value, bool) else repr(value)  # as YAML wrote it
+                out[name] = NotANumber(value, f"expected {what}, got {shown}")
+        return out
+
+
+class NotANumber:
+    """A YAML boolean or quoted text written where a number belongs.
+
+    ``_Frozen`` puts it in place of the value; validation of that field then fails (the
+    scenario loader reports ``message``) while the section's other fields are still checked.
+    """
+
+    __slots__ = ("message", "value")
+
+    def __init__(self, value: Any, message: str) -> None:
+        self.value = value
+        self.message = message
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 # --------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from typing import Any, Union
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from safsim.config import Scenario
+from safsim.config import NotANumber, Scenario
 
 __all__ = [
     "MAX_ALIASES",
@@ -824,6 +824,8 @@ def _plain(err: Mapping[str, Any], parts: PathParts, data: Any) -> tuple[PathPar
     """One pydantic error in plain words; may move the path to a named field."""
     kind = err["type"]
     value = err.get("input")
+    if isinstance(value, NotANumber):
+        return parts, value.message
     ctx = err.get("ctx") or {}
     got = _show(value)
     if kind == "extra_forbidden":
@@ -910,6 +912,8 @@ def _explain(errors: list[Any], data: Any) -> tuple[PathParts, str]:
     """The first error, in plain words, with the union members of a ``Param`` folded."""
     first = errors[0]
     parts, union_at, _ = _user_path(first["loc"], data)
+    if isinstance(first.get("input"), NotANumber):
+        return (parts if union_at is None else parts[:union_at]), first["input"].message
     if union_at is None:
         return _plain(*_prefer_typo(first, parts, errors, data), data)
     field = parts[:union_at]

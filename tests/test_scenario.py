@@ -628,6 +628,31 @@ def test_every_problem_in_a_file_is_reported_in_file_order(write_yaml: Any) -> N
     assert all(str(e).startswith(f"{path}:") for e in err.errors)
 
 
+def test_text_or_a_boolean_for_a_number_does_not_hide_the_other_problems_of_its_section(write_yaml: Any) -> None:
+    """A quoted number or a YAML boolean where a number belongs is reported with every other
+    problem of the same section (it used to stop the section's checks at the first one)."""
+    text = (
+        "commissioners:\n"
+        "  max_lot_gbp: high\n"
+        "  sv_weight: true\n"
+        "  sv_wieght: 0.1\n"
+        "providers:\n"
+        "  sme_vso: {count: '50'}\n"
+    )
+    err, _ = _file_error(write_yaml, text)
+    shown = [(e.path, e.line, e.message) for e in err.errors]
+    assert [(p, line) for p, line, _ in shown] == [
+        ("commissioners.max_lot_gbp", 2),
+        ("commissioners.sv_weight", 3),
+        ("commissioners.sv_wieght", 4),
+        ("providers.sme_vso.count", 6),
+    ]
+    assert shown[0][2] == "expected a number, got 'high'"
+    assert shown[1][2].startswith("expected a number or a distribution") and shown[1][2].endswith("got true")
+    assert "did you mean 'sv_weight'" in shown[2][2]
+    assert shown[3][2] == "expected a number, got '50'"
+
+
 def test_a_single_problem_is_its_own_list(write_yaml: Any) -> None:
     """With one problem, errors is [err]."""
     err, _ = _file_error(write_yaml, "horizon_steps: 0\n")
