@@ -942,6 +942,13 @@ class BehaviourConfig(_Frozen):
     # Yearly closure hazard at no runway left; default 0.5, prior 0.2-0.9 (some boards close,
     # others cut costs, merge or find emergency funding); assumption, to be calibrated.
     exit_runway_hazard_per_year: float = Field(0.5, ge=0, le=1)
+    # Reserves policy (step 9): a provider keeps reserves_target_years of running cost (overheads
+    # plus the delivery cost of its contracts) and spends surplus_spending_per_year of what it
+    # holds above that a year on its mission (or pays it out).  Charity guidance (Charity
+    # Commission CC19) asks for a reserves policy, typically 3-6 months; default 0.25 year and
+    # 0.5 a year; assumptions, calibrated against charities' reserves in months (calibration.md).
+    reserves_target_years: float = Field(0.25, ge=0)
+    surplus_spending_per_year: float = Field(0.5, ge=0, le=4)  # share of the excess spent a year
     # Trust (step 11)
     trust_collaborative_gain: float = 0.006
     trust_contentious_loss: float = 0.006  # per step under contentious framing

@@ -91,6 +91,7 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
         "spent_engagement_gbp",
         "wins",
         "bids",
+        "spent_mission_gbp",
     ):
         cols[name] = np.full(n, 1.0 if name == "credibility" else 0.0)
     n_areas = model.scenario.field.service_areas
@@ -157,6 +158,7 @@ def money_and_lifecycle(model: FieldModel) -> int:
     T.income_fundraising_gbp[active] += fund
     T.year_income_gbp[active] += fund
     spend(T, active, T.overhead_gbp[active], "overhead")
+    spend(T, active, surplus_spending_per_step(model, active), "mission")
     # Beliefs drift back towards the prior when not refreshed by new outcomes.
     T.belief[active] += b.belief_forgetting * (T.belief_prior[active] - T.belief[active])
     broke = T.reserves_gbp[active] < 0.0
@@ -221,6 +223,27 @@ def exit_hazard_per_step(model: FieldModel, rows: np.ndarray) -> np.ndarray:
         runway = np.zeros(rows.size)
     yearly = 1.0 - (1.0 - background) * (1.0 - runway)
     return 1.0 - (1.0 - yearly) ** (1.0 / spy)
+
+
+def running_cost_per_year(model: FieldModel, rows: np.ndarray) -> np.ndarray:
+    """A year of running cost: overheads plus the delivery cost of the contracts held."""
+    T = model.pop
+    return model.steps_per_year * T.overhead_gbp[rows] + T.contracted_annual_gbp[rows] * T.unit_cost[rows]
+
+
+def surplus_spending_per_step(model: FieldModel, rows: np.ndarray) -> np.ndarray:
+    """What each provider spends this step out of reserves above its reserves policy.
+
+    A provider keeps ``behaviour.reserves_target_years`` of running cost as reserves; of what it
+    holds above that, it spends ``behaviour.surplus_spending_per_year`` a year (a share, spread
+    over the quarters) on its mission (charities, social enterprises) or pays it out
+    (corporates).  Charities are expected to hold a reserves policy and to spend income on
+    their purposes rather than accumulate it (Charity Commission guidance CC19); without this,
+    donations above overheads pile up for ever.
+    """
+    b = model.behaviour
+    excess = model.pop.reserves_gbp[rows] - b.reserves_target_years * running_cost_per_year(model, rows)
+    return np.where(excess > 0.0, excess * (b.surplus_spending_per_year / model.steps_per_year), 0.0)
 
 
 def exit_providers(model: FieldModel, rows: np.ndarray) -> None:

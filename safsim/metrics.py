@@ -94,6 +94,8 @@ def _flows(model: FieldModel) -> dict[str, object]:
 
 def _voluntary_outcomes(model: FieldModel) -> dict[str, float]:
     """The outcomes compared with the external figures on charities (safsim/data/targets.yaml)."""
+    from safsim.lifecycle import running_cost_per_year
+
     t = model.totals
     T = model.pop
     out: dict[str, float] = {}
@@ -107,7 +109,7 @@ def _voluntary_outcomes(model: FieldModel) -> dict[str, float]:
     out["share_vso_subsidising_contracts"] = float(np.mean(below)) if delivered.size else float("nan")
     vsos = T.rows_of(ProviderKind.sme_vso)
     vsos = vsos[T.active[vsos]]
-    monthly = (model.steps_per_year * T.overhead_gbp[vsos] + T.contracted_annual_gbp[vsos] * T.unit_cost[vsos]) / 12
+    monthly = running_cost_per_year(model, vsos) / 12
     months = T.reserves_gbp[vsos][monthly > 0] / monthly[monthly > 0]
     out["median_reserves_months_sme_vso"] = float(np.median(months)) if months.size else float("nan")
     book = model.contracts

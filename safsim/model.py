@@ -144,6 +144,7 @@ class FieldModel(mesa.Model):
             "spent_overhead_gbp",
             "spent_bids_gbp",
             "spent_engagement_gbp",
+            "spent_mission_gbp",
         ):
             getattr(T, name)[:n] = 0.0
         self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)

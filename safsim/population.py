@@ -56,6 +56,7 @@ PROVIDER_STATE: dict[str, float | None] = {
     "spent_engagement_gbp": 0.0,
     "wins": 0.0,
     "bids": 0.0,
+    "spent_mission_gbp": 0.0,  # reserves above the reserves policy, spent on the mission
 }
 
 PROVIDER_COLUMNS: tuple[str, ...] = (
@@ -216,5 +217,6 @@ class ProviderTable:
             + self.spent_overhead_gbp[rows]
             + self.spent_bids_gbp[rows]
             + self.spent_engagement_gbp[rows]
+            + self.spent_mission_gbp[rows]
         )
         return self.initial_reserves_gbp[rows] + income - spent

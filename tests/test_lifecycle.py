@@ -15,7 +15,9 @@ from safsim.lifecycle import (
     exit_hazard_per_step,
     money_and_lifecycle,
     new_year,
+    running_cost_per_year,
     runway_years,
+    surplus_spending_per_step,
 )
 
 VSO_KIND = ProviderKind.sme_vso
@@ -119,7 +121,7 @@ def test_grants_go_to_small_vsos_in_proportion_to_local_knowledge():
 def test_each_step_adds_fundraising_charges_overheads_and_lets_beliefs_forget():
     """money_and_lifecycle adds each provider's fundraising, takes its overhead, and moves its win belief a
     belief_forgetting share back to the prior."""
-    m = tiny(NO_ENTRY | {"commissioners.grant_share": 0.0})
+    m = tiny(NO_ENTRY | {"commissioners.grant_share": 0.0, "behaviour.surplus_spending_per_year": 0.0})
     T = m.pop
     n = T.n
     T.reserves_gbp[:n] = 1e6
@@ -220,3 +222,46 @@ def test_background_closure_follows_each_kinds_rate():
         money_and_lifecycle(m)
     gone = 1 - T.active[vsos].mean()
     assert 0.14 < gone < 0.26 and T.active[others].all()
+
+
+def test_reserves_above_the_reserves_policy_are_spent_and_reserves_below_it_are_kept():
+    """A provider holding more than reserves_target_years of running cost spends
+    surplus_spending_per_year of the excess a year (a quarter of it per step), booked as
+    spent_mission_gbp; one below its policy spends nothing; the ledger still balances."""
+    m = tiny(NO_ENTRY | {"commissioners.grant_share": 0.0})
+    T = m.pop
+    n = T.n
+    rows = np.arange(n)
+    b = m.behaviour
+    policy = b.reserves_target_years * running_cost_per_year(m, rows)
+    T.reserves_gbp[:n] = policy
+    T.reserves_gbp[0] = policy[0] + 40_000.0
+    T.reserves_gbp[1] = policy[1] * 0.5
+    out = surplus_spending_per_step(m, rows)
+    assert out[0] == np.float64(40_000.0 * b.surplus_spending_per_year / 4)
+    assert out[1] == 0.0 and np.all(out[2:] == 0.0)
+    T.initial_reserves_gbp[:n] = T.reserves_gbp[:n]
+    money_and_lifecycle(m)
+    assert T.spent_mission_gbp[0] > 0 and T.spent_mission_gbp[1] == 0.0
+    np.testing.assert_allclose(T.ledger_balance_gbp(rows), T.reserves_gbp[:n])
+
+
+def test_a_longer_reserves_policy_keeps_more_reserves_over_a_run():
+    """Direction: over a whole run, small VSOs hold more months of reserves when their reserves
+    policy is longer, and more again when surpluses are not spent at all."""
+    from safsim.runner import run_scenario
+    from safsim.scenario import load_scenario
+
+    def months(**kv: float) -> float:
+        over = {"horizon_steps": 12, "warmup_steps": 8} | {f"behaviour.{k}": v for k, v in kv.items()}
+        vals = [
+            run_scenario(load_scenario("baseline", over), s).outcomes["median_reserves_months_sme_vso"] for s in (1, 2)
+        ]
+        return float(np.mean(vals))
+
+    short, long_, never = (
+        months(reserves_target_years=0.1),
+        months(reserves_target_years=1.0),
+        months(surplus_spending_per_year=0.0),
+    )
+    assert short < long_ < never
