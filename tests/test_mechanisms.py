@@ -45,7 +45,7 @@ def assert_effect(a: np.ndarray, b: np.ndarray, sign: int, what: str = "") -> No
     assert sign * m > Z * se, f"{what}: mean difference {m:.4g} is not {Z:g} standard errors ({se:.3g}) {side} zero"
 
 
-BASE = {"horizon_steps": 24}
+BASE = {"horizon_steps": 24, "warmup_steps": 0}  # the mechanisms on the drawn field
 
 
 def test_austerity_raises_contract_size_and_large_provider_share():

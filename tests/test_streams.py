@@ -16,7 +16,8 @@ NO_CSR = {"providers.corporate.claim_inflation": 1.0}
 
 
 def _initial(overrides: dict, seed: int) -> FieldModel:
-    return FieldModel(load_scenario("baseline", overrides), seed=seed)
+    # the drawn population, before a warm-up lets the arms' fields diverge
+    return FieldModel(load_scenario("baseline", {"warmup_steps": 0} | overrides), seed=seed)
 
 
 def test_arms_differing_in_one_provider_lever_have_the_same_initial_population_otherwise():

@@ -16,7 +16,7 @@ from safsim.runner import run_scenario
 from safsim.scenario import load_scenario
 
 SEEDS = range(200, 210)
-SMALL = {"horizon_steps": 24}
+SMALL = {"horizon_steps": 24, "warmup_steps": 0}  # the mechanisms on the drawn field
 
 
 def arm(source: str | dict, overrides: dict[str, object], names: list[str], seeds=SEEDS) -> dict[str, np.ndarray]:
