@@ -16,13 +16,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from safsim.calibration.history import (
-    _expand,
-    calibrate,
-    implausibility,
-    point_overrides,
-)
+from safsim.calibration.history import calibrate, implausibility
 from safsim.calibration.metrics import METRICS, compute, metric_names
+from safsim.calibration.points import _expand, point_overrides
 from safsim.calibration.spec import CalibrationExperiment, Prior, Target, load_setup, load_targets
 from safsim.cli import main
 from safsim.experiments.replicates import run_replicates

@@ -3,6 +3,7 @@
 Modules:
     spec: the targets file and the set-up file (load_targets, load_setup), validated like scenarios.
     metrics: the model quantities targets are compared with (one value per run).
+    points: parameter points as scenario overrides, and the checks of the priors.
     history: history matching over the priors (calibrate), the fit table (fit_table) that
         ``safsim validate --external`` also prints, and the calibrated scenario fragment.
 

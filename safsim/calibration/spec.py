@@ -403,7 +403,7 @@ def load_setup(path: str | os.PathLike[str] | None = None, targets: str | os.Pat
             scenario or override that does not load, or a parameter path that is not a
             scenario setting, is reported against the set-up's line.
     """
-    from safsim.calibration.history import check_parameters
+    from safsim.calibration.points import check_parameters
 
     data, prov, label = _read(path if path is not None else bundled_setup_path())
     try:
