@@ -203,13 +203,14 @@ class CalibrationResult:
     wall_time_s: float
 
     def posterior(self) -> pd.DataFrame:
-        """Per parameter: prior range, and the 5th/50th/95th percentiles over the NROY points
-        of the last wave (of its best 10% when none is NROY), and the chosen value."""
-        last = self.points[self.points["wave"] == self.points["wave"].max()]
-        region = last[last["nroy"]]
+        """Per parameter: prior range, the 5th/50th/95th percentiles over the NROY points of
+        every wave (over the best 10% of all points when fewer than d + 1 are NROY: the
+        ``basis`` column says which), and the chosen value."""
+        pts = self.points
+        region = pts[pts["nroy"]]
         basis = "nroy"
-        if len(region) == 0:
-            region = last.nsmallest(max(1, len(last) // 10), "I_max")
+        if len(region) < len(self.setup.parameters) + 1:
+            region = pts.nsmallest(max(1, len(pts) // 10), "I_max")
             basis = "best 10%"
         rows = []
         for p in self.setup.parameters:
@@ -485,7 +486,7 @@ def _report(result: CalibrationResult) -> str:
     lines = [
         "# Calibration report",
         "",
-        f"Set-up: `{result.setup.source}`; targets: `{result.setup.targets_file.source}`.",
+        f"Set-up: `{Path(result.setup.source).name}`; targets: `{Path(result.setup.targets_file.source).name}`.",
         f"Waves: {pts['wave'].nunique()}; points per wave: {int((pts['wave'] == 1).sum())}; "
         f"NROY points per wave: "
         + ", ".join(str(int(pts[pts["wave"] == w]["nroy"].sum())) for w in sorted(pts["wave"].unique()))
