@@ -100,5 +100,6 @@ def test_the_wheel_carries_every_bundled_scenario(tmp_path: Path) -> None:
     (wheel,) = dist.glob("safsim-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"safsim/scenarios/{p.name}" for p in (ROOT / "scenarios").glob("*.yaml")}
+    expected |= {"safsim/data/targets.yaml", "safsim/data/calibration.yaml"}  # calibration data
     assert expected and expected <= names, sorted(expected - names)
     assert "safsim/cli.py" in names and "safsim/util.py" in names
