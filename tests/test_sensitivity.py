@@ -26,7 +26,7 @@ FACTORS = {
     "policies.consortium_overhead": {"low": 0.0, "high": 0.2},
     "policies.tender_window_weeks": {"low": 2.0, "high": 12.0},
 }
-TINY = {"horizon_steps": 4, "field.n_authorities": 1, "providers.sme_vso.count": 5}
+TINY = {"horizon_steps": 4, "warmup_steps": 0, "field.n_authorities": 1, "providers.sme_vso.count": 5}
 
 
 def _design_experiment(design: dict) -> Experiment:
