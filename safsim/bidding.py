@@ -8,8 +8,10 @@ Objects:
     win_probability: each candidate's perceived chance of winning.
     RoundBids: the bid decisions of a whole tender round, screened for all pairs at once.
     collect_bids: the bids of one tender, single providers and at most one consortium.
-    pay_bid_costs: bid-writing costs and bid counters of every bidder.
-    learn: win beliefs, markups and criteria awareness of every bidder after the award.
+    pay_bid_costs: bid-writing costs and bid counters of every bidder (compiled; the readable
+        rule is pay_bid_costs_reference).
+    learn: win beliefs, markups and criteria awareness of every bidder after the award
+        (compiled; the readable rule is learn_reference).
 
 All of a tender's candidates are evaluated at once on the columns of the model's
 ``ProviderTable`` (``safsim.population``); only consortium formation walks a small group.
@@ -24,6 +26,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from safsim.config import BehaviourConfig, SvDefinition
+from safsim.kernels import (
+    CO_DEFINED,
+    COMMISSIONER_LIST,
+    OPEN,
+    decide_pairs,
+    gather_bids,
+    learn_bids,
+    pay_bids,
+    screen_pairs,
+)
 from safsim.population import CORPORATE, KIND_OF_CODE, VSO, ProviderTable
 from safsim.tendering import Bid, Tender
 
@@ -38,7 +50,9 @@ __all__ = [
     "collect_bids",
     "eligible",
     "learn",
+    "learn_reference",
     "pay_bid_costs",
+    "pay_bid_costs_reference",
     "win_probability",
 ]
 
@@ -55,6 +69,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 CONSORTIUM = len(KIND_OF_CODE)  # kind code of a consortium bid
+_DEFINITION_CODE = {
+    SvDefinition.supplier_open: OPEN,
+    SvDefinition.commissioner_list: COMMISSIONER_LIST,
+    SvDefinition.co_defined_local: CO_DEFINED,
+}
 _KIND_VALUES = (*(k.value for k in KIND_OF_CODE), "consortium")
 
 
@@ -330,16 +349,95 @@ class RoundBids:
         self.price = np.zeros(n)
         self.cost = np.zeros(n)
         self.sv_true = np.zeros(n)
+        self.bid_cost = self.bid_base * self.window_factor
+        self.p_win = np.zeros(n)
+        self.belief_seen = np.full(n, np.nan)  # inputs of each pair's p_win (NaN: none yet)
+        self.sensitivity_seen = np.full(n, np.nan)
+        self._decide = np.zeros(n, np.int64)  # scratch lists of pairs for the kernels
+        self._fresh = np.zeros(n, np.int64)
         T.changed[: T.n] = False
-        self._screen(np.arange(n))
+        self._screen(0, n, False)
 
-    def _screen(self, idx: np.ndarray) -> None:
-        """Screen the pairs ``idx`` with the providers' current state."""
+    def _screen(self, lo: int, hi: int, only_changed: bool) -> None:
+        """Screen the pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``)
+        with the providers' current state.
+
+        The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_pairs``) of
+        ``_eligibility``, ``_terms`` and ``_wants_to_bid``; the chance of winning comes from
+        ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
+        last computed (``screen_reference`` is the same screen in plain NumPy).
+        """
+        T = self.model.pop
+        n_decide, n_fresh = screen_pairs(
+            lo,
+            hi,
+            only_changed,
+            self.rows,
+            self.areas,
+            self.sv_weight,
+            self.volume,
+            self.eligibility,
+            self.volume_total,
+            self.ceiling_total,
+            self.prep_ok,
+            T.changed,
+            T.areas_mask,
+            T.bids_this_year,
+            T.bid_capacity,
+            T.min_sv_weight_to_bid,
+            T.capacity_gbp,
+            T.contracted_annual_gbp,
+            T.turnover_gbp,
+            T.kind,
+            T.unit_cost,
+            T.sv_intrinsic,
+            T.markup,
+            T.belief,
+            T.sv_weight_sensitivity,
+            VSO,
+            self.want,
+            self.blocked,
+            self.price,
+            self.cost,
+            self.sv_true,
+            self.belief_seen,
+            self.sensitivity_seen,
+            self._decide,
+            self._fresh,
+        )
+        if n_fresh:
+            f = self._fresh[:n_fresh]
+            r = self.rows[f]
+            framing = self.framing[f] * (T.kind[r] != CORPORATE)
+            self.p_win[f] = _p_win(
+                T.belief[r], T.sv_weight_sensitivity[r], self.sv_weight[f], framing, self.model.behaviour
+            )
+        if n_decide:
+            decide_pairs(
+                self._decide,
+                n_decide,
+                self.rows,
+                self.price,
+                self.cost,
+                self.sv_true,
+                self.bid_cost,
+                self.p_win,
+                T.reserves_gbp,
+                T.min_win_probability,
+                T.mission_weight,
+                self.model.behaviour.max_loss_share_of_reserves,
+                self.want,
+            )
+
+    def screen_reference(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The screen of pairs ``idx`` with the current state, in plain NumPy: the rule functions
+        that ``_screen`` compiles.  Returns (want, blocked, price, cost, sv_true); changes nothing.
+        """
         model = self.model
         T = model.pop
         b = model.behaviour
         r = self.rows[idx]
-        alone, self.blocked[idx] = _eligibility(
+        alone, blocked = _eligibility(
             T, r, self.areas[idx], self.sv_weight[idx], self.volume[idx], self.eligibility[idx]
         )
         cand = alone & self.prep_ok[idx]
@@ -358,10 +456,67 @@ class RoundBids:
             self.bid_base[idx] * self.window_factor[idx],
             b,
         )
-        self.want[idx] = cand & want
-        self.price[idx] = price
-        self.cost[idx] = cost_total
-        self.sv_true[idx] = sv_true
+        return cand & want, blocked, price, cost_total, sv_true
+
+    def book(self, i: int, tender: Tender, want: np.ndarray) -> BidBook:
+        """The single-provider bids of tender ``i``'s pairs with ``want`` (a mask over its local
+        rows), in order: the compiled twin (``kernels.gather_bids``) of ``book_reference``."""
+        T = self.model.pop
+        b = self.model.behaviour
+        lo = int(self.offsets[i])
+        ints, floats = gather_bids(
+            lo,
+            want,
+            self.rows,
+            self.price,
+            self.cost,
+            self.sv_true,
+            self.noise,
+            T.kind,
+            T.quality,
+            T.sv_articulation,
+            T.criteria_awareness,
+            T.claim_inflation,
+            T.hard_sv_bias,
+            T.credibility,
+            T.track_record,
+            T.hard_sv_delivered,
+            T.sv_shading,
+            b.awareness_articulation_base,
+            b.awareness_articulation_slope,
+            _DEFINITION_CODE[tender.sv_definition],
+            b.list_hard_shift,
+            b.codefined_soft_shift,
+        )
+        return BidBook(ints[0], ints[1], *floats[:1], ints[2], *floats[1:])
+
+    def book_reference(self, i: int, tender: Tender, want: np.ndarray) -> BidBook:
+        """The single-provider bids of tender ``i``'s pairs with ``want`` (a mask over its local
+        rows) in plain NumPy: the rules that ``bids`` compiles (``kernels.gather_bids``)."""
+        T = self.model.pop
+        b = self.model.behaviour
+        pos = np.flatnonzero(want) + int(self.offsets[i])
+        single = self.rows[pos]
+        sv_true = self.sv_true[pos]
+        hard, soft = _claims(
+            tender, sv_true, _articulation(T, single, b), T.claim_inflation[single], T.hard_sv_bias[single], b
+        )
+        return BidBook(
+            rows=single,
+            which=np.arange(single.size),
+            shares=np.ones(single.size),
+            kind_code=T.kind[single],
+            price_gbp=self.price[pos],
+            cost_gbp=self.cost[pos],
+            quality=np.minimum(np.maximum(T.quality[single] + self.noise[pos], 0.0), 1.0),
+            sv_true=sv_true,
+            sv_claim_hard=hard,
+            sv_claim_soft=soft,
+            credibility=T.credibility[single],
+            track_record=T.track_record[single],
+            hard_delivered=T.hard_sv_delivered[single],
+            sv_shading=T.sv_shading[single],
+        )
 
     def vso_opportunities(self, i: int) -> int:
         """Active local small VSOs at tender ``i`` (each had an opportunity to bid)."""
@@ -379,14 +534,11 @@ class RoundBids:
             The tender's bids, or None when nobody bids.
         """
         model = self.model
-        T = model.pop
         lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
         if hi == lo:
             return None
         rows = self.rows[lo:hi]
-        changed = T.changed[rows]
-        if changed.any():
-            self._screen(np.flatnonzero(changed) + lo)
+        self._screen(lo, hi, True)
         want = self.want[lo:hi]
         blocked = self.blocked[lo:hi]
         if tender.excluded:
@@ -396,29 +548,7 @@ class RoundBids:
         consortium = model.policies.consortia and np.count_nonzero(blocked) >= 2
         if not consortium and not want.any():
             return None
-        pos = np.flatnonzero(want) + lo
-        single = self.rows[pos]
-        b = model.behaviour
-        sv_true = self.sv_true[pos]
-        hard, soft = _claims(
-            tender, sv_true, _articulation(T, single, b), T.claim_inflation[single], T.hard_sv_bias[single], b
-        )
-        book = BidBook(
-            rows=single,
-            which=np.arange(single.size),
-            shares=np.ones(single.size),
-            kind_code=T.kind[single],
-            price_gbp=self.price[pos],
-            cost_gbp=self.cost[pos],
-            quality=np.minimum(np.maximum(T.quality[single] + self.noise[pos], 0.0), 1.0),
-            sv_true=sv_true,
-            sv_claim_hard=hard,
-            sv_claim_soft=soft,
-            credibility=T.credibility[single],
-            track_record=T.track_record[single],
-            hard_delivered=T.hard_sv_delivered[single],
-            sv_shading=T.sv_shading[single],
-        )
+        book = self.book(i, tender, want)
         if consortium:
             collaborative = bool(self.framing[lo] != 0.0)
             _add_consortium(model, tender, rows[blocked], collaborative, book)
@@ -540,8 +670,75 @@ def _add_consortium(
 def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
     """Every bidder pays its share of writing the bid and counts it against its bid capacity.
 
-    A consortium's bid costs what its slowest writer's would.  (A tender has a handful of
-    bids, so this walks them in plain Python: faster than NumPy on arrays this small.)
+    A consortium's bid costs what its slowest writer's would.  The compiled twin
+    (``kernels.pay_bids``) of ``pay_bid_costs_reference``.
+    """
+    T = model.pop
+    tot = model.totals
+    b = model.behaviour
+    n_vso, n_participants, awareness = pay_bids(
+        book.rows,
+        book.which,
+        book.shares,
+        len(book),
+        _bid_base_gbp(tender.ceiling_gbp, b),
+        float(model.policies.tender_window_weeks),
+        float(b.window_cost_exponent),
+        T.tender_prep_weeks,
+        T.reserves_gbp,
+        T.spent_bids_gbp,
+        T.bids_this_year,
+        T.bids,
+        T.kind,
+        T.codesign_participant,
+        T.criteria_awareness,
+        VSO,
+        float(tot.awareness_bidders_sum),
+    )
+    tot.participant_bids += n_participants
+    # What the commissioner sees of bidders' grasp of its criteria (F16).
+    tot.awareness_bidders_sum = np.float64(awareness)  # the reference's running NumPy sum
+    tot.vso_bids += n_vso
+    model.step_acc.vso_bids += n_vso
+    tot.awareness_bidders_n += book.rows.size
+    tot.bids += len(book)
+
+
+def learn(model: FieldModel, book: BidBook, winner: int) -> None:
+    """Win beliefs and markups of every bidder after an award (step part 10).
+
+    The compiled twin (``kernels.learn_bids``) of ``learn_reference``.
+    """
+    T = model.pop
+    b = model.behaviour
+    n_vso = learn_bids(
+        book.rows,
+        book.which,
+        book.price_gbp,
+        int(winner),
+        float(b.belief_learning_rate),
+        float(b.max_markup),
+        float(b.markup_win_step_share * b.markup_step),
+        float(b.markup_step),
+        bool(model.policies.feedback_to_participants),
+        float(b.feedback_awareness_gain),
+        T.belief,
+        T.markup,
+        T.min_markup,
+        T.wins,
+        T.criteria_awareness,
+        T.kind,
+        VSO,
+    )
+    model.totals.vso_wins += n_vso
+    model.step_acc.vso_wins += n_vso
+
+
+def pay_bid_costs_reference(model: FieldModel, tender: Tender, book: BidBook) -> None:
+    """Every bidder pays its share of writing the bid and counts it against its bid capacity.
+
+    A consortium's bid costs what its slowest writer's would.  The readable reference of
+    ``pay_bid_costs``, in plain Python (tests/test_kernels.py checks they agree).
     """
     T = model.pop
     tot = model.totals
@@ -577,12 +774,13 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
     tot.bids += len(book)
 
 
-def learn(model: FieldModel, book: BidBook, winner: int) -> None:
+def learn_reference(model: FieldModel, book: BidBook, winner: int) -> None:
     """Win beliefs and markups of every bidder after an award (step part 10).
 
     Losers stop expecting to win (Th §5.4); a win lets the markup rise by
     ``behaviour.markup_win_step_share`` of a step, a loss on price cuts it a step; a debrief
-    (``policies.feedback_to_participants``) teaches losers the criteria.
+    (``policies.feedback_to_participants``) teaches losers the criteria.  The readable
+    reference of ``learn``, in plain Python (tests/test_kernels.py checks they agree).
     """
     T = model.pop
     b = model.behaviour

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
+from safsim.kernels import score_pick
 
 __all__ = [
     "Award",
@@ -289,29 +290,47 @@ def score_and_pick(
         raise ValueError("a tender with no bids cannot be awarded")
     u_eff = effective_understanding(understanding, tender.sv_definition, behaviour)
     legibility = soft_legibility(tender.sv_definition, behaviour)
-    sv_perc = perceived_social_value(sv_true, claim_hard, claim_soft, credibility, u_eff, legibility)
     track_weight = behaviour.track_record_weight * risk_aversion
-    weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
     # A commissioner who understands social value little scores it low and undifferentiated
     # ("a weak understanding of social value often attracts a low score", Th §4.3, §6.1; scoring
     # "depends on the commissioner's understanding", Th §6.1).
     sv_range = u_eff if behaviour.sv_score_range_by_understanding else 1.0
-    scores, ps, qs, ss = score_bids(
-        prices, quality, sv_perc, track_record, weights, track_weight, behaviour.score_levels, sv_range
+    with_cf = tender.sv_weight > 0.0
+    pq = tender.price_weight + tender.quality_weight
+    cf_w = (tender.price_weight / pq, tender.quality_weight / pq) if pq > 0 else (1.0, 0.0)
+    # Compiled twin of perceived_social_value + score_bids and the tie rule of _argmax_tiebreak
+    # (tests/test_kernels.py checks it equals them); the tie-break draws stay here.
+    scores, ps, qs, ss, best, cf_best = score_pick(
+        prices,
+        quality,
+        sv_true,
+        claim_hard,
+        claim_soft,
+        credibility,
+        track_record,
+        float(u_eff),
+        float(legibility),
+        float(tender.price_weight),
+        float(tender.quality_weight),
+        float(tender.sv_weight),
+        float(track_weight),
+        int(behaviour.score_levels),
+        float(sv_range),
+        float(cf_w[0]),
+        float(cf_w[1]),
+        with_cf,
     )
-    winner = _argmax_tiebreak(scores, rng)
-    if tender.sv_weight > 0.0:
-        pq = tender.price_weight + tender.quality_weight
-        cf_w = (tender.price_weight / pq, tender.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
-        cf_scores = cf_w[0] * ps + cf_w[1] * qs + track_weight * track_record
-        cf_best = (cf_scores >= cf_scores.max() - 1e-12).nonzero()[0]
+    winner = int(best[0]) if best.size == 1 else int(best[rng.integers(best.size)])
+    if with_cf:
         # The counterfactual keeps the actual winner when it is among the tied best, so that a
         # tie-break alone never counts as a change of winner.
-        counterfactual = (
-            winner
-            if winner in cf_best
-            else _argmax_tiebreak(cf_scores, rng if diagnostics_rng is None else diagnostics_rng)
-        )
+        if winner in cf_best:
+            counterfactual = winner
+        elif cf_best.size == 1:
+            counterfactual = int(cf_best[0])
+        else:
+            tie_rng = rng if diagnostics_rng is None else diagnostics_rng
+            counterfactual = int(cf_best[tie_rng.integers(cf_best.size)])
     else:
         counterfactual = winner
     return Scored(winner, counterfactual, scores, ps, qs, ss)

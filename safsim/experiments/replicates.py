@@ -167,7 +167,7 @@ _NO_MAIN_FORKSERVER = _NoMainForkServerContext()
 # Imported by the fork server when it starts, so that each worker does not import them again
 # (about 1 s).  Not safsim itself: the fork server lives as long as the caller, and a Jupyter
 # session that edits safsim must get the edited code in its next pool.
-_FORK_SERVER_PRELOAD: tuple[str, ...] = ("numpy", "pandas", "pydantic", "mesa")
+_FORK_SERVER_PRELOAD: tuple[str, ...] = ("numpy", "pandas", "pydantic", "mesa", "numba")
 
 
 def _preload_fork_server() -> None:
@@ -358,6 +358,12 @@ def _run_on_pool(
 ) -> list[list[RunResult]]:
     """Run every seed of every batch on ``workers`` processes; runs per batch, in seed order."""
     ctx = _mp_context()
+    # Compile the tender kernels here, once, into Numba's on-disk cache, so that the workers load
+    # them instead of each compiling them (safsim.kernels; without a writable cache each worker
+    # compiles its own, docs/performance.md "Cold start").
+    from safsim.kernels import warm_up
+
+    warm_up()
     n = sum(len(s) for s in seed_lists)
     size = _chunk_size(n, workers)
     tasks = [

@@ -1,0 +1,461 @@
+"""Compiled kernels of the tender round (Numba), each the exact twin of a readable rule.
+
+Objects:
+    screen_pairs: eligibility, bid terms and the bid/no-bid rule of (tender, provider) pairs,
+        the compiled form of ``bidding._eligibility``, ``bidding._terms`` and
+        ``bidding._wants_to_bid``; pairs whose perceived chance of winning must be worked out
+        afresh are handed back to Python (``bidding._p_win``).
+    decide_pairs: the bid/no-bid rule for those pairs once their chance is known.
+    gather_bids: the bids of the pairs that want to bid, as ``bidding.BidBook`` columns: the
+        compiled form of ``bidding._articulation``, ``bidding._claims`` and the quality rule.
+    score_pick: the MEAT scores of a tender's bids and the tied best bids, with and without
+        social value: the compiled form of ``tendering.score_bids`` and the tie rule of
+        ``tendering.score_and_pick`` (the tie-break draw itself stays in Python).
+    pay_bids: bid-writing costs and bid counters of a tender's bidders: the compiled form of
+        ``bidding.pay_bid_costs_reference``.
+    learn_bids: win beliefs, markups and criteria awareness after an award: the compiled
+        form of ``bidding.learn_reference``.
+    warm_up: compile (or load from Numba's cache) every kernel now.
+
+Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
+per-call cost (1-3 µs a call, some twenty calls a screen) dominates the tender round
+(docs/performance.md).  The rules themselves stay in ``safsim.bidding`` as plain NumPy
+functions: they are the documented reference, and tests/test_kernels.py checks on random
+columns that each kernel returns exactly (bit for bit) what the reference returns.
+
+What stays in Python, and why: random draws (made by the caller, in the same order from the
+same streams as the reference) and every transcendental function.  NumPy's ``tanh`` (and, on
+AVX-512 machines, ``log``) is its own SIMD code, which differs from the C library's (that Numba
+calls) in the last bit, so the perceived chance of winning, a logistic curve, is always
+computed by ``bidding._p_win`` in NumPy; the kernels use only +, -, x, /, min, max and
+comparisons, which are exact in both.  No kernel uses ``fastmath``; all use NumPy's error
+model (a division by zero gives inf or NaN, as in NumPy, instead of raising).
+
+The compiled code is kept between processes in Numba's on-disk cache (``__pycache__`` next to
+this file, else Numba's user-wide cache directory; without either, each process compiles its
+own); a first run on a new install compiles the kernels once (docs/performance.md, "Cold start").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit
+
+__all__ = ["decide_pairs", "gather_bids", "learn_bids", "pay_bids", "score_pick", "screen_pairs", "warm_up"]
+
+
+def _compiled(fn: Callable) -> Callable:
+    """``numba.njit`` with Numba's on-disk cache where it finds a writable place for it.
+
+    Numba caches next to this file (``__pycache__``) or in the user's cache directory; where
+    neither is writable (a read-only install run by a user without a home directory) it
+    refuses ``cache=True`` with a RuntimeError, and the kernels are compiled in each process
+    instead.
+    """
+    options = {"nogil": True, "error_model": "numpy"}
+    try:
+        return njit(cache=True, **options)(fn)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return njit(cache=False, **options)(fn)
+
+
+# Codes of the social-value definition modes that move claims (``gather_bids``).
+OPEN, COMMISSIONER_LIST, CO_DEFINED = 0, 1, 2
+_TIE = 1e-12  # scores within this of the best tie (tendering._argmax_tiebreak)
+
+
+@_compiled
+def screen_pairs(
+    lo,
+    hi,
+    only_changed,
+    rows,
+    areas,
+    sv_weight,
+    volume,
+    eligibility,
+    volume_total,
+    ceiling_total,
+    prep_ok,
+    t_changed,
+    t_areas,
+    t_bids_this_year,
+    t_bid_capacity,
+    t_min_sv_weight,
+    t_capacity,
+    t_contracted,
+    t_turnover,
+    t_kind,
+    t_unit_cost,
+    t_sv_intrinsic,
+    t_markup,
+    t_belief,
+    t_sensitivity,
+    vso,
+    want,
+    blocked,
+    price,
+    cost,
+    sv_true,
+    belief_seen,
+    sensitivity_seen,
+    decide,
+    fresh,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Screen pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``).
+
+    Fills ``blocked``, ``price``, ``cost`` and ``sv_true`` and sets ``want`` to False.  Lists
+    in ``decide`` the screened pairs that may and can bid (the reference's ``alone & prep_ok``),
+    whose bid/no-bid decision ``decide_pairs`` takes, and in ``fresh`` those of them whose
+    chance of winning is not known yet: its inputs (belief, SV-weight sensitivity) differ from
+    ``belief_seen``/``sensitivity_seen`` of the pair's last screen (NaN: never screened).
+
+    Returns:
+        (number of pairs put in ``decide``, number put in ``fresh``).
+    """
+    n_decide = 0
+    n_fresh = 0
+    for k in range(lo, hi):
+        r = rows[k]
+        if only_changed and not t_changed[r]:
+            continue
+        # _eligibility
+        may = (
+            (areas[k] & ~t_areas[r]) == 0
+            and t_bids_this_year[r] < t_bid_capacity[r]
+            and sv_weight[k] >= t_min_sv_weight[r]
+        )
+        fits = t_capacity[r] - t_contracted[r] >= volume[k] and t_turnover[r] >= eligibility[k]
+        blocked[k] = may and not fits and t_kind[r] == vso
+        # _terms
+        c = t_unit_cost[r] * volume_total[k]
+        p = c * (1.0 + t_markup[r])
+        if not np.isnan(p) and not p <= ceiling_total[k]:  # np.minimum, NaN propagating
+            p = ceiling_total[k]
+        price[k] = p
+        cost[k] = c
+        sv_true[k] = t_sv_intrinsic[r] * volume_total[k]
+        want[k] = False
+        if may and fits and prep_ok[k]:
+            decide[n_decide] = k
+            n_decide += 1
+            if belief_seen[k] != t_belief[r] or sensitivity_seen[k] != t_sensitivity[r]:
+                belief_seen[k] = t_belief[r]
+                sensitivity_seen[k] = t_sensitivity[r]
+                fresh[n_fresh] = k
+                n_fresh += 1
+    return n_decide, n_fresh
+
+
+@_compiled
+def decide_pairs(
+    pairs,
+    n,
+    rows,
+    price,
+    cost,
+    sv_true,
+    bid_cost,
+    p_win,
+    t_reserves,
+    t_min_win_probability,
+    t_mission,
+    max_loss_share,
+    want,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """``bidding._wants_to_bid`` for the first ``n`` of ``pairs``; returns how many want to bid."""
+    n_want = 0
+    for j in range(n):
+        k = pairs[j]
+        r = rows[k]
+        res = t_reserves[r]
+        if res < 0.0:  # np.maximum(res, 0.0), NaN propagating
+            res = 0.0
+        afford = cost[k] - price[k] <= max_loss_share * res
+        gain = price[k] - cost[k] + t_mission[r] * sv_true[k]
+        w = afford and p_win[k] >= t_min_win_probability[r] and p_win[k] * gain - bid_cost[k] > 0.0
+        want[k] = w
+        n_want += w
+    return n_want
+
+
+@_compiled
+def gather_bids(
+    lo,
+    want,
+    rows,
+    price,
+    cost,
+    sv_true,
+    noise,
+    t_kind,
+    t_quality,
+    t_sv_articulation,
+    t_awareness,
+    t_claim_inflation,
+    t_hard_bias,
+    t_credibility,
+    t_track_record,
+    t_hard_delivered,
+    t_shading,
+    awareness_base,
+    awareness_slope,
+    definition,
+    list_hard_shift,
+    codefined_soft_shift,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """The single-provider bids of the pairs ``lo + j`` with ``want[j]``, in pair order.
+
+    Returns:
+        (ints, floats): ``ints`` rows (row, which, kind_code) and ``floats`` rows (shares,
+        price, cost, quality, sv_true, sv_claim_hard, sv_claim_soft, credibility,
+        track_record, hard_delivered, sv_shading), one column per bid.
+    """
+    n = 0
+    for j in range(want.size):
+        n += want[j]
+    ints = np.empty((3, n), np.int64)
+    floats = np.empty((11, n))
+    m = 0
+    for j in range(want.size):
+        if not want[j]:
+            continue
+        k = lo + j
+        r = rows[k]
+        ints[0, m] = r
+        ints[1, m] = m
+        ints[2, m] = t_kind[r]
+        q = t_quality[r] + noise[k]
+        if q < 0.0:  # np.minimum(np.maximum(q, 0), 1), NaN propagating
+            q = 0.0
+        if q > 1.0:
+            q = 1.0
+        articulation = t_sv_articulation[r] * (awareness_base + awareness_slope * t_awareness[r])
+        claim = sv_true[k] * articulation * t_claim_inflation[r]
+        hard_bias = t_hard_bias[r]
+        if definition == COMMISSIONER_LIST:
+            hard_bias = hard_bias + list_hard_shift * (1.0 - hard_bias)
+        elif definition == CO_DEFINED:
+            hard_bias = hard_bias * (1.0 - codefined_soft_shift)
+        floats[0, m] = 1.0
+        floats[1, m] = price[k]
+        floats[2, m] = cost[k]
+        floats[3, m] = q
+        floats[4, m] = sv_true[k]
+        floats[5, m] = claim * hard_bias
+        floats[6, m] = claim * (1.0 - hard_bias)
+        floats[7, m] = t_credibility[r]
+        floats[8, m] = t_track_record[r]
+        floats[9, m] = t_hard_delivered[r]
+        floats[10, m] = t_shading[r]
+        m += 1
+    return ints, floats
+
+
+@_compiled
+def _relative_marks(x, scale, levels):  # pragma: no cover - compiled
+    """``tendering._marks(scale * tendering._relative_to_best(x), levels)``."""
+    out = np.zeros(x.size)
+    top = np.max(x) if x.size else 0.0
+    if top <= 0.0:
+        return out
+    for i in range(x.size):
+        v = x[i] / top
+        if scale != 1.0:
+            v = scale * v
+        out[i] = np.rint(v * levels) / levels if levels > 0 else v
+    return out
+
+
+@_compiled
+def _tied_best(scores):  # pragma: no cover - compiled
+    top = np.max(scores) - _TIE
+    n = 0
+    for i in range(scores.size):
+        n += scores[i] >= top
+    best = np.empty(n, np.int64)
+    m = 0
+    for i in range(scores.size):
+        if scores[i] >= top:
+            best[m] = i
+            m += 1
+    return best
+
+
+@_compiled
+def score_pick(
+    prices,
+    quality,
+    sv_true,
+    claim_hard,
+    claim_soft,
+    credibility,
+    track_record,
+    understanding,
+    legibility,
+    price_weight,
+    quality_weight,
+    sv_weight,
+    track_weight,
+    levels,
+    sv_range,
+    cf_price_weight,
+    cf_quality_weight,
+    counterfactual,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """``tendering.score_bids`` on the perceived social value, and the tied best bids.
+
+    Returns:
+        (scores, price_scores, quality_scores, sv_scores, best, cf_best): ``best`` the indices
+        of the bids tied for the top score, ``cf_best`` those tied for the top score with the
+        counterfactual weights (empty unless ``counterfactual``).
+    """
+    n = prices.size
+    sv_perceived = np.empty(n)
+    for i in range(n):
+        written = credibility[i] * (claim_hard[i] + legibility * claim_soft[i])
+        sv_perceived[i] = understanding * sv_true[i] + (1.0 - understanding) * written
+    lowest = np.min(prices)
+    price_scores = np.empty(n)
+    for i in range(n):
+        price_scores[i] = lowest / prices[i]
+    quality_scores = _relative_marks(quality, 1.0, levels)
+    sv_scores = _relative_marks(sv_perceived, sv_range, levels)
+    scores = np.empty(n)
+    for i in range(n):
+        scores[i] = (
+            price_weight * price_scores[i]
+            + quality_weight * quality_scores[i]
+            + sv_weight * sv_scores[i]
+            + track_weight * track_record[i]
+        )
+    best = _tied_best(scores)
+    if counterfactual:
+        cf = np.empty(n)
+        for i in range(n):
+            cf[i] = (
+                cf_price_weight * price_scores[i]
+                + cf_quality_weight * quality_scores[i]
+                + track_weight * track_record[i]
+            )
+        cf_best = _tied_best(cf)
+    else:
+        cf_best = np.empty(0, np.int64)
+    return scores, price_scores, quality_scores, sv_scores, best, cf_best
+
+
+@_compiled
+def pay_bids(
+    rows,
+    which,
+    shares,
+    n_bids,
+    base,
+    window,
+    exponent,
+    t_prep,
+    t_reserves,
+    t_spent_bids,
+    t_bids_this_year,
+    t_bids,
+    t_kind,
+    t_codesign,
+    t_awareness,
+    vso,
+    awareness_sum,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Charge each member of each bid its cost of writing it and count the bid.
+
+    Returns:
+        (members that are small VSOs, of them co-design participants, ``awareness_sum`` plus
+        each member's criteria awareness, added in member order).
+    """
+    m = rows.size
+    factor = np.empty(m)
+    for j in range(m):
+        x = t_prep[rows[j]] / window
+        factor[j] = (x if x > 1.0 else 1.0) ** exponent  # max(1.0, x) ** exponent
+    cost = np.empty(m)
+    if m == n_bids:
+        for j in range(m):
+            cost[j] = base * factor[j]
+    else:  # a consortium's bid costs what its slowest writer's would
+        slowest = np.zeros(n_bids)
+        for j in range(m):
+            if factor[j] > slowest[which[j]]:
+                slowest[which[j]] = factor[j]
+        for j in range(m):
+            cost[j] = base * slowest[which[j]] * shares[j]
+    n_vso = 0
+    n_participants = 0
+    for j in range(m):
+        r = rows[j]
+        t_reserves[r] -= cost[j]
+        t_spent_bids[r] += cost[j]
+        t_bids_this_year[r] += 1.0
+        t_bids[r] += 1.0
+        if t_kind[r] == vso:
+            n_vso += 1
+            n_participants += t_codesign[r]
+        awareness_sum += t_awareness[r]
+    return n_vso, n_participants, awareness_sum
+
+
+@_compiled
+def learn_bids(
+    rows,
+    which,
+    prices,
+    winner,
+    rate,
+    max_markup,
+    win_step,
+    step,
+    debrief,
+    gain,
+    t_belief,
+    t_markup,
+    t_min_markup,
+    t_wins,
+    t_awareness,
+    t_kind,
+    vso,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Move every bidder's belief, markup and awareness after the award; returns how many
+    members of the winning bid are small VSOs."""
+    win_price = prices[winner]
+    n_vso = 0
+    for j in range(rows.size):
+        r = rows[j]
+        w = which[j]
+        if w == winner:
+            t_belief[r] += rate * (1.0 - t_belief[r])
+            up = t_markup[r] + win_step
+            t_markup[r] = up if up < max_markup else max_markup  # min(max_markup, up)
+            t_wins[r] += 1.0
+            n_vso += t_kind[r] == vso
+            continue
+        t_belief[r] -= rate * t_belief[r]
+        if prices[w] > win_price:
+            down = t_markup[r] - step
+            t_markup[r] = down if down > t_min_markup[r] else t_min_markup[r]  # max(min_markup, down)
+        if debrief:
+            t_awareness[r] += gain * (1.0 - t_awareness[r])
+    return n_vso
+
+
+def warm_up() -> None:
+    """Compile every kernel now (or load it from the cache), e.g. before forking workers."""
+    z = np.ones(1)
+    i = np.zeros(1, dtype=np.int64)
+    b = np.zeros(1, dtype=np.bool_)
+    screen_pairs(
+        0, 1, False, i, i, z, z, z, z, z, b, b, i, z, z, z, z, z, z, i, z, z, z, z, z, 0, b, b, z, z, z, z, z, i, i
+    )
+    decide_pairs(i, 0, i, z, z, z, z, z, z, z, z, 0.0, b)
+    gather_bids(0, b, i, z, z, z, z, i, z, z, z, z, z, z, z, z, z, 0.0, 0.0, 0, 0.0, 0.0)
+    score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
+    pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)
+    learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0)

@@ -1,0 +1,283 @@
+"""Compiled kernels (safsim.kernels) return exactly what the readable NumPy rules return."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from model_fixtures import tender_for, tiny
+
+from safsim.bidding import BidBook, RoundBids, learn, learn_reference, pay_bid_costs, pay_bid_costs_reference
+from safsim.config import BehaviourConfig, Engagement, SvDefinition
+from safsim.kernels import warm_up
+from safsim.tendering import (
+    Tender,
+    _argmax_tiebreak,
+    effective_understanding,
+    perceived_social_value,
+    score_and_pick,
+    score_bids,
+    soft_legibility,
+)
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+def scramble(m, g: np.random.Generator, rows: np.ndarray) -> None:
+    """Give ``rows`` random states on both sides of every rule's thresholds (most eligible)."""
+    T = m.pop
+    k = rows.size
+    T.areas_mask[rows] = np.where(g.random(k) < 0.8, 7, g.integers(0, 8, k))
+    T.bids_this_year[rows] = np.where(g.random(k) < 0.8, 0, g.integers(0, 4, k))
+    T.bid_capacity[rows] = g.integers(0, 4, k)
+    T.min_sv_weight_to_bid[rows] = g.choice([0.0, 0.0, 0.0, 0.05, 0.2], k)
+    T.capacity_gbp[rows] = g.uniform(0, 1e6, k)
+    T.contracted_annual_gbp[rows] = g.uniform(0, 2e5, k)
+    T.turnover_gbp[rows] = g.uniform(0, 1e6, k)
+    T.unit_cost[rows] = g.uniform(0.6, 1.4, k)
+    T.markup[rows] = g.uniform(-0.2, 0.4, k)
+    T.sv_intrinsic[rows] = g.uniform(0, 0.3, k)
+    T.belief[rows] = g.choice([0.0, 1.0, 0.5, 0.02], k) * g.uniform(0, 1, k) ** g.integers(0, 2, k)
+    T.reserves_gbp[rows] = g.uniform(-1e4, 1e5, k)
+    T.min_win_probability[rows] = g.uniform(0, 0.6, k)
+    T.mission_weight[rows] = g.uniform(0, 1.5, k)
+    T.tender_prep_weeks[rows] = g.uniform(1, 8, k)
+
+
+def random_tenders(m, g: np.random.Generator, n: int) -> list[Tender]:
+    """``n`` tenders with random sizes, ceilings, areas and SV weights."""
+    return [
+        tender_for(
+            m,
+            volume_gbp=float(g.uniform(1e4, 2e5)),
+            ceiling_gbp=float(g.uniform(1e4, 2.5e5)),
+            eligibility_turnover_gbp=float(g.uniform(0, 1e5)),
+            sv_weight=float(g.choice([0.0, 0.05, 0.1, 0.3])),
+            areas_mask=int(g.integers(1, 8)),
+            years=float(g.choice([1.0, 2.5])),
+        )
+        for _ in range(n)
+    ]
+
+
+def assert_screen_matches_reference(screened: RoundBids, lo: int, hi: int) -> None:
+    want, blocked, price, cost, sv_true = screened.screen_reference(np.arange(lo, hi))
+    np.testing.assert_array_equal(screened.want[lo:hi], want)
+    np.testing.assert_array_equal(screened.blocked[lo:hi], blocked)
+    np.testing.assert_array_equal(screened.price[lo:hi], price)
+    np.testing.assert_array_equal(screened.cost[lo:hi], cost)
+    np.testing.assert_array_equal(screened.sv_true[lo:hi], sv_true)
+
+
+def test_warm_up_compiles_every_kernel():
+    """warm_up runs every kernel once without error (and leaves them compiled)."""
+    warm_up()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seeds, st.integers(1, 6), st.booleans())
+def test_compiled_screen_equals_the_rule_functions(seed, n_tenders, collaborative):
+    """The compiled screen of a round (kernels.screen_pairs/decide_pairs) equals the NumPy rules
+    (_eligibility, _terms, _p_win, _wants_to_bid) bit for bit, at the start of the round and
+    after providers' states change between tenders."""
+    g = np.random.default_rng(seed)
+    m = tiny(seed=seed % 1000)
+    rows = m.pop.serves(0)
+    scramble(m, g, rows)
+    tenders = random_tenders(m, g, n_tenders)
+    screened = RoundBids(m, tenders, [collaborative] * n_tenders)
+    assert_screen_matches_reference(screened, 0, screened.rows.size)
+    for i in range(n_tenders):
+        moved = rows[g.random(rows.size) < 0.5]
+        belief = m.pop.belief[moved]
+        scramble(m, g, moved)
+        if g.random() < 0.5:  # sometimes the belief stays: the kept chance of winning is reused
+            m.pop.belief[moved] = belief
+        m.pop.mark_changed(moved)
+        lo, hi = int(screened.offsets[i]), int(screened.offsets[i + 1])
+        screened._screen(lo, hi, True)
+        assert_screen_matches_reference(screened, lo, hi)
+
+
+def bare_tender() -> Tender:
+    """A tender to score bids on (only its weights and SV definition matter here)."""
+    return Tender(
+        tender_id=1,
+        commissioner=0,
+        step=0,
+        volume_gbp=1e5,
+        ceiling_gbp=1.2e5,
+        duration_steps=4,
+        portions=((0, 1.0),),
+        price_weight=0.6,
+        quality_weight=0.35,
+        sv_weight=0.05,
+        engagement=Engagement.none,
+        sv_definition=SvDefinition.supplier_open,
+        eligibility_turnover_gbp=0.0,
+        years=1.0,
+    )
+
+
+def assert_books_equal(a: BidBook, b: BidBook) -> None:
+    for name in BidBook.__slots__:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seeds, st.sampled_from(list(SvDefinition)))
+def test_compiled_bid_book_equals_the_claim_and_quality_rules(seed, definition):
+    """RoundBids.book (kernels.gather_bids) equals the NumPy rules (_articulation, _claims, the
+    clipped noisy quality) bit for bit, for every SV definition mode and any set of bidders."""
+    g = np.random.default_rng(seed)
+    m = tiny(seed=seed % 1000)
+    rows = m.pop.serves(0)
+    scramble(m, g, rows)
+    T = m.pop
+    T.quality[rows] = g.uniform(-0.2, 1.2, rows.size)
+    T.criteria_awareness[rows] = g.uniform(0, 1, rows.size)
+    T.hard_sv_bias[rows] = g.uniform(0, 1, rows.size)
+    tenders = [replace(t, sv_definition=definition) for t in random_tenders(m, g, 2)]
+    screened = RoundBids(m, tenders)
+    for i, tender in enumerate(tenders):
+        want = g.random(rows.size) < 0.6
+        assert_books_equal(screened.book(i, tender, want), screened.book_reference(i, tender, want))
+
+
+def reference_pick(tender, cols, understanding, risk_aversion, b, rng, diag):
+    """score_and_pick as it was written before it was compiled: the NumPy rules and tie-breaks."""
+    u = effective_understanding(understanding, tender.sv_definition, b)
+    perceived = perceived_social_value(cols[2], cols[3], cols[4], cols[5], u, soft_legibility(tender.sv_definition, b))
+    tw = b.track_record_weight * risk_aversion
+    weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
+    sv_range = u if b.sv_score_range_by_understanding else 1.0
+    scores, ps, qs, ss = score_bids(cols[0], cols[1], perceived, cols[6], weights, tw, b.score_levels, sv_range)
+    winner = _argmax_tiebreak(scores, rng)
+    counterfactual = winner
+    if tender.sv_weight > 0.0:
+        pq = tender.price_weight + tender.quality_weight
+        cf_w = (tender.price_weight / pq, tender.quality_weight / pq) if pq > 0 else (1.0, 0.0)
+        cf = cf_w[0] * ps + cf_w[1] * qs + tw * cols[6]
+        if winner not in (cf >= cf.max() - 1e-12).nonzero()[0]:
+            counterfactual = _argmax_tiebreak(cf, diag)
+    return winner, counterfactual, scores, ps, qs, ss
+
+
+bid_columns = st.integers(1, 8).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.sampled_from([50_000.0, 80_000.0, 100_000.0, 123_456.7]), min_size=n, max_size=n),
+        st.lists(st.sampled_from([0.0, 0.4, 0.55, 0.9, 1.0]), min_size=n, max_size=n),
+        *(st.lists(st.floats(0.0, 1e5), min_size=n, max_size=n) for _ in range(3)),
+        st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n),
+        st.lists(st.sampled_from([0.0, 0.5, 0.8]), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    bid_columns,
+    st.sampled_from([(0.6, 0.35, 0.05), (1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.4, 0.3, 0.3), (0.5, 0.5, 0.0)]),
+    st.sampled_from(list(SvDefinition)),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+    st.sampled_from([0, 4, 10]),
+    st.booleans(),
+    seeds,
+)
+def test_compiled_scoring_equals_score_bids_and_the_tie_rule(
+    cols, weights, definition, understanding, risk_aversion, levels, by_understanding, seed
+):
+    """score_and_pick (kernels.score_pick) gives the same scores, winner, counterfactual winner and
+    tie-break draws as the NumPy rules (perceived_social_value, score_bids, _argmax_tiebreak),
+    ties included."""
+    arrays = [np.asarray(c, dtype=float) for c in cols]
+    b = BehaviourConfig(score_levels=levels, sv_score_range_by_understanding=by_understanding)
+    tender = replace(
+        bare_tender(),
+        price_weight=weights[0],
+        quality_weight=weights[1],
+        sv_weight=weights[2],
+        sv_definition=definition,
+    )
+    rngs = [np.random.default_rng(seed) for _ in range(4)]
+    got = score_and_pick(tender, *arrays, understanding, risk_aversion, b, rngs[0], rngs[1])
+    want = reference_pick(tender, arrays, understanding, risk_aversion, b, rngs[2], rngs[3])
+    assert (got.winner, got.counterfactual_winner) == want[:2]
+    for x, y in zip((got.scores, got.price_scores, got.quality_scores, got.sv_scores), want[2:], strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert rngs[0].random() == rngs[2].random() and rngs[1].random() == rngs[3].random()
+
+
+def test_kernels_compile_without_a_writable_cache_and_warn_nothing():
+    """Where Numba finds no writable cache directory (a read-only install), the kernels are
+    compiled in the process instead, a run completes, and no warning is raised."""
+    code = (
+        "import safsim.kernels as k\n"
+        "assert type(k.screen_pairs._cache).__name__ == 'NullCache'\n"
+        "from safsim import load_scenario, run_scenario\n"
+        "run_scenario(load_scenario('baseline', ['horizon_steps=2']), 1)\n"
+    )
+    # Only the locator for zipped packages, which finds nothing here: as if no place were writable.
+    env = os.environ | {"NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator"}
+    done = subprocess.run([sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+STATE = ("reserves_gbp", "spent_bids_gbp", "bids_this_year", "bids", "belief", "markup", "wins", "criteria_awareness")
+TOTALS = ("participant_bids", "awareness_bidders_sum", "vso_bids", "awareness_bidders_n", "bids", "vso_wins")
+
+
+def random_book(m, g: np.random.Generator) -> BidBook:
+    """Bids by random providers: single bids, then at most one consortium of 2-3 members."""
+    rows = g.permutation(m.pop.serves(0))
+    n_single = int(g.integers(1, 4))
+    n_members = int(g.integers(0, 4)) if rows.size > n_single + 1 else 0
+    n_members = 0 if n_members == 1 else n_members
+    n_bids = n_single + (n_members > 0)
+    members = rows[: n_single + n_members]
+    which = np.concatenate((np.arange(n_single), np.full(n_members, n_single))).astype(np.int64)
+    raw = g.uniform(0.1, 1.0, n_members)
+    shares = np.concatenate((np.ones(n_single), raw / raw.sum()))
+    f = g.uniform(0, 1, n_bids)
+    prices = g.choice([9e4, 1e5, 1.1e5], n_bids)
+    return BidBook(members, which, shares, np.zeros(n_bids, np.int64), prices, f, f, f, f, f, f, f, f, f)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seeds, st.booleans())
+def test_compiled_bid_costs_and_learning_equal_the_python_rules(seed, debrief):
+    """pay_bid_costs and learn (kernels.pay_bids, kernels.learn_bids) change the table and the
+    run totals exactly as pay_bid_costs_reference and learn_reference do, consortia included."""
+    g = np.random.default_rng(seed)
+    m = tiny({"policies.feedback_to_participants": debrief}, seed=seed % 1000)
+    T = m.pop
+    rows = T.serves(0)
+    scramble(m, g, rows)
+    T.codesign_participant[rows] = g.random(rows.size) < 0.5
+    T.criteria_awareness[rows] = g.uniform(0, 1, rows.size)
+    m.totals.awareness_bidders_sum = float(g.uniform(0, 3))
+    tender = random_tenders(m, g, 1)[0]
+    book = random_book(m, g)
+    winner = int(g.integers(len(book)))
+    before = {n: getattr(T, n).copy() for n in STATE}, {n: getattr(m.totals, n) for n in TOTALS}
+    results = []
+    for pay, learn_ in ((pay_bid_costs_reference, learn_reference), (pay_bid_costs, learn)):
+        for n, col in before[0].items():
+            getattr(T, n)[:] = col
+        for n, v in before[1].items():
+            setattr(m.totals, n, v)
+        pay(m, tender, book)
+        learn_(m, book, winner)
+        results.append(({n: getattr(T, n).copy() for n in STATE}, {n: getattr(m.totals, n) for n in TOTALS}))
+    (ref_cols, ref_tot), (got_cols, got_tot) = results
+    for n in STATE:
+        np.testing.assert_array_equal(got_cols[n], ref_cols[n], err_msg=n)
+    assert got_tot == ref_tot
