@@ -23,7 +23,7 @@ import numpy as np
 from safsim.agents import Provider
 from safsim.config import PROVIDER_KINDS, ProviderKind, draw
 from safsim.delivery import end_contracts, pay, spend
-from safsim.population import KIND_CODES, KIND_OF_CODE, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
+from safsim.population import KIND_CODES, KIND_OF_CODE, LEDGER_COLUMNS, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
@@ -81,17 +81,9 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
         "contracted_annual_gbp",
         "bids_this_year",
         "year_income_gbp",
-        "income_contracts_gbp",
-        "income_grants_gbp",
-        "income_reimbursed_gbp",
-        "income_fundraising_gbp",
-        "spent_delivery_gbp",
-        "spent_overhead_gbp",
-        "spent_bids_gbp",
-        "spent_engagement_gbp",
+        *LEDGER_COLUMNS,
         "wins",
         "bids",
-        "spent_mission_gbp",
     ):
         cols[name] = np.full(n, 1.0 if name == "credibility" else 0.0)
     n_areas = model.scenario.field.service_areas

@@ -38,7 +38,7 @@ from safsim.field_dynamics import update_field
 from safsim.imitation import imitate, peer_lists
 from safsim.lifecycle import add_providers, money_and_lifecycle, new_year
 from safsim.metrics import step_record
-from safsim.population import VSO, ProviderTable
+from safsim.population import LEDGER_COLUMNS, VSO, ProviderTable
 from safsim.procurement import tender_round
 from safsim.shocks import Government, apply_shocks
 from safsim.streams import RunStreams
@@ -135,17 +135,7 @@ class FieldModel(mesa.Model):
         n = T.n
         T.initial[:n] = T.active[:n]
         T.initial_reserves_gbp[:n] = T.reserves_gbp[:n]
-        for name in (
-            "income_contracts_gbp",
-            "income_grants_gbp",
-            "income_reimbursed_gbp",
-            "income_fundraising_gbp",
-            "spent_delivery_gbp",
-            "spent_overhead_gbp",
-            "spent_bids_gbp",
-            "spent_engagement_gbp",
-            "spent_mission_gbp",
-        ):
+        for name in LEDGER_COLUMNS:
             getattr(T, name)[:n] = 0.0
         self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)
         self.providers_ever = int(np.count_nonzero(T.active[:n]))

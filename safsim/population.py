@@ -19,10 +19,13 @@ from safsim.config import PROVIDER_KINDS, ProviderKind, ProviderKindConfig, is_p
 
 __all__ = [
     "KIND_CODES",
+    "INCOME_COLUMNS",
     "KIND_OF_CODE",
+    "LEDGER_COLUMNS",
     "PROVIDER_COLUMNS",
     "PROVIDER_DRAWN",
     "PROVIDER_STATE",
+    "SPENDING_COLUMNS",
     "ProviderTable",
 ]
 
@@ -58,6 +61,23 @@ PROVIDER_STATE: dict[str, float | None] = {
     "bids": 0.0,
     "spent_mission_gbp": 0.0,  # reserves above the reserves policy, spent on the mission
 }
+
+# The ledger: money in and money out since the ledger started (entry, or the end of the
+# warm-up); initial reserves + income - spending = reserves (``ProviderTable.ledger_balance_gbp``).
+INCOME_COLUMNS: tuple[str, ...] = (
+    "income_contracts_gbp",
+    "income_grants_gbp",
+    "income_reimbursed_gbp",
+    "income_fundraising_gbp",
+)
+SPENDING_COLUMNS: tuple[str, ...] = (
+    "spent_delivery_gbp",
+    "spent_overhead_gbp",
+    "spent_bids_gbp",
+    "spent_engagement_gbp",
+    "spent_mission_gbp",
+)
+LEDGER_COLUMNS: tuple[str, ...] = (*INCOME_COLUMNS, *SPENDING_COLUMNS)
 
 PROVIDER_COLUMNS: tuple[str, ...] = (
     *(n for n in PROVIDER_DRAWN if n not in _PLACEMENT),
@@ -206,17 +226,6 @@ class ProviderTable:
 
     def ledger_balance_gbp(self, rows: np.ndarray) -> np.ndarray:
         """Reserves implied by the ledger (initial + income - spending); equals reserves."""
-        income = (
-            self.income_contracts_gbp[rows]
-            + self.income_grants_gbp[rows]
-            + self.income_reimbursed_gbp[rows]
-            + self.income_fundraising_gbp[rows]
-        )
-        spent = (
-            self.spent_delivery_gbp[rows]
-            + self.spent_overhead_gbp[rows]
-            + self.spent_bids_gbp[rows]
-            + self.spent_engagement_gbp[rows]
-            + self.spent_mission_gbp[rows]
-        )
+        income = sum(getattr(self, name)[rows] for name in INCOME_COLUMNS)
+        spent = sum(getattr(self, name)[rows] for name in SPENDING_COLUMNS)
         return self.initial_reserves_gbp[rows] + income - spent

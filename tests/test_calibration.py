@@ -310,3 +310,13 @@ def test_calibrate_cli_refuses_a_used_directory(tmp_path, capsys):
     assert main(["calibrate", "--calibration", str(SETUP), "--out", str(out), "--quiet"]) == 2
     assert "already holds files" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_repeated_target_id_is_refused(tmp_path):
+    """Two targets with one id would make the fit table ambiguous: refused at load, naming the list."""
+    targets = yaml.safe_load((DATA / "targets.yaml").read_text())
+    targets["targets"][1]["id"] = targets["targets"][0]["id"]
+    path = tmp_path / "targets.yaml"
+    path.write_text(yaml.safe_dump(targets))
+    with pytest.raises(ScenarioError, match=r"targets: target id 'vso_share' appears twice"):
+        load_targets(path)

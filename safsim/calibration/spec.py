@@ -48,6 +48,15 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _no_repeats(names: Sequence[str], what: str) -> None:
+    """Raise ValueError naming the first of ``names`` that appears twice."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} {name!r} appears twice")
+        seen.add(name)
+
+
 # --------------------------------------------------------------------------------------
 # Targets
 # --------------------------------------------------------------------------------------
@@ -146,11 +155,7 @@ class TargetsFile(_Frozen):
     @field_validator("targets")
     @classmethod
     def _unique(cls, value: list[Target]) -> list[Target]:
-        seen: set[str] = set()
-        for t in value:
-            if t.id in seen:
-                raise ValueError(f"target id {t.id!r} appears twice")
-            seen.add(t.id)
+        _no_repeats([t.id for t in value], "target id")
         return value
 
     def scored(self, role: str | None = None) -> list[Target]:
@@ -272,11 +277,7 @@ class Setup(_Frozen):
     @field_validator("parameters")
     @classmethod
     def _unique(cls, value: list[Prior]) -> list[Prior]:
-        seen: set[str] = set()
-        for p in value:
-            if p.path in seen:
-                raise ValueError(f"parameter {p.path!r} appears twice")
-            seen.add(p.path)
+        _no_repeats([p.path for p in value], "parameter")
         return value
 
     @property
