@@ -320,3 +320,15 @@ def test_a_repeated_target_id_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(targets))
     with pytest.raises(ScenarioError, match=r"targets: target id 'vso_share' appears twice"):
         load_targets(path)
+
+
+def test_an_interrupted_calibration_resumes(tmp_path):
+    """A calibration stopped after its first wave (no manifest of its own yet) is finished with
+    resume=True, and ends with the same points as an uninterrupted one."""
+    setup = load_setup(SETUP)
+    out = tmp_path / "cal"
+    calibrate(setup, out=out, waves=1, backend="serial", progress=False, check_replicates=2)
+    (out / "manifest.json").unlink()  # as if stopped before the end
+    resumed = calibrate(setup, out=out, resume=True, backend="serial", progress=False, check_replicates=2)
+    whole = calibrate(setup, out=tmp_path / "whole", backend="serial", progress=False, check_replicates=2)
+    pd.testing.assert_frame_equal(resumed.points, whole.points)

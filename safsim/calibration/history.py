@@ -447,7 +447,9 @@ def _prepare(out: Path, *, resume: bool, force: bool) -> None:
     if not out.exists() or not any(out.iterdir()):
         out.mkdir(parents=True, exist_ok=True)
         return
-    mine = (out / "manifest.json").is_file() and "safsim-calibration" in (out / "manifest.json").read_text()
+    # A finished calibration has its manifest; an interrupted one has only wave sweeps so far.
+    finished = (out / "manifest.json").is_file() and "safsim-calibration" in (out / "manifest.json").read_text()
+    mine = finished or any(out.glob("wave-*/*/manifest.json"))
     if resume and mine:
         return
     if not force:
