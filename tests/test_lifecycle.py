@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from model_fixtures import bid_of, rows_of, tender_for, tiny
 
 from safsim.config import PROVIDER_KINDS, ProviderKind
@@ -266,3 +267,22 @@ def test_a_longer_reserves_policy_keeps_more_reserves_over_a_run():
         months(surplus_spending_per_year=0.0),
     )
     assert short < long_ < never
+
+
+def test_grants_fall_faster_than_the_budget_with_a_higher_grant_elasticity():
+    """Direction: under a 30% cut the grant share falls by the budget multiplier to the power
+    grant_budget_elasticity (0: grants cut only with the budget), and what grants lose stays with
+    contracts, so the contract budget falls less; with no cut the elasticity changes nothing."""
+
+    def after_cut(e: float) -> tuple[float, float, float]:
+        m = tiny(NO_ENTRY | {"commissioners.grant_share": 0.1, "commissioners.grant_budget_elasticity": e})
+        c = m.commissioners[0]
+        uncut = c.grant_share_now
+        c.budget_multiplier = 0.7
+        c.budget_gbp = c.base_budget_gbp * 0.7
+        return uncut, c.grant_share_now, c.contract_budget_gbp()
+
+    (u0, g0, k0), (u2, g2, k2) = after_cut(0.0), after_cut(2.0)
+    assert u0 == u2 == 0.1
+    assert g0 == 0.1 and g2 == pytest.approx(0.1 * 0.7**2)
+    assert k2 > k0
