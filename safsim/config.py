@@ -1031,6 +1031,11 @@ class Scenario(_Frozen):
     # relax over about three contract terms (docs/ODD.md, "Initialisation").  A whole number of
     # years; shocks' at_step counts from the end of the warm-up; 36 chosen from the baseline's drift.
     warmup_steps: int = Field(36, ge=0, le=10_000)
+    # "held": every warm-up step starts from the commissioners' and the field's institutional state
+    # as drawn (understanding, SV weights, engagement, SV policies, trust, legitimacy, field state),
+    # so the warm-up settles the market under the institutions the scenario describes and the
+    # horizon starts from them; "free": they evolve through the warm-up too (safsim.warmup).
+    warmup_institutions: Literal["held", "free"] = "held"
     record_warmup: bool = False  # keep warm-up rows (negative step numbers) in the time series and award log
     field: FieldConfig = Field(default_factory=FieldConfig)
     commissioners: CommissionerConfig = Field(default_factory=CommissionerConfig)

@@ -42,6 +42,7 @@ from safsim.population import LEDGER_COLUMNS, VSO, ProviderTable
 from safsim.procurement import tender_round
 from safsim.shocks import Government, apply_shocks
 from safsim.streams import RunStreams
+from safsim.warmup import Institutions
 
 __all__ = ["FieldModel"]
 
@@ -107,7 +108,10 @@ class FieldModel(mesa.Model):
         self.in_warmup = self.warmup_steps > 0
         self.steps_run = 0  # every step run so far, warm-up included
         self.current_step = 0  # number of the step being run (negative during warm-up)
+        self.held_institutions: Institutions | None = None
         if self.in_warmup:
+            if scenario.warmup_institutions == "held":
+                self.held_institutions = Institutions.of(self)
             # FieldModel's own step, not a subclass's (the dashboard's wrapper is not built yet);
             # the counter moves as Mesa's wrapper would move it.
             for i in range(self.warmup_steps):
@@ -119,6 +123,9 @@ class FieldModel(mesa.Model):
         """Start counting: outcomes, totals and logs cover the horizon from here on."""
         self.in_warmup = False
         self.steps = 0
+        if self.held_institutions is not None:
+            self.held_institutions.restore(self)
+            self.held_institutions = None
         if not self.scenario.record_warmup:
             self.timeseries_rows = []
             self.award_rows = []
@@ -200,6 +207,8 @@ class FieldModel(mesa.Model):
         self.engaged_this_step = {}
         self.coproduced_this_step = set()
         self.current_step = step
+        if self.held_institutions is not None:  # the warm-up settles the market, not the institutions
+            self.held_institutions.restore(self)
         fx = apply_shocks(self, step)  # 1. events
         if step % self.steps_per_year == 0:  # 2 and 10. yearly practice, reviews, imitation
             self._year_start(step)

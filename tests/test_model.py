@@ -262,6 +262,36 @@ def test_a_shocks_at_step_counts_from_the_end_of_the_warmup():
         assert b8[4] < b8[0]
 
 
+def _institutions(m: FieldModel) -> list[tuple[object, ...]]:
+    from safsim.warmup import COMMISSIONER_INSTITUTIONS
+
+    return [tuple(getattr(c, n) for n in COMMISSIONER_INSTITUTIONS) for c in m.commissioners]
+
+
+def test_a_held_warmup_starts_the_horizon_from_the_drawn_institutions_and_a_settled_market():
+    """With warmup_institutions held (the default), the commissioners' understanding, SV weights,
+    engagement, policies, trust and legitimacy at step 0 are exactly those drawn (the same as a run with
+    no warm-up), and the field is settled; the market is not: providers' reserves and beliefs moved."""
+    warm, cold = FieldModel(small(warmup_steps=16), seed=11), FieldModel(small(warmup_steps=0), seed=11)
+    assert _institutions(warm) == _institutions(cold)
+    assert warm.field_state is cold.field_state and warm.contention == cold.contention == 0.0
+    assert not np.array_equal(warm.pop.belief[: cold.pop.n], cold.pop.belief[: cold.pop.n])
+
+
+def test_a_free_warmup_lets_commissioners_learn_before_the_horizon():
+    """With warmup_institutions free, commissioners learn through the warm-up: mean SV understanding at
+    step 0 is higher than drawn (learning only raises it), over several seeds."""
+    gains = []
+    for seed in range(4):
+        free = FieldModel(small(warmup_steps=16, warmup_institutions="free"), seed=seed)
+        held = FieldModel(small(warmup_steps=16), seed=seed)
+        gains.append(
+            np.mean([c.sv_understanding for c in free.commissioners])
+            - np.mean([c.sv_understanding for c in held.commissioners])
+        )
+    assert min(gains) >= 0.0 and max(gains) > 0.0
+
+
 def test_warmup_must_be_a_whole_number_of_years():
     """warmup_steps that is not a multiple of field.steps_per_year fails at load."""
     with pytest.raises(ScenarioError, match="whole number of years"):
