@@ -95,6 +95,21 @@ def _add_workers(parser: argparse.ArgumentParser, default: int | None) -> None:
     )
 
 
+def _add_output_options(
+    parser: argparse.ArgumentParser, *, out: str, force: str, quiet: str, resume: str | None = None
+) -> None:
+    """``--out DIR``, ``--resume`` (only when ``resume`` help is given), ``--force`` and ``-q/--quiet``.
+
+    The help texts are the command's own: what goes into ``--out``, what ``--force`` replaces and
+    what ``--quiet`` still prints differ from one command to the next.
+    """
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help=out)
+    if resume is not None:
+        parser.add_argument("--resume", action="store_true", help=resume)
+    parser.add_argument("--force", action="store_true", help=force)
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet)
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -760,18 +775,6 @@ def _add_sweep_parser(sub: Any) -> None:
         help="dask backend: address of a running scheduler, e.g. tcp://host:8786 (default: a LocalCluster)",
     )
     sweep.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="results directory (default: results/sweep-<name>-<YYYYmmdd-HHMMSS>); a directory "
-        "holding other results is refused unless --resume (the same sweep) or --force",
-    )
-    sweep.add_argument("--resume", action="store_true", help="run only the runs --out does not hold yet")
-    sweep.add_argument(
-        "--force", action="store_true", help="replace the sweep results already in --out (other files are kept)"
-    )
-    sweep.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -780,7 +783,14 @@ def _add_sweep_parser(sub: Any) -> None:
         help="override one experiment value by dotted path, e.g. --set replicates=2 or, for the base "
         "scenario, --set set.horizon_steps=8; repeat for several",
     )
-    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar; print only the summary line")
+    _add_output_options(
+        sweep,
+        out="results directory (default: results/sweep-<name>-<YYYYmmdd-HHMMSS>); a directory "
+        "holding other results is refused unless --resume (the same sweep) or --force",
+        resume="run only the runs --out does not hold yet",
+        force="replace the sweep results already in --out (other files are kept)",
+        quiet="no progress bar; print only the summary line",
+    )
     sweep.set_defaults(handler=_cmd_sweep)
 
 
@@ -998,26 +1008,14 @@ def _add_validate_parser(sub: Any) -> None:
         help="root seed of the common random numbers (default: a fixed validation seed)",
     )
     _add_workers(val, default=1)
-    val.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="output directory (default: validation-results/<YYYYmmdd-HHMMSS>, never reused); "
+    _add_output_options(
+        val,
+        out="output directory (default: validation-results/<YYYYmmdd-HHMMSS>, never reused); "
         "refused if it already holds files, unless --force",
-    )
-    val.add_argument(
-        "--force",
-        action="store_true",
-        help="write into a non-empty --out directory: first delete the files of an earlier report "
+        force="write into a non-empty --out directory: first delete the files of an earlier report "
         "there (facts.csv, report.md, power.csv, convergence.csv, manifest.json, plots/F*.png, "
         "raw/F*.csv); other files are kept",
-    )
-    val.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="no progress bar and no table; print the directory",
+        quiet="no progress bar and no table; print the directory",
     )
     val.add_argument("--no-plots", action="store_true", help="do not write plots/*.png")
     val.add_argument(
@@ -1249,17 +1247,14 @@ def _add_calibrate_parser(sub: Any) -> None:
         help="fresh runs of the chosen point for the fit table (default: the set-up's)",
     )
     _add_workers(cal, default=None)
-    cal.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="results directory (default: results/calibration-<YYYYmmdd-HHMMSS>); a directory holding "
+    _add_output_options(
+        cal,
+        out="results directory (default: results/calibration-<YYYYmmdd-HHMMSS>); a directory holding "
         "other files is refused unless --resume (the same calibration) or --force",
+        resume="finish an interrupted calibration in --out",
+        force="replace the calibration results already in --out",
+        quiet="no progress; print only the summary",
     )
-    cal.add_argument("--resume", action="store_true", help="finish an interrupted calibration in --out")
-    cal.add_argument("--force", action="store_true", help="replace the calibration results already in --out")
-    cal.add_argument("-q", "--quiet", action="store_true", help="no progress; print only the summary")
     cal.set_defaults(handler=_cmd_calibrate)
 
 
