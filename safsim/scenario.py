@@ -29,7 +29,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, Union
@@ -961,6 +961,61 @@ def _explain_all(errors: list[Any], data: Any) -> list[tuple[PathParts, str]]:
         rest = [e for e in remaining[1:] if _user_path(e["loc"], data)[0][: len(field)] != field]
         remaining = rest if field else []
     return out
+
+
+def _no_hint(parts: PathParts, key: str | int) -> str:
+    return ""
+
+
+def _head_without_space(parts: PathParts, head: str) -> PathParts | None:
+    return None if " " in head else (*parts, head)
+
+
+def _explain_errors(
+    exc: ValidationError,
+    data: Any,
+    prov: _Provenance,
+    label: str,
+    *,
+    key_hint: Callable[[PathParts, str | int], str] = _no_hint,
+    head_path: Callable[[PathParts, str], PathParts | None] = _head_without_space,
+    path_text: Callable[[PathParts], str] = format_path,
+) -> ScenarioError:
+    """A ValidationError of a file other than a scenario (experiment, calibration set-up, targets).
+
+    Every field's first problem becomes one ``ScenarioError`` (``FILE:LINE: key.path: message``),
+    in line order; the first is returned, with all of them in ``.errors``.  Unknown keys read
+    ``unknown key 'k'`` plus ``key_hint(parts, key)``.  A validator's message ``head: rest`` has
+    ``head`` moved into the key path when ``head_path(parts, head)`` gives the new path (by
+    default: when ``head`` holds no space).  Other errors are worded as in scenario files.
+    ``path_text`` writes a key path (default ``format_path``).
+    """
+    found: list[ScenarioError] = []
+    seen: set[PathParts] = set()
+    for err in exc.errors(include_url=False):
+        parts, union_at, _ = _user_path(err["loc"], data)
+        if union_at is not None:
+            parts = parts[:union_at]
+        if parts in seen:
+            continue
+        seen.add(parts)
+        if err["type"] == "extra_forbidden":
+            key = parts[-1] if parts else ""
+            msg = f"unknown key {key!r}{key_hint(parts, key)}"
+        elif err["type"] in ("value_error", "assertion_error"):
+            msg = str(err.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            head, sep, rest = msg.partition(": ")
+            moved = head_path(parts, head) if sep else None
+            if moved is not None:
+                parts, msg = moved, rest
+        else:
+            parts, msg = _plain(err, parts, data)
+        file, line = _origin(prov, parts, label)
+        found.append(ScenarioError(msg, file=file, path=path_text(parts), line=line))
+    found.sort(key=lambda e: (e.line is None, e.line or 0))
+    first = found[0]
+    first.errors = found
+    return first
 
 
 def _validate(data: dict[str, Any], prov: _Provenance, label: str) -> Scenario:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from safsim.scenario import ScenarioError, _origin, _parse_file, _plain, _Provenance, _user_path, format_path
+from safsim.scenario import ScenarioError, _explain_errors, _origin, _parse_file, _Provenance, format_path
 
 __all__ = [
     "CalibrationExperiment",
@@ -311,34 +311,6 @@ def bundled_targets_path() -> Path:
     return Path(str(resources.files("safsim") / "data" / "targets.yaml"))
 
 
-def _errors(exc: ValidationError, data: Any, prov: _Provenance, label: str) -> ScenarioError:
-    found: list[ScenarioError] = []
-    seen: set[tuple[str | int, ...]] = set()
-    for err in exc.errors(include_url=False):
-        parts, union_at, _ = _user_path(err["loc"], data)
-        if union_at is not None:
-            parts = parts[:union_at]
-        if parts in seen:
-            continue
-        seen.add(parts)
-        if err["type"] == "extra_forbidden":
-            key = parts[-1] if parts else ""
-            msg = f"unknown key {key!r}"
-        elif err["type"] in ("value_error", "assertion_error"):
-            msg = str(err.get("msg", "")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-            head, sep, rest = msg.partition(": ")
-            if sep and " " not in head:
-                parts, msg = (*parts, head), rest
-        else:
-            parts, msg = _plain(err, parts, data)
-        file, line = _origin(prov, parts, label)
-        found.append(ScenarioError(msg, file=file, path=format_path(parts), line=line))
-    found.sort(key=lambda e: (e.line is None, e.line or 0))
-    first = found[0]
-    first.errors = found
-    return first
-
-
 def _read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], _Provenance, str]:
     p = Path(path)
     label = str(p)
@@ -379,7 +351,7 @@ def load_targets(path: str | os.PathLike[str] | None = None, experiments: Sequen
     try:
         tf = TargetsFile.model_validate(data)
     except ValidationError as exc:
-        raise _errors(exc, data, prov, label) from None
+        raise _explain_errors(exc, data, prov, label) from None
     checks: list[tuple[tuple[str | int, ...], str, Sequence[str], str]] = []
     for i, t in enumerate(tf.targets):
         if t.maps_to is None or t.role == "input":  # an input's mapping is documentation only
@@ -410,7 +382,7 @@ def load_setup(path: str | os.PathLike[str] | None = None, targets: str | os.Pat
     try:
         setup = Setup.model_validate(data)
     except ValidationError as exc:
-        raise _errors(exc, data, prov, label) from None
+        raise _explain_errors(exc, data, prov, label) from None
     setup._label = label
     setup._folder = Path(label).parent
     setup._targets = load_targets(

@@ -48,13 +48,13 @@ from safsim.scenario import (
     ScenarioError,
     _apply,
     _check_tree,
+    _did_you_mean,
+    _explain_errors,
     _merge,
     _origin,
     _override_items,
     _parse_file,
-    _plain,
     _Provenance,
-    _user_path,
     format_path,
     load_scenario,
 )
@@ -286,38 +286,16 @@ def is_experiment_file(path: str | os.PathLike[str]) -> bool:
     return data.get("kind") == "experiment" or "factors" in data or "design" in data
 
 
-def _explain(errors: list[Any], data: Any) -> list[tuple[tuple[str | int, ...], str]]:
-    out: list[tuple[tuple[str | int, ...], str]] = []
-    seen: set[tuple[str | int, ...]] = set()
-    for err in errors:
-        parts, union_at, _ = _user_path(err["loc"], data)
-        if union_at is not None:
-            parts = parts[:union_at]
-        if parts in seen:
-            continue
-        seen.add(parts)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            key = parts[-1] if parts else ""
-            model = _model_for(parts[:-1])
-            close = difflib.get_close_matches(str(key), list(model.model_fields), n=1, cutoff=0.6) if model else []
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            out.append((parts, f"unknown key {key!r}{hint}"))
-        elif kind in ("value_error", "assertion_error"):
-            msg = str(err.get("msg", ""))
-            for prefix in ("Value error, ", "Assertion failed, "):
-                msg = msg.removeprefix(prefix)
-            head, sep, rest = msg.partition(": ")
-            if sep and (head in _model_fields_at(parts) or head.startswith("factors.")):
-                if head.startswith("factors."):
-                    parts = ("factors", head[len("factors.") :])
-                else:
-                    parts = (*parts, head)
-                msg = rest
-            out.append((parts, msg))
-        else:
-            out.append(_plain(err, parts, data))
-    return out
+def _key_hint(parts: tuple[str | int, ...], key: str | int) -> str:
+    """`` (did you mean 'x'?)`` for an unknown key close to a field of the model it is in."""
+    return _did_you_mean(str(key), _model_for(parts[:-1]))
+
+
+def _head_path(parts: tuple[str | int, ...], head: str) -> tuple[str | int, ...] | None:
+    """Where a validator's message ``head: rest`` belongs: a factor, a field of the model, or None."""
+    if head.startswith("factors."):
+        return ("factors", head[len("factors.") :])
+    return (*parts, head) if head in _model_fields_at(parts) else None
 
 
 def _model_for(parts: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -342,15 +320,9 @@ def _validate(data: dict[str, Any], prov: _Provenance, label: str) -> Experiment
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:
-        found = []
-        for parts, message in _explain(exc.errors(include_url=False), data):
-            file, line = _origin(prov, parts, label)
-            text_path = _path_text(parts)
-            found.append(ScenarioError(message, file=file, path=text_path, line=line))
-        found.sort(key=lambda e: (e.line is None, e.line or 0))
-        first = found[0]
-        first.errors = found
-        raise first from None
+        raise _explain_errors(
+            exc, data, prov, label, key_hint=_key_hint, head_path=_head_path, path_text=_path_text
+        ) from None
 
 
 def _path_text(parts: Sequence[str | int]) -> str:
