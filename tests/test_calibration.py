@@ -332,3 +332,29 @@ def test_an_interrupted_calibration_resumes(tmp_path):
     resumed = calibrate(setup, out=out, resume=True, backend="serial", progress=False, check_replicates=2)
     whole = calibrate(setup, out=tmp_path / "whole", backend="serial", progress=False, check_replicates=2)
     pd.testing.assert_frame_equal(resumed.points, whole.points)
+
+
+def test_calibration_without_out_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    """Without ``out`` the waves' design points go to a temporary folder, removed at the end."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    during: list[list[str]] = []
+
+    def log(msg: str) -> None:
+        if msg.startswith("wave 1, "):  # while the wave runs, its scratch folder is there
+            during.append(sorted(p.name for p in tmp_path.iterdir()))
+
+    res = calibrate(
+        load_setup(SETUP),
+        waves=1,
+        points=4,
+        replicates=2,
+        check_replicates=2,
+        backend="serial",
+        progress=False,
+        log=log,
+    )
+    assert len(res.points) == 4 and res.out is None
+    assert during and all(any(n.startswith("safsim-calibration-") for n in names) for names in during)
+    assert list(tmp_path.iterdir()) == []

@@ -33,9 +33,11 @@ seeds in every experiment (common random numbers).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -275,6 +277,7 @@ def _evaluate_wave(
     *,
     replicates: int,
     out: Path | None,
+    folder: Path,
     workers: int | None,
     backend: str,
     resume: bool,
@@ -292,7 +295,7 @@ def _evaluate_wave(
     table.insert(0, "wave", wave)
     root = m.seed + wave
     scored = setup.targets_file.scored()
-    wave_dir = (out / f"wave-{wave}") if out is not None else Path(_scratch()) / f"wave-{wave}"
+    wave_dir = folder / f"wave-{wave}"
     wave_dir.mkdir(parents=True, exist_ok=True)
     for name in setup.experiments:
         targets = [t for t in scored if t.maps_to and t.maps_to.experiment == name]
@@ -337,17 +340,6 @@ def _evaluate_wave(
     return table
 
 
-_SCRATCH: list[str] = []
-
-
-def _scratch() -> str:
-    import tempfile
-
-    if not _SCRATCH:
-        _SCRATCH.append(tempfile.mkdtemp(prefix="safsim-calibration-"))
-    return _SCRATCH[0]
-
-
 def calibrate(
     setup: Setup,
     *,
@@ -370,7 +362,8 @@ def calibrate(
             ``check_replicates`` override its method settings.
         out: results directory (``wave-K/<experiment>/`` sweeps, ``points.csv``,
             ``posterior.csv``, ``fit.csv``, ``calibrated.yaml``, ``report.md``,
-            ``manifest.json``); None keeps everything in memory.
+            ``manifest.json``); None keeps the results in memory (the waves' design points go
+            to a temporary folder that is removed before returning).
         resume/force: passed to every wave's ``run_sweep`` (resume an interrupted calibration;
             replace an earlier one).
         log: called with one line per stage.
@@ -392,27 +385,35 @@ def calibrate(
     lo, hi = np.zeros(d), np.ones(d)
     tables: list[pd.DataFrame] = []
     best_flags: list[bool] = []
-    for wave in range(1, n_waves + 1):
-        u = qmc.LatinHypercube(d=d, seed=np.random.default_rng([m.seed, wave])).random(n_points)
-        theta = _from_unit(priors, lo + u * (hi - lo))
-        table = _evaluate_wave(
-            setup,
-            wave,
-            theta,
-            replicates=reps,
-            out=out_dir,
-            workers=workers,
-            backend=backend,
-            resume=resume,
-            force=force,
-            progress=progress,
-            log=log,
-        )
-        tables.append(table)
-        n_ok = int(table["nroy"].sum())
-        log(f"wave {wave}: {n_ok} of {len(table)} points not ruled out (largest implausibility <= {m.cutoff:g})")
-        lo, hi, best = _wave_box(table, priors)
-        best_flags.append(best)
+    # Without ``out`` the waves' design-point CSVs go to a temporary folder, removed afterwards.
+    folder = (
+        contextlib.nullcontext(str(out_dir))
+        if out_dir is not None
+        else tempfile.TemporaryDirectory(prefix="safsim-calibration-")
+    )
+    with folder as wave_root:
+        for wave in range(1, n_waves + 1):
+            u = qmc.LatinHypercube(d=d, seed=np.random.default_rng([m.seed, wave])).random(n_points)
+            theta = _from_unit(priors, lo + u * (hi - lo))
+            table = _evaluate_wave(
+                setup,
+                wave,
+                theta,
+                replicates=reps,
+                out=out_dir,
+                folder=Path(wave_root),
+                workers=workers,
+                backend=backend,
+                resume=resume,
+                force=force,
+                progress=progress,
+                log=log,
+            )
+            tables.append(table)
+            n_ok = int(table["nroy"].sum())
+            log(f"wave {wave}: {n_ok} of {len(table)} points not ruled out (largest implausibility <= {m.cutoff:g})")
+            lo, hi, best = _wave_box(table, priors)
+            best_flags.append(best)
     pts = pd.concat(tables, ignore_index=True)
     pool = pts[pts["nroy"]] if pts["nroy"].any() else pts
     ordered = pool.sort_values(["I_max", "I_second"], kind="stable")
