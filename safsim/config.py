@@ -919,9 +919,9 @@ class BehaviourConfig(_Frozen):
     min_credibility: float = Field(0.1, ge=0, le=1)  # floor of a provider's credibility
     track_record_penalty: float = Field(0.2, ge=0)  # track record lost per unit of detected shortfall
     track_record_gain: float = Field(0.1, ge=0, le=1)  # share of the gap closed by a completed contract
-    inflation_correction: float = Field(
-        0.5, ge=0, le=1
-    )  # claim inflation cut per unit of detected shortfall  # credibility lost per unit of detected shortfall
+    # Claim inflation cut per unit of detected shortfall, down to the provider's drawn
+    # claim_inflation (its own framing) at most; assumption.
+    inflation_correction: float = Field(0.5, ge=0, le=1)
     # Unmonitored holders learn that claims carry no consequence (Th §6.1); assumption.
     inflation_drift_unmonitored: float = Field(0.03, ge=0, le=1)
     max_claim_inflation: float = Field(3.0, ge=1, le=10)  # cap on claim inflation
@@ -1031,11 +1031,14 @@ class Scenario(_Frozen):
     # relax over about three contract terms (docs/ODD.md, "Initialisation").  A whole number of
     # years; shocks' at_step counts from the end of the warm-up; 36 chosen from the baseline's drift.
     warmup_steps: int = Field(36, ge=0, le=10_000)
-    # "held": every warm-up step starts from the commissioners' and the field's institutional state
-    # as drawn (understanding, SV weights, engagement, SV policies, trust, legitimacy, field state),
-    # so the warm-up settles the market under the institutions the scenario describes and the
-    # horizon starts from them; "free": they evolve through the warm-up too (safsim.warmup).
-    warmup_institutions: Literal["held", "free"] = "held"
+    # Institutions held (safsim.warmup): "warmup" (default) - every warm-up step starts from the
+    # commissioners' and the field's institutional state as drawn (understanding, SV weights,
+    # engagement, SV policies, trust, legitimacy, field state), so the warm-up settles the market
+    # under the institutions the scenario describes and the horizon starts from them; "never" -
+    # they evolve through the warm-up too; "always" - held through the horizon as well, an
+    # ablation that leaves only the market's dynamics (no learning, adoption, crises or imitation
+    # carries over from one step to the next).
+    hold_institutions: Literal["warmup", "always", "never"] = "warmup"
     record_warmup: bool = False  # keep warm-up rows (negative step numbers) in the time series and award log
     field: FieldConfig = Field(default_factory=FieldConfig)
     commissioners: CommissionerConfig = Field(default_factory=CommissionerConfig)

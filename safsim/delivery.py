@@ -398,7 +398,11 @@ def review_monitored(model: FieldModel) -> None:
         rows = book.records[int(i)].rows
         T.credibility[rows] = np.maximum(b.min_credibility, T.credibility[rows] * (1.0 - b.credibility_penalty * s))
         T.track_record[rows] = np.maximum(0.0, T.track_record[rows] - b.track_record_penalty * s)
-        T.claim_inflation[rows] = np.maximum(1.0, T.claim_inflation[rows] * (1.0 - b.inflation_correction * s))
+        # A check corrects the inflation that unmonitored delivery added, back towards the provider's
+        # own framing (its drawn claim_inflation: CSR framing is a practice, Th §4.3), not below it.
+        T.claim_inflation[rows] = np.maximum(
+            T.claim_framing[rows], T.claim_inflation[rows] * (1.0 - b.inflation_correction * s)
+        )
     # Following contracts up teaches the commissioner what is really delivered (yearly).
     for ci in np.unique(book.commissioner[checked]):
         comm = model.commissioners[ci]

@@ -76,6 +76,7 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
     cols["belief_prior"] = np.full(n, b.belief_prior)
     cols["track_record"] = np.full(n, b.initial_track_record)
     cols["initial_reserves_gbp"] = cols["reserves_gbp"].copy()
+    cols["claim_framing"] = cols["claim_inflation"].copy()
     for name in (
         "credibility",
         "contracted_annual_gbp",

@@ -108,10 +108,12 @@ class FieldModel(mesa.Model):
         self.in_warmup = self.warmup_steps > 0
         self.steps_run = 0  # every step run so far, warm-up included
         self.current_step = 0  # number of the step being run (negative during warm-up)
-        self.held_institutions: Institutions | None = None
+        # Institutions held (safsim.warmup): through the warm-up by default, or the whole run.
+        hold = scenario.hold_institutions
+        self.held_institutions: Institutions | None = (
+            Institutions.of(self) if hold == "always" or (hold == "warmup" and self.in_warmup) else None
+        )
         if self.in_warmup:
-            if scenario.warmup_institutions == "held":
-                self.held_institutions = Institutions.of(self)
             # FieldModel's own step, not a subclass's (the dashboard's wrapper is not built yet);
             # the counter moves as Mesa's wrapper would move it.
             for i in range(self.warmup_steps):
@@ -125,7 +127,8 @@ class FieldModel(mesa.Model):
         self.steps = 0
         if self.held_institutions is not None:
             self.held_institutions.restore(self)
-            self.held_institutions = None
+            if self.scenario.hold_institutions == "warmup":
+                self.held_institutions = None
         if not self.scenario.record_warmup:
             self.timeseries_rows = []
             self.award_rows = []

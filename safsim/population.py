@@ -60,6 +60,7 @@ PROVIDER_STATE: dict[str, float | None] = {
     "wins": 0.0,
     "bids": 0.0,
     "spent_mission_gbp": 0.0,  # reserves above the reserves policy, spent on the mission
+    "claim_framing": None,  # claim_inflation as drawn: the framing a failed check does not undo
 }
 
 # The ledger: money in and money out since the ledger started (entry, or the end of the

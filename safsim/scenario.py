@@ -597,7 +597,7 @@ def _resolve_extends(
 # Overrides
 # --------------------------------------------------------------------------------------
 
-_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[[0-9]+\])*)")  # ASCII digits only: int("²") fails
 
 
 def _set_label(argument: str) -> str:
@@ -619,8 +619,8 @@ def _parse_path(text: str, label: str = SET_LABEL) -> PathParts:
                 file=label,
             )
         key = m.group(1).strip()
-        parts.append(int(key) if key.isdigit() else key)
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+        parts.append(int(key) if key.isascii() and key.isdigit() else key)
+        parts.extend(int(i) for i in re.findall(r"\[([0-9]+)\]", m.group(2)))
     return tuple(parts)
 
 

@@ -9,12 +9,15 @@ cites, as they were at the start of the period the horizon represents.  Left fre
 warm-up learning would move them away from those observations (mean understanding 0.41 -> 0.54,
 local SV policies 0% -> 17% of authorities in the baseline) before anything is counted.
 
-So, with ``warmup_institutions: held`` (the default), every warm-up step starts from the
+So, with ``hold_institutions: warmup`` (the default), every warm-up step starts from the
 institutional state drawn when the model was built: within a step the rules run as usual
 (a crisis moves trust, monitoring teaches, imitation copies), and the next step starts again
 from the observations.  The counted horizon then starts from the settled market *and* the
 observed institutions, and institutional change (F4, F8-F11) is counted from step 0.
-``warmup_institutions: free`` lets them evolve through the warm-up as well.
+``hold_institutions: never`` lets them evolve through the warm-up as well;
+``hold_institutions: always`` holds them through the counted horizon too, an ablation that
+leaves only the market's own dynamics (over 40 baseline runs each kind's contract income then
+moves by 15% or less between year 2 and year 10).
 """
 
 from __future__ import annotations

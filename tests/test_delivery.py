@@ -157,6 +157,46 @@ def test_unmonitored_holders_claim_inflation_drifts_up():
     assert T.claim_inflation[pair[1]] == 1.2
 
 
+def test_a_failed_check_cuts_claim_inflation_towards_the_providers_own_framing_not_below_it():
+    """A detected shortfall cuts claim inflation by inflation_correction x shortfall, but never below the
+    provider's drawn framing (claim_framing): a holder whose inflation drifted to 2.5 over a framing of 2.0
+    falls to 2.0, not to the 1.25 the cut alone would give; one with framing 1.0 falls to the cut."""
+    for framing, expected_floor in ((2.0, 2.0), (1.0, None)):
+        m, pair = contract_model({"behaviour.inflation_correction": 1.0})
+        T = m.pop
+        r = pair[0]
+        T.claim_framing[r] = framing
+        T.claim_inflation[r] = 2.5
+        k = open_one(m, [r], monitored=True, sv_claim_hard=20_000.0, sv_claim_soft=20_000.0)
+        deliver(m, 0)
+        review_monitored(m)
+        assert m.contracts.failed_check[k.contract_id]
+        cut = 2.5 * (1.0 - 0.75)  # shortfall 0.75, correction 1.0
+        assert np.isclose(T.claim_inflation[r], expected_floor if expected_floor else max(1.0, cut))
+
+
+def test_csr_framing_survives_the_warmup():
+    """After a 36-quarter warm-up every provider's claim inflation is still at least its drawn framing, and
+    corporates drawn with CSR framing (claim_inflation U(1.6, 2.4)) inflate their claims more than
+    corporates drawn without it (1.0): drift and checks do not wash the lever out (F5d)."""
+    from safsim.population import CORPORATE
+
+    means = {}
+    for label, ci in (("framed", None), ("plain", 1.0)):
+        vals = []
+        for seed in range(3):
+            ov: dict[str, object] = {"warmup_steps": 36, "horizon_steps": 4}
+            if ci is not None:
+                ov["providers.corporate.claim_inflation"] = ci
+            m = tiny(ov, seed=seed)
+            T = m.pop
+            live = T.active[: T.n]
+            assert np.all(T.claim_inflation[: T.n][live] >= T.claim_framing[: T.n][live] - 1e-12)
+            vals += list(T.claim_inflation[: T.n][live & (T.kind[: T.n] == CORPORATE)])
+        means[label] = float(np.mean(vals))
+    assert means["framed"] - means["plain"] > 0.4
+
+
 def test_no_monitoring_leaves_every_credibility_at_one_after_a_run():
     """With monitoring_rate 0 no contract is checked, so no provider's credibility falls during a run."""
     for seed in (1, 2):

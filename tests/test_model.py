@@ -269,7 +269,7 @@ def _institutions(m: FieldModel) -> list[tuple[object, ...]]:
 
 
 def test_a_held_warmup_starts_the_horizon_from_the_drawn_institutions_and_a_settled_market():
-    """With warmup_institutions held (the default), the commissioners' understanding, SV weights,
+    """With hold_institutions warmup (the default), the commissioners' understanding, SV weights,
     engagement, policies, trust and legitimacy at step 0 are exactly those drawn (the same as a run with
     no warm-up), and the field is settled; the market is not: providers' reserves and beliefs moved."""
     warm, cold = FieldModel(small(warmup_steps=16), seed=11), FieldModel(small(warmup_steps=0), seed=11)
@@ -279,17 +279,31 @@ def test_a_held_warmup_starts_the_horizon_from_the_drawn_institutions_and_a_sett
 
 
 def test_a_free_warmup_lets_commissioners_learn_before_the_horizon():
-    """With warmup_institutions free, commissioners learn through the warm-up: mean SV understanding at
+    """With hold_institutions never, commissioners learn through the warm-up: mean SV understanding at
     step 0 is higher than drawn (learning only raises it), over several seeds."""
     gains = []
     for seed in range(4):
-        free = FieldModel(small(warmup_steps=16, warmup_institutions="free"), seed=seed)
+        free = FieldModel(small(warmup_steps=16, hold_institutions="never"), seed=seed)
         held = FieldModel(small(warmup_steps=16), seed=seed)
         gains.append(
             np.mean([c.sv_understanding for c in free.commissioners])
             - np.mean([c.sv_understanding for c in held.commissioners])
         )
     assert min(gains) >= 0.0 and max(gains) > 0.0
+
+
+def test_holding_institutions_always_keeps_them_at_the_draws_through_the_horizon():
+    """hold_institutions always: every counted step starts again from the drawn institutions, so over
+    24 steps mean understanding stays within one step's learning of the draws, while with the default
+    (held only in the warm-up) it accumulates; three seeds."""
+    for seed in range(3):
+        gains = {}
+        for hold in ("always", "warmup"):
+            m = FieldModel(small(horizon_steps=24, warmup_steps=4, hold_institutions=hold), seed=seed)
+            drawn = np.mean([c.sv_understanding for c in m.commissioners])
+            m.run()
+            gains[hold] = [row["mean_understanding"] - drawn for row in m.timeseries_rows]
+        assert max(gains["always"]) < 0.05 and gains["warmup"][-1] > 3 * max(max(gains["always"]), 1e-3)
 
 
 def test_warmup_must_be_a_whole_number_of_years():
@@ -299,20 +313,32 @@ def test_warmup_must_be_a_whole_number_of_years():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known failure, measured 2026-12-01 on 40 runs: with the reserves policy (behaviour."
-    "reserves_target_years, surplus_spending_per_year) small VSOs' income rises 32% (mean) and social "
-    "enterprises' 70% between year 2 and year 10, active social enterprises +17%; the steady-baseline "
-    "claim of docs/calibration.md holds without it and has to be restored (issue: calibration)",
+@pytest.mark.parametrize(
+    "hold",
+    [
+        "always",
+        pytest.param(
+            "warmup",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known failure, measured 2026-12-01 on 40 runs: with the institutions evolving in "
+                "the horizon (the default) social enterprises' mean income rises 30% between year 2 and "
+                "year 10 (their bid hurdles of 0-5% SV weight are crossed as SV weights rise from 0.044 to "
+                "0.063); every other kind stays within 20%; with the institutions held (the 'always' case) "
+                "social enterprises' income moves 6% (issue: calibration)",
+            ),
+        ),
+    ],
 )
-def test_the_baseline_without_shocks_is_steady_after_the_warmup():
+def test_the_baseline_without_shocks_is_steady_after_the_warmup(hold: str):
     """Over 40 seeded runs of the bundled baseline, no provider kind's yearly contract income or active count
-    moves by more than 20% (mean over runs) or 30% (median over runs; a few lumpy contracts and counts of
-    about five make the median coarse) between year 2 and the last year of the horizon."""
+    moves by more than 20% (mean over runs) between year 2 and the last year of the horizon: with the
+    institutions held through the horizon (the market alone has to be settled), and with the default.
+    Means, not medians: social enterprises earn nothing in many run-years (their median yearly income is
+    near zero) and about three corporates are active, so a median moves in steps of a third."""
     from safsim import run_replicates
 
-    sc = load_scenario("baseline")
+    sc = load_scenario("baseline", {"hold_institutions": hold})
     ts = run_replicates(sc, 40, workers=2).timeseries
     ts = ts.assign(year=ts.step // sc.field.steps_per_year + 1)
     last = int(ts.year.max())
@@ -323,6 +349,6 @@ def test_the_baseline_without_shocks_is_steady_after_the_warmup():
     for table in (income, active):
         for col in table.columns:
             y2, yl = table[col].xs(2, level="year"), table[col].xs(last, level="year")
-            drift[col] = (yl.mean() / y2.mean() - 1, yl.median() / y2.median() - 1)
-    off = {c: d for c, d in drift.items() if abs(d[0]) > 0.2 or abs(d[1]) > 0.3}
-    assert off == {}, f"drift (mean, median) between year 2 and year {last}: {off}"
+            drift[col] = yl.mean() / y2.mean() - 1
+    off = {c: round(d, 3) for c, d in drift.items() if abs(d) > 0.2}
+    assert off == {}, f"drift of the mean between year 2 and year {last}: {off}"

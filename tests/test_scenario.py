@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import strategies as sst
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from safsim.config import Beta, Choice, Scenario, Uniform
@@ -776,6 +776,8 @@ def test_scenario_shaped_junk_raises_only_scenario_error(data: dict[str, Any]) -
 
 
 @given(st.lists(st.text(max_size=30), max_size=3))
+@example(["²=1"])  # a Unicode digit as a path key (found by Hypothesis: str.isdigit is true, int() fails)
+@example(["shocks[٣].at_step=1"])
 @JUNK
 def test_junk_overrides_raise_only_scenario_error(overrides: list[str]) -> None:
     """Random override strings give a Scenario or a one-line ScenarioError."""
