@@ -16,8 +16,7 @@ from the observations.  The counted horizon then starts from the settled market 
 observed institutions, and institutional change (F4, F8-F11) is counted from step 0.
 ``hold_institutions: never`` lets them evolve through the warm-up as well;
 ``hold_institutions: always`` holds them through the counted horizon too, an ablation that
-leaves only the market's own dynamics (over 40 baseline runs each kind's contract income then
-moves by 15% or less between year 2 and year 10).
+leaves only the market's own dynamics.
 """
 
 from __future__ import annotations
@@ -50,7 +49,8 @@ COMMISSIONER_INSTITUTIONS: tuple[str, ...] = (
     "legitimacy",
 )
 # Field-level state (safsim.field_dynamics, safsim.shocks.Government).  The smoothed small-VSO
-# loss share is the market's memory, not an institution, and settles with the market.
+# loss share is the market's memory, not an institution, and settles with the market; so does
+# ``codesign_happened``, which goes with the providers' codesign_participant flags.
 FIELD_INSTITUTIONS: tuple[str, ...] = (
     "field_state",
     "contention",
@@ -58,7 +58,6 @@ FIELD_INSTITUTIONS: tuple[str, ...] = (
     "steps_in_state",
     "shock_signal",
     "recent_budget_cut",
-    "codesign_happened",
 )
 GOVERNMENT_INSTITUTIONS: tuple[str, ...] = ("sva_in_force", "mandatory", "min_sv_weight", "threshold_gbp")
 
