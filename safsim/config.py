@@ -1036,8 +1036,8 @@ class Scenario(_Frozen):
     # engagement, SV policies, trust, legitimacy, field state), so the warm-up settles the market
     # under the institutions the scenario describes and the horizon starts from them; "never" -
     # they evolve through the warm-up too; "always" - held through the horizon as well, an
-    # ablation that leaves only the market's dynamics (no learning, adoption, crises or imitation
-    # carries over from one step to the next).
+    # ablation that leaves only the market's dynamics (no learning, adoption, crisis, imitation or
+    # scheduled regulation change carries over from one step to the next; budget cuts still do).
     hold_institutions: Literal["warmup", "always", "never"] = "warmup"
     record_warmup: bool = False  # keep warm-up rows (negative step numbers) in the time series and award log
     field: FieldConfig = Field(default_factory=FieldConfig)
