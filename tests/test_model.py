@@ -278,7 +278,7 @@ def test_a_held_warmup_starts_the_horizon_from_the_drawn_institutions_and_a_sett
     assert not np.array_equal(warm.pop.belief[: cold.pop.n], cold.pop.belief[: cold.pop.n])
 
 
-def test_a_free_warmup_lets_commissioners_learn_before_the_horizon():
+def test_a_warmup_that_does_not_hold_institutions_lets_commissioners_learn():
     """With hold_institutions never, commissioners learn through the warm-up: mean SV understanding at
     step 0 is higher than drawn (learning only raises it), over several seeds."""
     gains = []
