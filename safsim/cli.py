@@ -25,7 +25,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -1031,6 +1031,14 @@ def _add_validate_parser(sub: Any) -> None:
         help="also score the model against the external targets (safsim/data/targets.yaml): "
         "prints the fit table and writes external.csv; with --facts none, only that",
     )
+    val.add_argument(
+        "--base",
+        default=None,
+        metavar="SCENARIO",
+        help="layer this scenario's own settings (not what it extends) onto every arm, before the arm's "
+        "levers: judge the facts (and --external) on, e.g., the calibrated values (--base calibrated) "
+        "instead of the package defaults",
+    )
     _add_calibration_files(val)
     val.set_defaults(handler=_cmd_validate)
 
@@ -1077,7 +1085,10 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
         facts = get_facts(ids)
     except KeyError as exc:
         raise BadInput(str(exc.args[0])) from None
+    layered = _base_settings(args.base)
     if args.update_docs is not None:
+        if args.base is not None:
+            raise BadInput("--update-docs documents the package defaults; drop it or drop --base")
         from safsim.analysis.validation import DOCS_BEGIN
 
         try:
@@ -1096,7 +1107,7 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
         _check_out_dir(args.out, force=args.force)
 
     if not facts_wanted:
-        return _validate_external_only(args, setup, default_out)
+        return _validate_external_only(args, setup, default_out, layered)
 
     def run(progress: Callable[[int, int], None] | None) -> Any:
         return run_validation(
@@ -1106,6 +1117,7 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
             workers=args.workers,
             root_seed=VALIDATION_SEED if args.seed is None else args.seed,
             progress=progress,
+            base=args.base,
         )
 
     if _show_progress(args):
@@ -1121,7 +1133,7 @@ def _cmd_validate(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         result = run(None)
 
-    external = _external_fit(args, setup) if setup is not None else None
+    external = _external_fit(args, setup, layered) if setup is not None else None
 
     def write(out_dir: Path) -> None:
         write_validation(result, out_dir, plots=not args.no_plots, existing="replace" if args.force else "refuse")
@@ -1158,11 +1170,21 @@ def _load_calibration_setup(args: argparse.Namespace) -> Any:
     return load_setup(args.calibration, targets=args.targets)
 
 
-def _external_fit(args: argparse.Namespace, setup: Any) -> pd.DataFrame:
+def _base_settings(base: str | None) -> dict[str, Any]:
+    """``--base``: the scenario's own settings as overrides (its errors are bad input)."""
+    if base is None:
+        return {}
+    from safsim.scenario import own_settings
+
+    return own_settings(base)  # a ScenarioError names the file and line (exit 2)
+
+
+def _external_fit(args: argparse.Namespace, setup: Any, layered: Mapping[str, Any]) -> pd.DataFrame:
     from safsim.calibration.history import fit_table
 
     n = args.replicates or EXTERNAL_REPLICATES[args.mode]
-    return fit_table(setup, n=n, seed=args.seed, workers=args.workers)
+    overrides = {name: dict(layered) for name in setup.experiments} if layered else None
+    return fit_table(setup, overrides, n=n, seed=args.seed, workers=args.workers)
 
 
 def _write_external(fit: pd.DataFrame, out_dir: Path) -> None:
@@ -1191,8 +1213,10 @@ def _format_external(fit: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _validate_external_only(args: argparse.Namespace, setup: Any, default_out: Callable[[], Path]) -> int:
-    fit = _external_fit(args, setup)
+def _validate_external_only(
+    args: argparse.Namespace, setup: Any, default_out: Callable[[], Path], layered: Mapping[str, Any]
+) -> int:
+    fit = _external_fit(args, setup, layered)
     out_dir = _write_out(lambda d: _write_external(fit, d), args.out, default_out, "the external fit")
     if out_dir is None:
         return EXIT_INTERNAL

@@ -6,6 +6,7 @@ Objects:
     load_scenario(source, overrides=None) -> Scenario: read a file, a bundled scenario or a
         mapping, merge it onto the defaults, apply overrides, validate.
     apply_overrides(scenario, overrides) -> Scenario: a new scenario with dotted-path overrides.
+    own_settings(source) -> dict: a file's own settings (not inherited) as dotted-path overrides.
     dump_scenario(scenario) -> str: YAML text that ``load_scenario`` reads back to an equal object.
     scenario_json_schema() -> dict: the JSON Schema of scenario files.
     bundled_scenarios_dir(), list_bundled(), resolve_scenario(name_or_path): bundled scenarios.
@@ -51,6 +52,7 @@ __all__ = [
     "format_path",
     "list_bundled",
     "load_scenario",
+    "own_settings",
     "resolve_scenario",
     "scenario_json_schema",
 ]
@@ -1087,6 +1089,38 @@ def load_scenario(
     data, prov = _apply(data, prov, _override_items(overrides))
     _check_tree(data, label)
     return _validate(data, prov, label)
+
+
+_NOT_SETTINGS = ("extends", "name", "description")
+
+
+def own_settings(source: str | os.PathLike[str]) -> dict[str, Any]:
+    """The settings a scenario file makes itself, as dotted-path overrides for ``load_scenario``.
+
+    What the file inherits through ``extends:`` is left out, and so are ``name`` and
+    ``description``: layering the result onto another scenario (``load_scenario(other,
+    {**own_settings(f), ...})``) gives that scenario with the file's own changes, by the same
+    merge rule as ``extends:`` (a distribution, a list or a scalar replaces; other mappings merge
+    key by key).  ``safsim validate --base calibrated`` uses it to run every fact's arms on the
+    calibrated values.
+
+    Raises:
+        ScenarioError: the file cannot be read or does not validate (one line, file and key).
+    """
+    load_scenario(source)  # errors name the file and the line, before anything is layered
+    path = resolve_scenario(source)
+    own, _ = _parse_file(path, str(path))
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, dict) and "dist" not in value:
+            for key, sub in value.items():
+                walk(sub, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            out[prefix] = value
+
+    walk({k: v for k, v in own.items() if k not in _NOT_SETTINGS}, "")
+    return out
 
 
 def apply_overrides(scenario: Scenario, overrides: Sequence[str] | Mapping[str, Any]) -> Scenario:

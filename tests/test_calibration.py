@@ -358,3 +358,24 @@ def test_calibration_without_out_leaves_no_temporary_folder(tmp_path, monkeypatc
     assert len(res.points) == 4 and res.out is None
     assert during and all(any(n.startswith("safsim-calibration-") for n in names) for names in during)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_external_with_base_scores_the_base_settings(tmp_path, monkeypatch):
+    """--external with --base runs every experiment of the set-up with the base's own settings layered on."""
+    import safsim.calibration.history as history
+
+    base = tmp_path / "base.yaml"
+    base.write_text("extends: baseline\ncommissioners: {grant_share: 0.02}\n")
+    calls = []
+    real = history.fit_table
+
+    def spy(setup, overrides=None, **kw):
+        calls.append(overrides)
+        return real(setup, overrides, **kw)
+
+    monkeypatch.setattr(history, "fit_table", spy)
+    out = tmp_path / "v"
+    args = ["validate", "--facts", "none", "--external", "--calibration", str(SETUP), "-n", "2", "--out", str(out)]
+    assert main([*args, "--base", str(base), "-q"]) == 0
+    assert calls and set(calls[0]) == set(load_setup(SETUP).experiments)
+    assert all(o == {"commissioners.grant_share": 0.02} for o in calls[0].values())

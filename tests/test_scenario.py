@@ -893,3 +893,40 @@ def test_a_lot_cap_that_would_create_too_many_tenders_is_refused():
     with pytest.raises(ScenarioError, match=r"commissioners.*tenders a quarter.*at least"):
         load_scenario("baseline", {"commissioners.max_lot_gbp": 1000.0})
     assert load_scenario("baseline", {"commissioners.max_lot_gbp": 10_000.0}).commissioners.max_lot_gbp == 10_000.0
+
+
+def test_own_settings_are_what_a_file_sets_itself_and_layer_like_extends(tmp_path):
+    """own_settings gives a file's own settings, not what it inherits, as dotted overrides: layered onto
+    its parent they rebuild the file's scenario; layered onto another scenario they keep that scenario's
+    own changes (austerity's shocks) and a distribution replaces wholesale."""
+    from safsim.scenario import own_settings
+
+    parent = tmp_path / "parent.yaml"
+    parent.write_text("commissioners: {price_weight: 0.55, sv_weight: 0.1}\nhorizon_steps: 16\n")
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "extends: parent.yaml\nname: child\ndescription: mine\ncommissioners: {grant_share: 0.05}\n"
+        "providers: {sme_vso: {reserves_gbp: {dist: uniform, low: 1000, high: 2000}}}\n"
+    )
+    own = own_settings(child)
+    assert own == {
+        "commissioners.grant_share": 0.05,
+        "providers.sme_vso.reserves_gbp": {"dist": "uniform", "low": 1000, "high": 2000},
+    }
+    rebuilt = load_scenario(parent, own).model_dump(exclude={"name", "description"})
+    assert rebuilt == load_scenario(child).model_dump(exclude={"name", "description"})
+    on_austerity = load_scenario("austerity", own)
+    assert on_austerity.shocks == load_scenario("austerity").shocks
+    assert on_austerity.commissioners.grant_share == 0.05
+    assert on_austerity.commissioners.sv_weight == load_scenario("austerity").commissioners.sv_weight
+
+
+def test_own_settings_of_a_bad_file_name_the_file_and_line(tmp_path):
+    """A base that does not validate fails before anything is layered, naming its file, line and key."""
+    from safsim.scenario import own_settings
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: baseline\ncommissioners:\n  monitoring_rate: 7\n")
+    with pytest.raises(ScenarioError) as err:
+        own_settings(bad)
+    assert "bad.yaml:3" in str(err.value) and "commissioners.monitoring_rate" in str(err.value)

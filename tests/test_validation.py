@@ -590,3 +590,36 @@ def test_power_table_gives_reliability_of_the_quick_check():
     assert row["quick_reliability"] == 1.0
     assert row["mde_80"] == pytest.approx(2.8 * row["se"])
     assert row["margin_se"] > 2
+
+
+def test_base_layers_its_own_settings_on_every_arm_before_the_arms_levers(tmp_path, capsys):
+    """run_validation(base=...) simulates each arm with the base file's own settings on the arm's scenario,
+    the arm's lever overrides last; the report and manifest name the base. --base with --update-docs is
+    refused (exit 2): the committed docs document the package defaults."""
+    from safsim.analysis.validation import unique_arms
+    from safsim.experiments.replicates import run_seeds as real_run_seeds
+
+    base = tmp_path / "base.yaml"
+    base.write_text("extends: baseline\ncommissioners: {monitoring_rate: 0.9, grant_share: 0.02}\n")
+    seen = []
+
+    def backend(scenario, seeds, workers=1, progress=None):
+        seen.append(scenario)
+        return real_run_seeds(scenario.model_copy(update={"horizon_steps": 8, "warmup_steps": 0}), seeds)
+
+    fact = get_facts(["F17"])[0]
+    result = run_validation([fact], 2, root_seed=1, run_seeds=backend, base=base)
+    assert len(seen) == len(unique_arms([fact]))
+    for scenario, arm in zip(seen, unique_arms([fact]).values(), strict=True):
+        assert scenario.commissioners.grant_share == 0.02
+        want = arm.overrides.get("commissioners.monitoring_rate", 0.9)
+        assert scenario.commissioners.monitoring_rate == want
+    assert result.base == str(base)
+    out = tmp_path / "rep"
+    write_validation(result, out, plots=False)
+    assert f"own settings of `{base}`" in (out / "report.md").read_text()
+    assert json.loads((out / "manifest.json").read_text())["base"] == str(base)
+    doc = tmp_path / "doc.md"
+    doc.write_text("x")
+    assert main(["validate", "--facts", "F17", "--base", str(base), "--update-docs", str(doc)]) == 2
+    assert "--update-docs documents the package defaults" in capsys.readouterr().err

@@ -499,6 +499,7 @@ class ValidationResult:
         arms_run: arm key -> (scenario, overrides, wall seconds) of every simulated arm.
         wall_time_s: seconds for simulation and analysis.
         arm_runs: arm key -> the runs table of that arm (for convergence checks).
+        base: the scenario whose own settings were layered onto every arm (``--base``), or None.
     """
 
     facts: tuple[Fact, ...]
@@ -513,6 +514,7 @@ class ValidationResult:
     wall_time_s: float = 0.0
     created_utc: str = ""
     arm_runs: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    base: str | None = None
 
     def fact_verdicts(self) -> dict[str, str]:
         """Fact id -> ``pass`` when all its counted criteria pass, else ``fail``."""
@@ -814,6 +816,7 @@ def run_validation(
     root_seed: int = VALIDATION_SEED,
     progress: ProgressCallback | None = None,
     run_seeds: RunSeeds | None = None,
+    base: str | os.PathLike[str] | None = None,
 ) -> ValidationResult:
     """Simulate every arm of ``facts`` over common seeds and judge every criterion.
 
@@ -826,12 +829,15 @@ def run_validation(
         progress: called as ``progress(done_runs, total_runs)``.
         run_seeds: a simulation backend called per arm (for tests); by default all arms run
             on one pool through ``safsim.experiments.replicates.run_batches``.
+        base: a scenario file (or bundled name) whose own settings are layered onto every arm's
+            scenario before the arm's overrides (``safsim.scenario.own_settings``): the facts
+            judged on, for example, the calibrated values instead of the package defaults.
 
     Raises:
         ValueError: no facts, or fewer than two replicates.
     """
     from safsim.runner import child_seeds
-    from safsim.scenario import load_scenario
+    from safsim.scenario import load_scenario, own_settings
 
     mode = Mode(mode)
     n = MODE_REPLICATES[mode] if n_replicates is None else int(n_replicates)
@@ -843,7 +849,8 @@ def run_validation(
     seeds = child_seeds(root_seed, n)
     arms = unique_arms(facts)
     # Load every scenario first, so that a bad arm fails before anything runs.
-    scenarios = {key: load_scenario(a.scenario, dict(a.overrides)) for key, a in arms.items()}
+    layered = {} if base is None else own_settings(base)
+    scenarios = {key: load_scenario(a.scenario, {**layered, **a.overrides}) for key, a in arms.items()}
     total = len(arms) * n
     results: dict[str, Results] = {}
     arms_run: dict[str, dict[str, Any]] = {
@@ -858,11 +865,11 @@ def run_validation(
             results[key] = res
     else:
         for i, (key, scenario) in enumerate(scenarios.items()):
-            base = i * n
+            offset = i * n
 
-            def arm_progress(done: int, _total: int, base: int = base) -> None:
+            def arm_progress(done: int, _total: int, offset: int = offset) -> None:
                 if progress is not None:
-                    progress(base + done, total)
+                    progress(offset + done, total)
 
             t_arm = time.perf_counter()
             results[key] = run_seeds(scenario, seeds, workers=workers, progress=arm_progress)
@@ -884,6 +891,7 @@ def run_validation(
         raw=raw,
         arms_run=arms_run,
         arm_runs={key: r.runs for key, r in results.items()},
+        base=None if base is None else str(base),
         wall_time_s=time.perf_counter() - t0,
         created_utc=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
@@ -1173,6 +1181,14 @@ def render_markdown(
         f"- Root seed: {result.root_seed} (seeds `child_seeds({result.root_seed}, "
         f"{result.n_replicates})`, common to every arm)",
         f"- Model revision: {rev}",
+        *(
+            [
+                f"- Base: every arm with the own settings of `{result.base}` layered on its scenario "
+                "(`--base`), not the package defaults"
+            ]
+            if result.base
+            else []
+        ),
         f"- Created: {result.created_utc}; wall time {result.wall_time_s:.0f} s; "
         f"{len(result.arms_run)} arm{'' if len(result.arms_run) == 1 else 's'}, "
         f"{len(result.arms_run) * result.n_replicates} runs",
@@ -1248,6 +1264,7 @@ def _manifest(result: ValidationResult, files: Sequence[str]) -> dict[str, Any]:
         "fact_classes": result.fact_classes(),
         "headline": result.headline(),
         "arms": list(result.arms_run.values()),
+        "base": result.base,
         "wall_time_s": round(result.wall_time_s, 3),
         "files": list(files),
     }
