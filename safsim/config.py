@@ -915,7 +915,7 @@ class BehaviourConfig(_Frozen):
     sv_score_range_by_understanding: bool = True  # SV marks use only the understood share of the scale (Th §4.3, §6.1)
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
-    credibility_penalty: float = Field(0.5, ge=0)  # credibility lost per unit of detected shortfall
+    credibility_penalty: float = Field(0.5, ge=0, le=1)  # share of the way credibility moves to 1 - shortfall per check
     min_credibility: float = Field(0.1, ge=0, le=1)  # floor of a provider's credibility
     track_record_penalty: float = Field(0.2, ge=0)  # track record lost per unit of detected shortfall
     track_record_gain: float = Field(0.1, ge=0, le=1)  # share of the gap closed by a completed contract

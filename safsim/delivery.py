@@ -394,9 +394,16 @@ def review_monitored(model: FieldModel) -> None:
     shortfall = np.where(promised > 0, np.maximum(0.0, 1.0 - seen / np.where(promised > 0, promised, 1.0)), 0.0)
     failed = shortfall > b.shortfall_tolerance
     book.failed_check[checked[failed]] = True
+    # Credibility is what the commissioners have learned to believe of a holder's claims: every check moves
+    # it by credibility_penalty towards the share of the promise the check saw (1 - shortfall), so a
+    # provider that keeps over-claiming settles at the discount its record earns instead of sinking for
+    # decades, and a clean check restores some belief (Th §6.1).
+    for i, s in zip(checked, shortfall, strict=True):
+        rows = book.records[int(i)].rows
+        cred = T.credibility[rows]
+        T.credibility[rows] = np.maximum(b.min_credibility, cred + b.credibility_penalty * ((1.0 - s) - cred))
     for i, s in zip(checked[failed], shortfall[failed], strict=True):
         rows = book.records[int(i)].rows
-        T.credibility[rows] = np.maximum(b.min_credibility, T.credibility[rows] * (1.0 - b.credibility_penalty * s))
         T.track_record[rows] = np.maximum(0.0, T.track_record[rows] - b.track_record_penalty * s)
         # A check corrects the inflation that unmonitored delivery added, back towards the provider's
         # own framing (its drawn claim_inflation: CSR framing is a practice, Th §4.3), not below it.

@@ -146,6 +146,33 @@ def test_review_passes_a_holder_within_tolerance_and_teaches_the_commissioner():
     assert np.isclose(comm.sv_understanding, 0.4 + m.behaviour.monitoring_understanding_gain * 0.6)
 
 
+def test_credibility_settles_at_the_share_of_the_promise_that_checks_see():
+    """A holder that keeps over-claiming four-fold (checks see a quarter of the promise) converges on
+    credibility 0.25 over repeated failed checks and stays there, instead of sinking to min_credibility;
+    a later clean check raises it again (credibility is what the commissioners have learned to believe)."""
+    m, pair = contract_model({"behaviour.min_credibility": 0.0, "behaviour.inflation_correction": 0.0})
+    T = m.pop
+    r = pair[0]
+    T.credibility[r] = 1.0
+    k = open_one(m, [r], monitored=True, sv_claim_hard=20_000.0, sv_claim_soft=20_000.0)
+    deliver(m, 0)
+    path = []
+    for _ in range(12):
+        review_monitored(m)
+        path.append(float(T.credibility[r]))
+    assert m.contracts.failed_check[k.contract_id]
+    assert all(a >= b for a, b in zip(path, path[1:], strict=False)), path
+    assert np.isclose(path[-1], 0.25, atol=1e-3), path
+    assert path[-1] > 0.2  # not sinking towards the floor (0 here)
+    # a clean check afterwards: a new contract delivering what it claims
+    m2, pair2 = contract_model()
+    m2.pop.credibility[pair2[0]] = 0.3
+    open_one(m2, pair2[:1], monitored=True, sv_claim_hard=5_000.0, sv_claim_soft=5_000.0)
+    deliver(m2, 0)
+    review_monitored(m2)
+    assert np.isclose(m2.pop.credibility[pair2[0]], 0.3 + m2.behaviour.credibility_penalty * 0.7)
+
+
 def test_unmonitored_holders_claim_inflation_drifts_up():
     """Holding an unmonitored contract raises claim inflation by inflation_drift_unmonitored at the review."""
     m, pair = contract_model({"behaviour.inflation_drift_unmonitored": 0.1})
