@@ -379,3 +379,15 @@ def test_validate_external_with_base_scores_the_base_settings(tmp_path, monkeypa
     assert main([*args, "--base", str(base), "-q"]) == 0
     assert calls and set(calls[0]) == set(load_setup(SETUP).experiments)
     assert all(o == {"commissioners.grant_share": 0.02} for o in calls[0].values())
+
+
+def test_bundled_calibrated_scenario_holds_the_committed_calibration_point():
+    """scenarios/calibrated.yaml sets exactly the values of the committed calibration run
+    (calibration/calibrated.yaml, written by `safsim calibrate --out calibration`), nothing else."""
+    from safsim.scenario import own_settings
+
+    root = Path(__file__).resolve().parents[1]
+    committed = root / "calibration" / "calibrated.yaml"
+    assert own_settings("calibrated") == own_settings(committed), (
+        "copy the values of calibration/calibrated.yaml into scenarios/calibrated.yaml after a calibration"
+    )
