@@ -507,7 +507,8 @@ def _manifest(
     n_ok = sum(1 for s, _ in status.values() if s == "ok")
     return {
         "manifest_format": MANIFEST_FORMAT,
-        "status": "complete" if len(status) == len(specs) else "incomplete",
+        # complete once every run has a status and the tables are merged (the last write)
+        "status": "complete" if wall is not None and len(status) == len(specs) else "incomplete",
         "safsim_version": _safsim_version(),
         "python_version": platform.python_version(),
         "git_revision": commit,
