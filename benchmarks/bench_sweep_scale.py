@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/bench_sweep_scale.py workers [--runs 1000] [--workers 1 2] [--quick] [--save]
-    python benchmarks/bench_sweep_scale.py memory [--runs 1000 10000] [--workers 2] [--timeseries] [--quick] [--save]
+    python benchmarks/bench_sweep_scale.py memory [--runs 1000 10000] [--workers 2] [--timeseries] [--small] [--quick] [--save]
 
 Each measurement is the command a user types,
 ``safsim sweep benchmarks/baseline_sweep.yaml --workers W --set replicates=N --out DIR --quiet``
@@ -13,7 +13,11 @@ over the first (target: 2 workers at least 1.85x as fast as 1); ``memory`` print
 memory of each run count against the first (target: 10,000 runs within 20% of 1,000) and the
 wall time of the largest (target: 10,000 runs in under 3 minutes on 2 cores). ``--quick`` runs
 20 and 200 runs. ``--timeseries`` records the per-step time series of every run as well
-(``--set record.timeseries=true``), the table that grows with the number of runs.
+(``--set record.timeseries=true``), the table that grows with the number of runs. ``--small``
+runs a small field instead of the baseline's (one authority, no warm-up:
+``--set set.field.n_authorities=1 --set set.warmup_steps=0``), about 5x less CPU a run for the
+same time series (40 rows of 30 columns a run), so that the sweep machinery's memory can be
+measured over thousands of runs on a loaded machine.
 
 The parent's own peak (``parent MB``, the sweep's main process alone, not its workers) is
 exact, not sampled: the command is run through this script's ``_sweep`` entry
@@ -54,7 +58,7 @@ def _sweep_entry(argv: list[str]) -> int:
     return int(status or 0)
 
 
-def sweep(runs: int, workers: int, *, timeseries: bool = False) -> tuple[Measurement, float]:
+def sweep(runs: int, workers: int, *, timeseries: bool = False, small: bool = False) -> tuple[Measurement, float]:
     """Measure one ``safsim sweep`` of ``runs`` baseline replicates on ``workers`` processes.
 
     Returns:
@@ -69,7 +73,10 @@ def sweep(runs: int, workers: int, *, timeseries: bool = False) -> tuple[Measure
         cmd += ["--set", f"replicates={runs}", "--out", str(Path(tmp) / "out"), "--quiet"]
         if timeseries:
             cmd += ["--set", "record.timeseries=true"]
-        label = f"safsim sweep, {workers} worker{'s' if workers > 1 else ''}{', ts' if timeseries else ''}"
+        if small:
+            cmd += ["--set", "set.field.n_authorities=1", "--set", "set.warmup_steps=0"]
+        label = f"safsim sweep, {workers} worker{'s' if workers > 1 else ''}"
+        label += (", ts" if timeseries else "") + (", small" if small else "")
         m = measure(cmd, label=label, runs=runs)
         return m, float(peak_file.read_text())
 
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, nargs="+", help="workers: one count (1000); memory: counts (1000 10000)")
     ap.add_argument("--workers", type=int, nargs="+", help="workers: counts (1 2); memory: one count (2)")
     ap.add_argument("--timeseries", action="store_true", help="record every run's time series too")
+    ap.add_argument("--small", action="store_true", help="a small field (1 authority, no warm-up) for cheaper runs")
     ap.add_argument("--quick", action="store_true", help="20 runs (workers) or 20 and 200 runs (memory)")
     ap.add_argument("--save", action="store_true", help="write benchmarks/results/sweep_<what>_<runs>.{json,csv}")
     args = ap.parse_args(argv)
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = [20, 200] if args.quick else (args.runs or [1000, 10000])
         workers = (args.workers or [2])[:1]
     print(f"{args.what}: runs={runs} workers={workers} cpus={os.cpu_count()} python={platform.python_version()}")
-    measured = [sweep(n, w, timeseries=args.timeseries) for n in runs for w in workers]
+    measured = [sweep(n, w, timeseries=args.timeseries, small=args.small) for n in runs for w in workers]
     rows = [m for m, _ in measured]
     parents = [p for _, p in measured]
     print_table(rows)
@@ -115,9 +123,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(f"{last.runs} runs: {last.wall_s:.1f} s wall ({last.wall_s / 60:.2f} min; target under 3 min)")
     if args.save:
-        tag = f"sweep_{args.what}{'_ts' if args.timeseries else ''}_{'_'.join(map(str, runs))}"
+        tag = f"sweep_{args.what}{'_ts' if args.timeseries else ''}{'_small' if args.small else ''}"
+        tag += f"_{'_'.join(map(str, runs))}"
         path = HERE / "results" / f"{tag}.json"
-        extra = {"what": args.what, "runs": runs, "workers": workers, "timeseries": args.timeseries}
+        extra = {
+            "what": args.what,
+            "runs": runs,
+            "workers": workers,
+            "timeseries": args.timeseries,
+            "small": args.small,
+        }
         extra |= {"date": time.strftime("%Y-%m-%d"), "parent_peak_rss_mb": parents}
         write_results(rows, path, extra)
         print(f"wrote {path.with_suffix('.json')} and .csv")
