@@ -620,8 +620,9 @@ def run_sweep(
         backend: ``serial``, ``processes`` or ``dask`` (see the module docstring).
         workers: worker processes (``processes``, a LocalCluster of ``dask``); default: the
             number of CPUs.  Results do not depend on it.
-        out: the results directory; results stream into ``out/parts/`` as chunks finish and
-            are merged at the end.  None keeps everything in memory.
+        out: the results directory; results stream into ``out/parts/`` as chunks finish (the
+            parent keeps none of a chunk's tables once written) and are merged at the end, the
+            time series and awards part by part.  None keeps everything in memory.
         resume: run only the runs ``out`` does not yet hold (the same sweep, by hash).
         force: replace the results of another sweep in ``out``.
         progress: show a progress bar (only on a terminal, and never when ``CI`` is set).
@@ -629,7 +630,10 @@ def run_sweep(
             default: start a LocalCluster.
 
     Returns:
-        The SweepResult (runs, design, failures, time series and awards as recorded).
+        The SweepResult (runs, design, failures, time series and awards as recorded).  With
+        ``out``, ``runs``, ``design`` and ``failures`` are in memory and ``timeseries`` and
+        ``awards`` are read from ``out/timeseries.parquet`` and ``out/awards.parquet`` on first
+        access, so the sweep's memory does not grow with its time series unless asked for it.
 
     Raises:
         ScenarioError: the experiment does not load.
