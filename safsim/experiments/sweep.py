@@ -80,7 +80,7 @@ _RecordSpec = tuple[tuple[str, ...], bool, int, bool]
 # (design point, ((run_id, replicate, seed), ...))
 _Task = tuple[int, tuple[tuple[int, int, int], ...]]
 # rows buffered per row group of a merged table; the merge holds about this many rows at once
-_MERGE_ROWS = 65_536
+_MERGE_ROWS = 16_384
 # manifest.json is rewritten after a chunk commit at most this often (seconds)
 _MANIFEST_EVERY_S = 5.0
 
@@ -413,7 +413,7 @@ def _merge_parts(parts: Path, groups: Sequence[Sequence[str]], name: str, keys: 
             buffered: list[pa.Table] = []
             n = 0
             for group in files:
-                table = pa.concat_tables([pq.read_table(f) for f in group])
+                table = pa.concat_tables([pq.read_table(f, use_threads=False) for f in group])
                 buffered.append(table.sort_by(sort_keys))
                 n += len(table)
                 if n >= _MERGE_ROWS:
