@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from safsim.experiments import sweep as sweep_module
@@ -39,6 +42,30 @@ def _same(a, b):
     pd.testing.assert_frame_equal(a.failures, b.failures)
     if a.timeseries is not None or b.timeseries is not None:
         pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    if a.awards is not None or b.awards is not None:
+        pd.testing.assert_frame_equal(a.awards, b.awards)
+
+
+TABLES = ("runs", "design", "failures", "timeseries", "awards")
+
+
+def _same_files(out, res):
+    """Every table file in ``out`` equals the table of ``res`` (an in-memory sweep's, say)."""
+    for name in TABLES:
+        table = getattr(res, name)
+        if table is None:
+            assert not (out / f"{name}.parquet").exists(), name
+        else:
+            pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"), table, obj=name)
+
+
+def _same_dirs(a, b):
+    for name in TABLES:
+        assert (a / f"{name}.parquet").exists() == (b / f"{name}.parquet").exists(), name
+        if (a / f"{name}.parquet").exists():
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet"), obj=name
+            )
 
 
 def test_runs_table_has_ids_factors_then_outcomes(tmp_path):
@@ -80,6 +107,148 @@ def test_backends_and_worker_counts_give_identical_tables(tmp_path):
     _same(serial, one)
     _same(serial, two)
     _same(serial, memory)
+
+
+def test_merged_files_equal_an_in_memory_sweep(tmp_path, monkeypatch):
+    """With time series and awards, the merged files (and the lazily read tables) equal an in-memory sweep's.
+
+    Small row groups (3 rows) make the streaming merge write many, and every part file has the
+    same schema, so the merge streams (no fallback to the in-memory concatenation).
+    """
+    monkeypatch.setattr(sweep_module, "_MERGE_ROWS", 3)
+    exp = _exp(record={"timeseries": True, "awards": True}, replicates=3)
+    memory = run_sweep(exp, backend="serial", progress=False)
+    assert len(memory.awards) and len(memory.timeseries)
+    for label, kw in (("serial", {"backend": "serial"}), ("p2", {"backend": "processes", "workers": 2})):
+        out = tmp_path / label
+        res = run_sweep(exp, out=out, progress=False, **kw)
+        assert isinstance(res._timeseries, Path) and isinstance(res._awards, Path)  # not read yet
+        _same_files(out, memory)
+        _same(res, memory)  # reads them now
+        parts = sorted((out / "parts").glob("*.parquet"))
+        for kind in ("timeseries", "awards"):
+            schemas = [pq.read_schema(f) for f in parts if f.name.endswith(f".{kind}.parquet")]
+            assert len(schemas) > 1 and all(x.equals(schemas[0], check_metadata=True) for x in schemas)
+        assert pq.ParquetFile(out / "timeseries.parquet").metadata.num_row_groups > 1
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["tables"] == [f"{n}.parquet" for n in TABLES]
+
+
+def test_part_groups_keep_overlapping_ranges_together():
+    """Parts are ordered by run_id range; parts whose ranges overlap form one group (sorted together)."""
+    groups = sweep_module._part_groups({"c": (6, 7), "a": (0, 2), "b": (1, 3), "d": (4, 5), "e": (8, 12), "f": (9, 9)})
+    assert groups == [["a", "b"], ["d"], ["c"], ["e", "f"]]
+
+
+def test_interleaved_parts_merge_to_the_tables_of_an_uninterrupted_sweep(tmp_path):
+    """Chunks whose runs interleave (as an older version could leave on resume) still merge in run_id order."""
+    from safsim.experiments.design import plan, point_scenarios
+    from safsim.experiments.experiment import load_experiment
+
+    data = _exp(record={"timeseries": True, "awards": True}, replicates=4)
+    ref = run_sweep(data, backend="serial", out=tmp_path / "ref", progress=False)
+    out = tmp_path / "cut"
+    run_sweep(data, backend="serial", out=out, progress=False)
+    for f in (out / "parts").iterdir():
+        f.unlink()
+    exp = load_experiment(data)
+    specs, scenarios = plan(exp), point_scenarios(exp)
+    record = (tuple(exp.record.outcome_names()), True, 1, True)
+    items = {s.run_id: (s.run_id, s.replicate, s.seed) for s in specs}
+    for ids in ((1, 3), (0, 2)):  # design point 0, runs interleaved; point 1 is left to the resume
+        sweep_module._write_chunk(
+            out / "parts", sweep_module._execute(scenarios[0], (0, tuple(items[i] for i in ids)), record)
+        )
+    ranges = sweep_module._committed(out / "parts")[0]
+    assert sorted(ranges.values()) == [(0, 2), (1, 3)]
+    res = run_sweep(data, backend="serial", out=out, resume=True, progress=False)
+    assert res.n_ran == 4
+    _same_dirs(out, tmp_path / "ref")
+    _same(res, ref)
+
+
+def test_a_resume_with_gaps_runs_contiguous_chunks_and_gives_identical_tables(tmp_path):
+    """Deleting committed chunks in the middle and resuming with other workers gives the same tables;
+    every chunk of the resumed sweep is a contiguous run_id range (one part per merge group)."""
+    data = _exp(record={"timeseries": True, "awards": True}, replicates=4)
+    ref = run_sweep(data, backend="serial", out=tmp_path / "ref", progress=False)
+    out = tmp_path / "cut"
+    run_sweep(data, backend="serial", out=out, progress=False)
+    for name in TABLES:
+        (out / f"{name}.parquet").unlink()
+    runs_parts = sorted((out / "parts").glob("*.runs.parquet"))
+    assert len(runs_parts) == 8  # one run a chunk (serial, 8 runs)
+    for f in runs_parts[1:3] + runs_parts[5:6]:  # uncommit runs 1, 2 and 5
+        f.unlink()
+    res = run_sweep(data, backend="processes", workers=2, out=out, resume=True, progress=False)
+    assert res.n_ran == 3
+    _same_dirs(out, tmp_path / "ref")
+    _same(res, ref)
+    ranges = sweep_module._committed(out / "parts")[0]
+    assert all(len(g) == 1 for g in sweep_module._part_groups(ranges))
+    assert sorted(ranges.values()) == [(i, i) for i in range(8)]
+
+
+def test_tasks_never_span_a_gap_in_run_ids(monkeypatch):
+    """_tasks splits chunks at gaps (runs a resumed sweep holds) and at design points (chunks of up to 8 here)."""
+    from safsim.experiments import replicates
+    from safsim.experiments.design import RunSpec
+
+    monkeypatch.setattr(replicates, "_chunk_size", lambda n, w: 8)
+    specs = [RunSpec(i, i // 6, i % 6, (), 100 + i) for i in (0, 1, 3, 4, 5, 6, 7, 9)]
+    tasks = sweep_module._tasks(specs, workers=1)
+    assert [[r for r, _, _ in items] for _, items in tasks] == [[0, 1], [3, 4, 5], [6, 7], [9]]
+    assert [dp for dp, _ in tasks] == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize(("backend", "workers"), [("serial", 1), ("processes", 2)])
+def test_the_parent_keeps_no_chunk_tables_with_out(tmp_path, monkeypatch, backend, workers):
+    """With --out, a chunk's tables are freed once written: when the backend yields a chunk no earlier one is alive.
+
+    The check wraps the backend's generator and holds only weak references; without --out the
+    same check sees the chunks accumulate (they are kept for the merge), which shows it works.
+    """
+    real = sweep_module._BACKEND_FUNCS[backend]
+    seen: list[weakref.ref] = []
+    alive_at_yield: list[int] = []
+
+    def watched(*args, **kw):
+        for chunk in real(*args, **kw):
+            gc.collect()
+            alive_at_yield.append(sum(r() is not None for r in seen))
+            seen.extend(weakref.ref(chunk[k]) for k in ("rows", "timeseries") if chunk[k] is not None)
+            yield chunk
+            del chunk
+
+    monkeypatch.setitem(sweep_module._BACKEND_FUNCS, backend, watched)
+    exp = _exp(replicates=5)
+    res = run_sweep(exp, backend=backend, workers=workers, out=tmp_path / "o", progress=False)
+    assert len(alive_at_yield) >= 4 and max(alive_at_yield) == 0, alive_at_yield
+    assert isinstance(res._timeseries, Path)  # the time series is not loaded until asked for
+    assert len(res.timeseries) == len(pd.read_parquet(tmp_path / "o" / "timeseries.parquet"))
+    seen.clear()
+    alive_at_yield.clear()
+    run_sweep(exp, backend=backend, workers=workers, progress=False)
+    assert alive_at_yield[-1] == 2 * (len(alive_at_yield) - 1)  # in memory: every chunk's rows and time series
+
+
+def test_manifest_is_rewritten_at_chunk_commits(tmp_path, monkeypatch):
+    """manifest.json is rewritten (atomically) after chunk commits, showing each run's status as it lands."""
+    monkeypatch.setattr(sweep_module, "_MANIFEST_EVERY_S", 0.0)
+    real = sweep_module._write_json
+    written: list[dict] = []
+
+    def spy(data, path):
+        written.append(json.loads(json.dumps(data, default=str)))
+        real(data, path)
+
+    monkeypatch.setattr(sweep_module, "_write_json", spy)
+    run_sweep(_exp(), backend="serial", out=tmp_path / "o", progress=False)
+    assert len(written) == 2 + 4  # start, each of the 4 one-run chunks, end
+    done = [sum(r["status"] == "ok" for r in m["runs"]) for m in written]
+    assert done == [0, 1, 2, 3, 4, 4]
+    assert [m["status"] for m in written] == ["incomplete"] * 5 + ["complete"]
+    assert written[-1]["wall_time_s"] is not None and written[-1]["tables"] and not written[-2]["tables"]
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):

@@ -8,13 +8,23 @@ Objects:
 
 Data flow: ``load_experiment`` -> ``plan`` (RunSpecs) -> chunks of runs of one design point ->
 ``run_scenario`` on the backend -> each finished chunk written at once as Parquet part files in
-``OUT/parts/`` -> merged at the end into ``OUT/runs.parquet``, ``design.parquet``,
-``failures.parquet`` (and ``timeseries.parquet``, ``awards.parquet`` when recorded), with
-``OUT/manifest.json`` last.
+``OUT/parts/`` (and dropped from memory) -> merged at the end into ``OUT/runs.parquet``,
+``design.parquet``, ``failures.parquet`` (and ``timeseries.parquet``, ``awards.parquet`` when
+recorded), with ``OUT/manifest.json`` last.
+
+Memory with ``out``: the parent keeps no chunk's tables once they are written (the backends
+drop each finished future), and the time-series and award tables are merged part by part
+with a ``pyarrow.parquet.ParquetWriter``, so the parent's memory does not grow with the
+number of runs beyond the one-row-per-run tables (runs, status).  Chunks are contiguous
+run_id ranges (``_tasks`` splits at gaps left by a resume), so sorting each part and writing
+the parts in run_id order gives the global order; parts whose ranges overlap (written by an
+older version) are merged as one group.  The returned result loads ``timeseries`` and
+``awards`` from the merged files on first access.
 
 Part files: a chunk writes ``TAG.timeseries.parquet``, ``TAG.awards.parquet`` and
 ``TAG.failures.parquet`` (as recorded), then ``TAG.runs.parquet``, which commits the chunk: it
-holds every run of the chunk with its status and time.  Each file is written under a temporary
+holds every run of the chunk with its status and time.  ``manifest.json`` is rewritten (atomically)
+after chunk commits too, at most every few seconds, so it shows the progress of a running sweep.  Each file is written under a temporary
 name and moved into place with ``os.replace``, so a sweep killed at any moment leaves only whole
 files; on resume the files of uncommitted chunks are deleted and only runs without a committed
 status are run again.  Tables are sorted by ``run_id`` (and ``step``) and hold nothing that
@@ -41,13 +51,14 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from safsim.config import Scenario
 from safsim.experiments import replicates as _replicates
@@ -68,13 +79,16 @@ _OWN = ("parts/*", "runs.parquet", "design.parquet", "failures.parquet", "timese
 _RecordSpec = tuple[tuple[str, ...], bool, int, bool]
 # (design point, ((run_id, replicate, seed), ...))
 _Task = tuple[int, tuple[tuple[int, int, int], ...]]
+# rows buffered per row group of a merged table; the merge holds about this many rows at once
+_MERGE_ROWS = 16_384
+# manifest.json is rewritten after a chunk commit at most this often (seconds)
+_MANIFEST_EVERY_S = 5.0
 
 
 class SweepError(ValueError):
     """A sweep that cannot start, e.g. ``out`` holds another sweep's results (one-line message)."""
 
 
-@dataclass(frozen=True)
 class SweepResult:
     """The tables of a finished sweep.
 
@@ -86,22 +100,64 @@ class SweepResult:
         failures: one row per run that raised: run_id, design_point, replicate, seed, error,
             traceback.
         timeseries: one row per run and recorded step (run_id, design_point, replicate, seed,
-            then TIMESERIES_COLUMNS), or None when not recorded.
-        awards: the award logs (run ids, then the award columns), or None when not recorded.
+            then TIMESERIES_COLUMNS), or None when not recorded.  With ``out`` it is read from
+            ``out/timeseries.parquet`` on first access (then kept), so a sweep that is not
+            asked for it never holds it in memory; read that file with ``pyarrow.dataset`` or
+            ``pd.read_parquet(..., columns=...)`` to work on a part of a large one.
+        awards: the award logs (run ids, then the award columns), or None when not recorded;
+            with ``out`` read from ``out/awards.parquet`` on first access, like ``timeseries``.
         out: the results directory, or None when nothing was written.
         n_ran: runs executed by this call (fewer than ``len(runs)`` when resuming).
         wall_time_s: wall-clock seconds of this call.
+
+    ``timeseries`` and ``awards`` may be given as DataFrames, None, or the Path of a Parquet
+    file to be read on first access.
     """
 
-    experiment: Experiment
-    runs: pd.DataFrame
-    design: pd.DataFrame
-    failures: pd.DataFrame
-    timeseries: pd.DataFrame | None
-    awards: pd.DataFrame | None
-    out: Path | None
-    n_ran: int
-    wall_time_s: float
+    __slots__ = ("_awards", "_timeseries", "design", "experiment", "failures", "n_ran", "out", "runs", "wall_time_s")
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        runs: pd.DataFrame,
+        design: pd.DataFrame,
+        failures: pd.DataFrame,
+        timeseries: pd.DataFrame | Path | None,
+        awards: pd.DataFrame | Path | None,
+        out: Path | None,
+        n_ran: int,
+        wall_time_s: float,
+    ) -> None:
+        self.experiment = experiment
+        self.runs = runs
+        self.design = design
+        self.failures = failures
+        self._timeseries = timeseries
+        self._awards = awards
+        self.out = out
+        self.n_ran = n_ran
+        self.wall_time_s = wall_time_s
+
+    @property
+    def timeseries(self) -> pd.DataFrame | None:
+        """The time-series table (read from ``out/timeseries.parquet`` on first access with ``out``)."""
+        if isinstance(self._timeseries, Path):
+            self._timeseries = pd.read_parquet(self._timeseries)
+        return self._timeseries
+
+    @property
+    def awards(self) -> pd.DataFrame | None:
+        """The award table (read from ``out/awards.parquet`` on first access with ``out``)."""
+        if isinstance(self._awards, Path):
+            self._awards = pd.read_parquet(self._awards)
+        return self._awards
+
+    def __repr__(self) -> str:
+        return (
+            f"SweepResult(experiment={self.experiment.name!r}, runs={len(self.runs)}, "
+            f"failures={len(self.failures)}, out={self.out!r}, n_ran={self.n_ran}, "
+            f"wall_time_s={self.wall_time_s:.1f})"
+        )
 
     @property
     def runs_per_second(self) -> float:
@@ -177,9 +233,15 @@ def _processes(
         initargs=(tuple(scenarios),),
     )
     try:
-        futures: list[Future[dict]] = [pool.submit(_pool_task, task, record) for task in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
+        # A finished Future keeps its result: hold only the pending ones, so a chunk's tables
+        # are freed once the caller has written them.
+        pending: set[Future[dict]] = {pool.submit(_pool_task, task, record) for task in tasks}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while done:
+                result = done.pop().result()
+                yield result
+                del result
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
@@ -209,12 +271,18 @@ def _dask(
     try:
         needed = sorted({t[0] for t in tasks})
         scattered = dict(zip(needed, client.scatter([scenarios[d] for d in needed], broadcast=True), strict=True))
-        futures = [client.submit(_execute, scattered[t[0]], t, record, pure=False) for t in tasks]
+        pending = {client.submit(_execute, scattered[t[0]], t, record, pure=False) for t in tasks}
         try:
-            for fut in dask_completed(futures):
-                yield fut.result()
+            # A dask Future keeps its result on the cluster while it is referenced: drop each
+            # one once its chunk has been fetched.
+            for fut in dask_completed(list(pending)):
+                pending.discard(fut)
+                result = fut.result()
+                del fut
+                yield result
+                del result
         except BaseException:
-            client.cancel(futures)
+            client.cancel(list(pending))
             raise
     finally:
         client.close()
@@ -226,13 +294,17 @@ _BACKEND_FUNCS: dict[str, Callable[..., Iterator[dict]]] = {"serial": _serial, "
 
 
 def _tasks(specs: Sequence[RunSpec], workers: int) -> list[_Task]:
-    """Chunks of runs of one design point each, in run_id order."""
+    """Chunks of runs of one design point each, in run_id order, each a contiguous run_id range.
+
+    A chunk never spans a gap in ``specs``' run ids (runs a resumed sweep already holds), so
+    the chunks of a sweep, resumed or not, cover disjoint run_id ranges: the merge relies on it.
+    """
     size = _replicates._chunk_size(max(1, len(specs)), max(1, workers))
     out: list[_Task] = []
     current: list[tuple[int, int, int]] = []
     dp = -1
     for s in specs:
-        if current and (s.design_point != dp or len(current) >= size):
+        if current and (s.design_point != dp or len(current) >= size or s.run_id != current[-1][0] + 1):
             out.append((dp, tuple(current)))
             current = []
         dp = s.design_point
@@ -277,20 +349,83 @@ def _write_chunk(parts: Path, chunk: dict[str, Any]) -> None:
     _write_parquet(chunk["rows"], parts / f"{tag}.runs.parquet")  # last: commits the chunk
 
 
-def _committed(parts: Path) -> tuple[set[str], pd.DataFrame]:
-    """Tags of committed chunks (cleaning up the rest) and their status rows."""
+def _committed(parts: Path) -> tuple[dict[str, tuple[int, int]], pd.DataFrame]:
+    """Committed chunks (cleaning up the rest): tag -> (smallest, largest run_id), and their status rows."""
     if not parts.is_dir():
-        return set(), pd.DataFrame()
+        return {}, pd.DataFrame()
     tags = {p.name.split(".")[0] for p in parts.glob("*.runs.parquet")}
     for p in parts.iterdir():
         if p.name.startswith(".") or p.name.split(".")[0] not in tags:
             p.unlink()  # a temporary file, or a part of a chunk that was not committed
-    frames = [pd.read_parquet(parts / f"{t}.runs.parquet") for t in sorted(tags)]
-    return tags, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+    frames = {t: pd.read_parquet(parts / f"{t}.runs.parquet") for t in sorted(tags)}
+    ranges = {t: (int(f["run_id"].min()), int(f["run_id"].max())) for t, f in frames.items() if len(f)}
+    rows = pd.concat(frames.values(), ignore_index=True) if frames else pd.DataFrame()
+    return ranges, rows
 
 
-def _read_parts(parts: Path, tags: set[str], name: str) -> list[pd.DataFrame]:
+def _read_parts(parts: Path, tags: Iterable[str], name: str) -> list[pd.DataFrame]:
     return [pd.read_parquet(p) for t in sorted(tags) if (p := parts / f"{t}.{name}.parquet").is_file()]
+
+
+def _part_groups(ranges: Mapping[str, tuple[int, int]]) -> list[list[str]]:
+    """Tags in run_id order, grouped so that the run_id ranges of different groups do not overlap.
+
+    Run ids are unique across chunks, so sorting each group and writing the groups in this
+    order gives the table sorted by run_id.  Chunks written by ``_tasks`` are contiguous
+    ranges, so every group is one chunk; a group of several holds chunks whose runs interleave.
+    """
+    groups: list[list[str]] = []
+    last = -1
+    for tag, (lo, hi) in sorted(ranges.items(), key=lambda kv: (kv[1], kv[0])):
+        if groups and lo <= last:
+            groups[-1].append(tag)
+        else:
+            groups.append([tag])
+        last = max(last, hi)
+    return groups
+
+
+def _merge_parts(parts: Path, groups: Sequence[Sequence[str]], name: str, keys: Sequence[str], path: Path) -> bool:
+    """Merge the ``name`` part files into ``path`` sorted by ``keys``, one group at a time.
+
+    Streams with a ParquetWriter (about ``_MERGE_ROWS`` rows held at once, plus one group), and
+    writes atomically like ``_write_parquet``.  The parts' schemas (pandas metadata included)
+    must all be equal, as the chunks of one sweep write them; otherwise it falls back to the
+    in-memory concatenation (pandas' dtype promotion), so the table is the same either way.
+
+    Returns:
+        False when there is no part file (the caller writes the empty table).
+    """
+    files = [[p for t in g if (p := parts / f"{t}.{name}.parquet").is_file()] for g in groups]
+    files = [g for g in files if g]
+    if not files:
+        return False
+    schema = pq.read_schema(files[0][0])
+    if any(not pq.read_schema(f).equals(schema, check_metadata=True) for g in files for f in g):
+        frames = [pd.read_parquet(f) for g in files for f in g]
+        merged = pd.concat(frames, ignore_index=True).sort_values(list(keys), kind="stable")
+        _write_parquet(merged.reset_index(drop=True), path)
+        return True
+    sort_keys = [(k, "ascending") for k in keys]
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            buffered: list[pa.Table] = []
+            n = 0
+            for group in files:
+                table = pa.concat_tables([pq.read_table(f, use_threads=False) for f in group])
+                buffered.append(table.sort_by(sort_keys))
+                n += len(table)
+                if n >= _MERGE_ROWS:
+                    writer.write_table(pa.concat_tables(buffered))
+                    buffered, n = [], 0
+            if buffered:
+                writer.write_table(pa.concat_tables(buffered))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
 
 
 def _identity(exp: Experiment, specs: Sequence[RunSpec], scenarios: Sequence[Scenario]) -> str:
@@ -365,15 +500,15 @@ def _manifest(
     started: float,
     wall: float | None,
     tables: Sequence[str],
+    revision: tuple[str | None, bool | None],
 ) -> dict[str, Any]:
-    from safsim.util import git_revision
-
-    commit, dirty = git_revision()
+    commit, dirty = revision
     text = exp.text
     n_ok = sum(1 for s, _ in status.values() if s == "ok")
     return {
         "manifest_format": MANIFEST_FORMAT,
-        "status": "complete" if len(status) == len(specs) else "incomplete",
+        # complete once every run has a status and the tables are merged (the last write)
+        "status": "complete" if wall is not None and len(status) == len(specs) else "incomplete",
         "safsim_version": _safsim_version(),
         "python_version": platform.python_version(),
         "git_revision": commit,
@@ -419,10 +554,9 @@ def _assemble(
     specs: Sequence[RunSpec],
     design: pd.DataFrame,
     rows: pd.DataFrame,
-    ts: list[pd.DataFrame],
-    awards: list[pd.DataFrame],
     failures: list[pd.DataFrame],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs table (ids, factor values, outcomes of the successful runs) and the failures table."""
     names = exp.record.outcome_names()
     ids = pd.DataFrame([(r.run_id, r.design_point, r.replicate, r.seed) for r in specs], columns=_ID_COLUMNS).astype(
         "int64"
@@ -436,21 +570,27 @@ def _assemble(
         if failures
         else pd.DataFrame({c: pd.Series(dtype="int64" if c in _ID_COLUMNS else object) for c in _FAILURE_COLUMNS})
     )
-    timeseries = None
-    if exp.record.timeseries:
-        timeseries = (
-            pd.concat(ts, ignore_index=True).sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
-            if ts
-            else pd.DataFrame(columns=[*_ID_COLUMNS, *TIMESERIES_COLUMNS])
-        )
-    award_table = None
-    if exp.record.awards:
-        award_table = (
-            pd.concat(awards, ignore_index=True).sort_values("run_id", kind="stable").reset_index(drop=True)
-            if awards
-            else pd.DataFrame(columns=_ID_COLUMNS)
-        )
-    return runs, fail, timeseries, award_table
+    return runs, fail
+
+
+# The recorded per-run tables: name -> sort keys, and the columns of the table when empty.
+_SORT_KEYS = {"timeseries": ["run_id", "step"], "awards": ["run_id"]}
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=[*_ID_COLUMNS, *TIMESERIES_COLUMNS] if name == "timeseries" else _ID_COLUMNS)
+
+
+def _in_memory(name: str, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """A recorded table from its chunks' frames, sorted (the sweep without ``out``)."""
+    if not frames:
+        return _empty(name)
+    merged = pd.concat(frames, ignore_index=True).sort_values(_SORT_KEYS[name], kind="stable")
+    return merged.reset_index(drop=True)
+
+
+def _recorded(exp: Experiment) -> list[str]:
+    return [n for n, on in (("timeseries", exp.record.timeseries), ("awards", exp.record.awards)) if on]
 
 
 # --------------------------------------------------------------------------------------
@@ -480,8 +620,9 @@ def run_sweep(
         backend: ``serial``, ``processes`` or ``dask`` (see the module docstring).
         workers: worker processes (``processes``, a LocalCluster of ``dask``); default: the
             number of CPUs.  Results do not depend on it.
-        out: the results directory; results stream into ``out/parts/`` as chunks finish and
-            are merged at the end.  None keeps everything in memory.
+        out: the results directory; results stream into ``out/parts/`` as chunks finish (the
+            parent keeps none of a chunk's tables once written) and are merged at the end, the
+            time series and awards part by part.  None keeps everything in memory.
         resume: run only the runs ``out`` does not yet hold (the same sweep, by hash).
         force: replace the results of another sweep in ``out``.
         progress: show a progress bar (only on a terminal, and never when ``CI`` is set).
@@ -489,7 +630,10 @@ def run_sweep(
             default: start a LocalCluster.
 
     Returns:
-        The SweepResult (runs, design, failures, time series and awards as recorded).
+        The SweepResult (runs, design, failures, time series and awards as recorded).  With
+        ``out``, ``runs``, ``design`` and ``failures`` are in memory and ``timeseries`` and
+        ``awards`` are read from ``out/timeseries.parquet`` and ``out/awards.parquet`` on first
+        access, so the sweep's memory does not grow with its time series unless asked for it.
 
     Raises:
         ScenarioError: the experiment does not load.
@@ -513,29 +657,51 @@ def run_sweep(
     identity = _identity(exp, specs, scenarios)
     names = exp.record.outcome_names()
     record: _RecordSpec = (tuple(names), exp.record.timeseries, exp.record.every, exp.record.awards)
+    recorded = _recorded(exp)
 
     out_dir = Path(out) if out is not None else None
     parts: Path | None = None
     prior = pd.DataFrame()
-    tags: set[str] = set()
+    revision: tuple[str | None, bool | None] = (None, None)
     if out_dir is not None:
+        from safsim.util import git_revision
+
         _prepare_out(out_dir, identity, resume=resume, force=force)
         parts = out_dir / "parts"
         parts.mkdir(parents=True, exist_ok=True)
-        tags, prior = _committed(parts) if resume else (set(), pd.DataFrame())
+        prior = _committed(parts)[1] if resume else pd.DataFrame()
+        revision = git_revision()
     done_ids = set(prior["run_id"].tolist()) if len(prior) else set()
     todo = [s for s in specs if s.run_id not in done_ids]
     status: dict[int, tuple[str, float]] = {
         int(r.run_id): (str(r.status), float(r.elapsed_s)) for r in prior.itertuples(index=False)
     }
-    if out_dir is not None:
+    del prior
+
+    def write_manifest(wall: float | None, tables: Sequence[str]) -> None:
+        assert out_dir is not None
         _write_json(
             _manifest(
-                exp, identity, specs, status, backend=backend, workers=n_workers, started=started, wall=None, tables=[]
+                exp,
+                identity,
+                specs,
+                status,
+                backend=backend,
+                workers=n_workers,
+                started=started,
+                wall=wall,
+                tables=tables,
+                revision=revision,
             ),
             out_dir / "manifest.json",
         )
 
+    if out_dir is not None:
+        write_manifest(None, [])
+    last_manifest = time.monotonic()
+
+    # Only without ``out``: the chunks' tables, merged at the end.  With ``out`` each chunk is
+    # written and dropped at once, and nothing is kept here but its runs' status.
     memory: dict[str, list[pd.DataFrame]] = {"rows": [], "timeseries": [], "awards": [], "failures": []}
     bar = None
     if _show_progress(progress):
@@ -555,49 +721,50 @@ def run_sweep(
                             memory[key].append(chunk[key])
                 for r in chunk["rows"].itertuples(index=False):
                     status[int(r.run_id)] = (str(r.status), float(r.elapsed_s))
+                n_chunk = len(chunk["rows"])
+                del chunk
                 if bar is not None:
-                    bar.update(len(chunk["rows"]))
+                    bar.update(n_chunk)
+                # Cheap but not free (every run's status): at most every _MANIFEST_EVERY_S
+                # seconds, and at least 20 times as long apart as one write takes.
+                if out_dir is not None and time.monotonic() - last_manifest >= _MANIFEST_EVERY_S:
+                    t = time.monotonic()
+                    write_manifest(None, [])
+                    last_manifest = time.monotonic() + 19 * (time.monotonic() - t)
     finally:
         if bar is not None:
             bar.close()
 
-    if parts is not None:
-        tags, rows = _committed(parts)
-        ts, aw, fl = (_read_parts(parts, tags, n) for n in ("timeseries", "awards", "failures"))
+    tables: dict[str, pd.DataFrame | Path | None] = dict.fromkeys(("timeseries", "awards"))
+    if parts is not None and out_dir is not None:
+        ranges, rows = _committed(parts)
+        runs, failures = _assemble(exp, specs, design, rows, _read_parts(parts, ranges, "failures"))
+        del rows
+        written = ["runs.parquet", "design.parquet", "failures.parquet"]
+        for table, name in ((runs, "runs.parquet"), (design, "design.parquet"), (failures, "failures.parquet")):
+            _write_parquet(table, out_dir / name)
+        groups = _part_groups(ranges)
+        for name in recorded:
+            path = out_dir / f"{name}.parquet"
+            if not _merge_parts(parts, groups, name, _SORT_KEYS[name], path):
+                _write_parquet(_empty(name), path)
+            written.append(path.name)
+            tables[name] = path
+        wall = time.perf_counter() - t0
+        write_manifest(wall, written)
     else:
         rows = pd.concat(memory["rows"], ignore_index=True) if memory["rows"] else pd.DataFrame()
-        ts, aw, fl = memory["timeseries"], memory["awards"], memory["failures"]
-    runs, failures, timeseries, awards = _assemble(exp, specs, design, rows, ts, aw, fl)
-    wall = time.perf_counter() - t0
-    if out_dir is not None:
-        written = {"runs.parquet": runs, "design.parquet": design, "failures.parquet": failures}
-        if timeseries is not None:
-            written["timeseries.parquet"] = timeseries
-        if awards is not None:
-            written["awards.parquet"] = awards
-        for name, table in written.items():
-            _write_parquet(table, out_dir / name)
-        _write_json(
-            _manifest(
-                exp,
-                identity,
-                specs,
-                status,
-                backend=backend,
-                workers=n_workers,
-                started=started,
-                wall=wall,
-                tables=list(written),
-            ),
-            out_dir / "manifest.json",
-        )
+        runs, failures = _assemble(exp, specs, design, rows, memory["failures"])
+        for name in recorded:
+            tables[name] = _in_memory(name, memory[name])
+        wall = time.perf_counter() - t0
     return SweepResult(
         experiment=exp,
         runs=runs,
         design=design,
         failures=failures,
-        timeseries=timeseries,
-        awards=awards,
+        timeseries=tables["timeseries"],
+        awards=tables["awards"],
         out=out_dir,
         n_ran=len(todo),
         wall_time_s=wall,
