@@ -113,12 +113,11 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
     t.vso_opportunities += n_vso
     model.step_acc.vso_opportunities += n_vso
     if n_vso and model.codesign_happened:
-        T = model.pop
         rows = screened.local_rows(i)
-        part = (T.kind[rows] == VSO) & T.codesign_participant[rows]
+        part = screened.local_vsos(i) & model.pop.codesign_participant[rows]
         if tender.excluded and part.any():
             part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
-        t.participant_opportunities += int(part.sum())
+        t.participant_opportunities += np.count_nonzero(part)
 
 
 def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None:
@@ -153,7 +152,8 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
 def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook, scored: Scored) -> None:
     t = model.totals
     w = scored.winner
-    win_bid = book.bid(w, model.pop)
+    rows, shares = book.members(w)
+    win_bid = book.bid(w, model.pop, (rows, shares))
     t.awards += 1
     t.winner_changed += int(scored.winner != scored.counterfactual_winner)
     # How the commissioner marked small VSOs' social-value answers (F16: bid quality), on the
@@ -162,10 +162,10 @@ def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook,
         vso_bids = book.kind_code == VSO
         t.vso_sv_score_sum += float(scored.sv_scores[vso_bids].sum())
         t.vso_sv_score_n += int(vso_bids.sum())
-    t.value_by_kind[win_bid.kind] += win_bid.price_gbp
-    rows, shares = book.members(w)
-    for r, s in zip(rows.tolist(), shares.tolist(), strict=True):
-        t.value_by_provider[r] += s * win_bid.price_gbp
+    price = win_bid.price_gbp
+    t.value_by_kind[win_bid.kind] += price
+    for r, s in zip(rows.tolist(), win_bid.shares, strict=True):
+        t.value_by_provider[r] += s * price
     monitored = bool(model.streams.tendering.random() < comm.monitoring_rate)
     t.monitored_contracts += int(monitored)
     open_contract(model, comm, tender, win_bid, rows, shares, monitored)
