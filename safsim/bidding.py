@@ -35,6 +35,9 @@ from safsim.kernels import (
     learn_bids,
     pay_bids,
     screen_pairs,
+    set_win_chance,
+    win_half_logit,
+    win_odds,
 )
 from safsim.population import CORPORATE, KIND_OF_CODE, VSO, ProviderTable
 from safsim.tendering import Bid, Tender
@@ -416,12 +419,22 @@ class RoundBids:
             self._fresh,
         )
         if n_fresh:
-            f = self._fresh[:n_fresh]
-            r = self.rows[f]
-            framing = self.framing[f] * (T.kind[r] != CORPORATE)
-            self.p_win[f] = _p_win(
-                T.belief[r], T.sv_weight_sensitivity[r], self.sv_weight[f], framing, self.model.behaviour
+            # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
+            f = self._fresh
+            odds = win_odds(f, n_fresh, self.rows, T.belief, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+            half = win_half_logit(
+                f,
+                n_fresh,
+                np.log(odds),
+                self.rows,
+                T.sv_weight_sensitivity,
+                self.sv_weight,
+                self.framing,
+                T.kind,
+                CORPORATE,
+                self.model.behaviour.sv_weight_reference,
             )
+            set_win_chance(f, n_fresh, np.tanh(half), self.p_win)
         if n_decide:
             decide_pairs(
                 self._decide,

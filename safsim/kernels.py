@@ -5,6 +5,8 @@ Objects:
         the compiled form of ``bidding._eligibility``, ``bidding._terms`` and
         ``bidding._wants_to_bid``; pairs whose perceived chance of winning must be worked out
         afresh are handed back to Python (``bidding._p_win``).
+    win_odds, win_half_logit, set_win_chance: the arithmetic of ``bidding._p_win`` for those
+        pairs, around its ``log`` and ``tanh`` (which stay NumPy's).
     decide_pairs: the bid/no-bid rule for those pairs once their chance is known.
     gather_bids: the bids of the pairs that want to bid, as ``bidding.BidBook`` columns: the
         compiled form of ``bidding._articulation``, ``bidding._claims`` and the quality rule.
@@ -56,8 +58,11 @@ __all__ = [
     "pay_bids",
     "score_pick",
     "screen_pairs",
+    "set_win_chance",
     "take_part",
     "warm_up",
+    "win_half_logit",
+    "win_odds",
 ]
 
 
@@ -194,6 +199,45 @@ def decide_pairs(
         want[k] = w
         n_want += w
     return n_want
+
+
+@_compiled
+def win_odds(fresh, n, rows, t_belief, lo, hi):  # pragma: no cover - compiled; checked by tests/test_kernels.py
+    """The odds p / (1 - p) of each of the first ``n`` ``fresh`` pairs' provider's belief p,
+    clipped to ``lo..hi`` first: the arithmetic of ``bidding._logit`` before its ``log``."""
+    q = np.empty(n)
+    for j in range(n):
+        p = t_belief[rows[fresh[j]]]
+        if p < lo:  # np.maximum(p, lo), NaN propagating
+            p = lo
+        if p > hi:  # np.minimum(p, hi), NaN propagating
+            p = hi
+        q[j] = p / (1.0 - p)
+    return q
+
+
+@_compiled
+def win_half_logit(
+    fresh, n, log_odds, rows, t_sensitivity, sv_weight, framing, t_kind, corporate, reference
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Half the log-odds of winning of the first ``n`` ``fresh`` pairs, given the log of their
+    belief's odds: the arithmetic of ``bidding._p_win`` before its ``tanh`` (collaborative
+    framing counts for every kind but corporates)."""
+    x = np.empty(n)
+    for j in range(n):
+        k = fresh[j]
+        r = rows[k]
+        challenger = 0.0 if t_kind[r] == corporate else 1.0
+        x[j] = 0.5 * (log_odds[j] + t_sensitivity[r] * (sv_weight[k] - reference) + framing[k] * challenger)
+    return x
+
+
+@_compiled
+def set_win_chance(fresh, n, tanh_half, p_win):  # pragma: no cover - compiled; checked by tests/test_kernels.py
+    """The chance of winning of the first ``n`` ``fresh`` pairs, 0.5 (1 + tanh(x / 2)): the end
+    of ``bidding._sigmoid``."""
+    for j in range(n):
+        p_win[fresh[j]] = 0.5 * (1.0 + tanh_half[j])
 
 
 @_compiled
@@ -544,6 +588,9 @@ def warm_up() -> None:
         0, 1, False, i, i, z, z, z, z, z, b, b, i, z, z, z, z, z, z, i, z, z, z, z, z, 0, b, b, z, z, z, z, z, i, i
     )
     decide_pairs(i, 0, i, z, z, z, z, z, z, z, z, 0.0, b)
+    win_odds(i, 1, i, z, 1e-6, 1.0 - 1e-6)
+    win_half_logit(i, 1, z, i, z, z, z, i, 0, 0.0)
+    set_win_chance(i, 1, z, z.copy())
     gather_bids(0, b, i, z, z, z, z, i, z, z, z, z, z, z, z, z, z, 0.0, 0.0, 0, 0.0, 0.0)
     score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
     pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)

@@ -13,11 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_fixtures import tender_for, tiny
 
-from safsim.bidding import BidBook, RoundBids, learn, learn_reference, pay_bid_costs, pay_bid_costs_reference
+from safsim.bidding import (
+    _LOGIT_CLIP,
+    BidBook,
+    RoundBids,
+    _p_win,
+    learn,
+    learn_reference,
+    pay_bid_costs,
+    pay_bid_costs_reference,
+)
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
 from safsim.engagement import engage, engage_reference
-from safsim.kernels import warm_up
-from safsim.population import PROVIDER_COLUMNS
+from safsim.kernels import set_win_chance, warm_up, win_half_logit, win_odds
+from safsim.population import CORPORATE, PROVIDER_COLUMNS
 from safsim.tendering import (
     Tender,
     _argmax_tiebreak,
@@ -343,3 +352,29 @@ def test_compiled_engagement_equals_the_reference(seed, level, reimburse, exclud
     for n in ref_cols:
         np.testing.assert_array_equal(got_cols[n], ref_cols[n], err_msg=n)
     assert got == ref
+
+
+@settings(max_examples=100, deadline=None)
+@given(seeds, st.integers(1, 40))
+def test_compiled_chance_of_winning_equals_p_win(seed, n):
+    """win_odds, win_half_logit and set_win_chance around NumPy's log and tanh give exactly
+    bidding._p_win (clipped beliefs, framing for challengers only), pair by pair."""
+    g = np.random.default_rng(seed)
+    m = 3 * n
+    belief = g.choice([0.0, 1.0, 1e-7, 0.5], m) * g.uniform(0, 1, m) ** g.integers(0, 2, m)
+    sensitivity = g.uniform(-2, 4, m)
+    kind = g.integers(0, 4, m)
+    rows = g.permutation(m)
+    pairs = 2 * n
+    sv_weight = g.choice([0.0, 0.05, 0.1, 0.3], pairs)
+    framing = g.choice([0.0, 0.4, -0.3], pairs)
+    fresh = np.sort(g.choice(pairs, n, replace=False)).astype(np.int64)
+    p_win = np.zeros(pairs)
+    ref = 0.05
+    odds = win_odds(fresh, n, rows, belief, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+    half = win_half_logit(fresh, n, np.log(odds), rows, sensitivity, sv_weight, framing, kind, CORPORATE, ref)
+    set_win_chance(fresh, n, np.tanh(half), p_win)
+    r = rows[fresh]
+    b = BehaviourConfig(sv_weight_reference=ref)
+    expected = _p_win(belief[r], sensitivity[r], sv_weight[fresh], framing[fresh] * (kind[r] != CORPORATE), b)
+    np.testing.assert_array_equal(p_win[fresh], expected)
