@@ -573,7 +573,7 @@ class RoundBids:
             want = want & ~barred
             blocked = blocked & ~barred
         consortium = model.policies.consortia and np.count_nonzero(blocked) >= 2
-        if not consortium and not want.any():
+        if not consortium and not np.count_nonzero(want):
             return None
         book = self.book(i, tender, want)
         if consortium:

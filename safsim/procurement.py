@@ -161,7 +161,7 @@ def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook,
     if tender.sv_weight > 0:
         vso_bids = book.kind_code == VSO
         t.vso_sv_score_sum += float(scored.sv_scores[vso_bids].sum())
-        t.vso_sv_score_n += int(vso_bids.sum())
+        t.vso_sv_score_n += np.count_nonzero(vso_bids)
     price = win_bid.price_gbp
     t.value_by_kind[win_bid.kind] += price
     for r, s in zip(rows.tolist(), win_bid.shares, strict=True):
