@@ -333,28 +333,33 @@ class Commissioner(mesa.Agent):
         free = np.flatnonzero(self.line_free > 1e-9)
         if free.size == 0:
             return []
-        volume = self.line_volume_gbp(behaviour.austerity_volume_squeeze)
-        ceiling = self.line_ceiling_gbp()
+        # Plain Python floats from here on: the same IEEE arithmetic as on NumPy scalars,
+        # without a NumPy call per line.
+        volume = self.line_volume_gbp(behaviour.austerity_volume_squeeze).tolist()
+        ceiling = self.line_ceiling_gbp().tolist()
+        line_free = self.line_free.tolist()
         group = 1 + int(round(behaviour.aggregation_sensitivity * self.budget_pressure))
         # Lines of the same service area are bundled together first.
         rng = self.model.streams.tendering
         shuffled = free[rng.permutation(free.size)]
-        order = shuffled[np.argsort(self.line_areas[shuffled], kind="stable")]
+        order = shuffled[np.argsort(self.line_areas[shuffled], kind="stable")].tolist()
         cap = self.max_lot_gbp
         if self.collaborative and rng.random() < self.social_skill:
             shaping = behaviour.market_shaping_lot_gbp
             cap = shaping if cap is None else min(cap, shaping)
-        lots = []
-        for start in range(0, order.size, group):
-            lines = order[start : start + group]
-            portions = tuple((int(i), float(self.line_free[i])) for i in lines)
-            vol = float(sum(volume[i] * f for i, f in portions))
-            ceil = float(sum(ceiling[i] * f for i, f in portions))
+        lots: list[tuple[tuple[tuple[int, float], ...], float, float]] = []
+        for start in range(0, len(order), group):
+            portions = tuple((i, line_free[i]) for i in order[start : start + group])
+            vol = ceil = 0.0  # summed left to right, as the lines are listed
+            for i, f in portions:
+                vol += volume[i] * f
+                ceil += ceiling[i] * f
             n_split = 1
             if cap is not None and ceil > cap:
                 n_split = int(math.ceil(ceil / cap))
-            for _ in range(n_split):
-                lots.append((tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split))
+            # A split lot is n_split equal lots (one shared, immutable record).
+            lot = (tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split)
+            lots.extend([lot] * n_split)
         return lots
 
 

@@ -35,6 +35,9 @@ from safsim.kernels import (
     learn_bids,
     pay_bids,
     screen_pairs,
+    set_win_chance,
+    win_half_logit,
+    win_odds,
 )
 from safsim.population import CORPORATE, KIND_OF_CODE, VSO, ProviderTable
 from safsim.tendering import Bid, Tender
@@ -113,27 +116,34 @@ class BidBook:
         return [_KIND_VALUES[k] for k in self.kind_code.tolist()]
 
     def members(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, shares) of bid ``i``'s members."""
+        """(rows, shares) of bid ``i``'s members (read-only views where the book has one
+        member per bid)."""
+        if self.rows.size == self.kind_code.size and self.which.item(i) == i:
+            # Every bid has at least one member, so here each has exactly one: bid i's is at i.
+            return self.rows[i : i + 1], self.shares[i : i + 1]
         sel = self.which == i
         return self.rows[sel], self.shares[sel]
 
-    def bid(self, i: int, table: ProviderTable) -> Bid:
-        """Bid ``i`` as a ``tendering.Bid`` record (members named by their agent ids)."""
-        rows, shares = self.members(i)
+    def bid(self, i: int, table: ProviderTable, members: tuple[np.ndarray, np.ndarray] | None = None) -> Bid:
+        """Bid ``i`` as a ``tendering.Bid`` record (members named by their agent ids).
+
+        ``members``: bid ``i``'s (rows, shares) if the caller has them already.
+        """
+        rows, shares = self.members(i) if members is None else members
         return Bid(
             members=tuple(table.unique_id[rows].tolist()),
             shares=tuple(shares.tolist()),
-            kind=_KIND_VALUES[int(self.kind_code[i])],
-            price_gbp=float(self.price_gbp[i]),
-            cost_gbp=float(self.cost_gbp[i]),
-            quality=float(self.quality[i]),
-            sv_true=float(self.sv_true[i]),
-            sv_claim_hard=float(self.sv_claim_hard[i]),
-            sv_claim_soft=float(self.sv_claim_soft[i]),
-            credibility=float(self.credibility[i]),
-            track_record=float(self.track_record[i]),
-            hard_delivered=float(self.hard_delivered[i]),
-            sv_shading=float(self.sv_shading[i]),
+            kind=_KIND_VALUES[self.kind_code.item(i)],
+            price_gbp=self.price_gbp.item(i),
+            cost_gbp=self.cost_gbp.item(i),
+            quality=self.quality.item(i),
+            sv_true=self.sv_true.item(i),
+            sv_claim_hard=self.sv_claim_hard.item(i),
+            sv_claim_soft=self.sv_claim_soft.item(i),
+            credibility=self.credibility.item(i),
+            track_record=self.track_record.item(i),
+            hard_delivered=self.hard_delivered.item(i),
+            sv_shading=self.sv_shading.item(i),
         )
 
 
@@ -344,6 +354,9 @@ class RoundBids:
         self.noise = b.quality_noise_sd * model.streams.tendering.normal(size=n)
         self.is_vso = T.kind[self.rows] == VSO
         self.vso_before = np.concatenate(([0], np.cumsum(self.is_vso)))
+        # Per tender, as Python ints: where its pairs start and end, its local small VSOs.
+        self._bounds = self.offsets.tolist()
+        self._n_vso = np.diff(self.vso_before[self.offsets]).tolist()
         self.want = np.zeros(n, dtype=bool)
         self.blocked = np.zeros(n, dtype=bool)
         self.price = np.zeros(n)
@@ -406,12 +419,22 @@ class RoundBids:
             self._fresh,
         )
         if n_fresh:
-            f = self._fresh[:n_fresh]
-            r = self.rows[f]
-            framing = self.framing[f] * (T.kind[r] != CORPORATE)
-            self.p_win[f] = _p_win(
-                T.belief[r], T.sv_weight_sensitivity[r], self.sv_weight[f], framing, self.model.behaviour
+            # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
+            f = self._fresh
+            odds = win_odds(f, n_fresh, self.rows, T.belief, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+            half = win_half_logit(
+                f,
+                n_fresh,
+                np.log(odds),
+                self.rows,
+                T.sv_weight_sensitivity,
+                self.sv_weight,
+                self.framing,
+                T.kind,
+                CORPORATE,
+                self.model.behaviour.sv_weight_reference,
             )
+            set_win_chance(f, n_fresh, np.tanh(half), self.p_win)
         if n_decide:
             decide_pairs(
                 self._decide,
@@ -463,7 +486,7 @@ class RoundBids:
         rows), in order: the compiled twin (``kernels.gather_bids``) of ``book_reference``."""
         T = self.model.pop
         b = self.model.behaviour
-        lo = int(self.offsets[i])
+        lo = self._bounds[i]
         ints, floats = gather_bids(
             lo,
             want,
@@ -520,11 +543,15 @@ class RoundBids:
 
     def vso_opportunities(self, i: int) -> int:
         """Active local small VSOs at tender ``i`` (each had an opportunity to bid)."""
-        return int(self.vso_before[self.offsets[i + 1]] - self.vso_before[self.offsets[i]])
+        return self._n_vso[i]
 
     def local_rows(self, i: int) -> np.ndarray:
         """The providers serving tender ``i``'s authority."""
-        return self.rows[self.offsets[i] : self.offsets[i + 1]]
+        return self.rows[self._bounds[i] : self._bounds[i + 1]]
+
+    def local_vsos(self, i: int) -> np.ndarray:
+        """Which of ``local_rows(i)`` are small VSOs (a mask)."""
+        return self.is_vso[self._bounds[i] : self._bounds[i + 1]]
 
     def bids(self, i: int, tender: Tender) -> BidBook | None:
         """The bids on tender ``i`` (as specified after engagement): single providers that want
@@ -534,7 +561,7 @@ class RoundBids:
             The tender's bids, or None when nobody bids.
         """
         model = self.model
-        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+        lo, hi = self._bounds[i], self._bounds[i + 1]
         if hi == lo:
             return None
         rows = self.rows[lo:hi]
@@ -546,7 +573,7 @@ class RoundBids:
             want = want & ~barred
             blocked = blocked & ~barred
         consortium = model.policies.consortia and np.count_nonzero(blocked) >= 2
-        if not consortium and not want.any():
+        if not consortium and not np.count_nonzero(want):
             return None
         book = self.book(i, tender, want)
         if consortium:

@@ -3,7 +3,8 @@
 Objects:
     engagement_cost_gbp: what taking part in one round costs a participant.
     engage: run the engagement round that precedes a tender and return the tender as it is
-        then specified.
+        then specified (compiled; the readable rule is engage_reference).
+    engage_reference: the same round in plain NumPy and Python.
 
 Local VSOs and social enterprises are invited first; unpaid participation costs them (F15,
 Th §4.4) and low-reserve ones decline; co-design may produce a co-defined specification
@@ -22,13 +23,14 @@ import numpy as np
 
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
 from safsim.delivery import pay
+from safsim.kernels import codesign_part, invite, local_pool, take_part
 from safsim.population import SE, VSO
 from safsim.tendering import Tender
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
 
-__all__ = ["engage", "engagement_cost_gbp"]
+__all__ = ["engage", "engage_reference", "engagement_cost_gbp"]
 
 
 def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
@@ -41,6 +43,90 @@ def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
 
 def engage(model: FieldModel, tender: Tender) -> Tender:
     """The engagement round before ``tender`` (Th §4.3, §4.4).
+
+    The compiled twin (``kernels.local_pool``, ``invite``, ``take_part``, ``codesign_part``)
+    of ``engage_reference``, with the same draws from the same stream in the same order
+    (tests/test_kernels.py checks they agree).
+
+    Returns:
+        The tender, with a co-defined social-value definition and barred participants where
+        the round produced them.
+    """
+    level = tender.engagement
+    if level is Engagement.none:
+        return tender
+    b = model.behaviour
+    pol = model.policies
+    T = model.pop
+    rng = model.streams.tendering
+    comm = model.commissioners[tender.commissioner]
+    cost = engagement_cost_gbp(tender, b)
+    local = local_pool(T.serves(comm.index), T.kind, VSO, SE)
+    n_invited = min(b.codesign_invitees, local.size)
+    # The knowledge noise, then the willingness draws: the reference's two calls in one.
+    u = rng.random(local.size + n_invited)
+    slope = b.participation_trust_slope
+    p_take_part = 1.0 - slope + slope * comm.trust
+    threshold = b.engagement_reserve_multiple * cost
+    reimburse = pol.reimburse_engagement
+    ok, participants = invite(local, T.local_knowledge, u, n_invited, T.reserves_gbp, threshold, reimburse, p_take_part)
+    if not ok:  # tied knowledge: NumPy's sort decides the order, as in the reference
+        knowledge = T.local_knowledge[local] + 1e-6 * u[: local.size]
+        invited = local[np.argsort(-knowledge)[:n_invited]]
+        willing = u[local.size :]
+        keep = (reimburse | (T.reserves_gbp[invited] > threshold)) & (willing < p_take_part)
+        participants = invited[keep]
+    t = model.totals
+    t.engaged_tenders += 1
+    t.engagement_invited += n_invited
+    t.engagement_participants += participants.size
+    if not participants.size:
+        return tender
+    t.engagement_rounds += 1
+    if reimburse:
+        pay(model, participants, np.full(participants.size, cost), "reimbursed")
+    else:
+        t.engagement_cost_unpaid += cost * participants.size
+    # The time spent is a real cost either way; taking part teaches what the commissioner
+    # wants (Th §4.4); the participants' later decisions are screened again.
+    take_part(
+        participants,
+        cost,
+        b.participant_awareness_gain,
+        T.reserves_gbp,
+        T.spent_engagement_gbp,
+        T.criteria_awareness,
+        T.changed,
+    )
+    engaged = model.engaged_this_step
+    engaged[comm.index] = max(engaged.get(comm.index, 0), level.rung)
+    if level.rung < 2:
+        return tender
+    definition = tender.sv_definition
+    if rng.random() < comm.social_skill:
+        definition = SvDefinition.co_defined_local
+    # Insiders barred from bidding (Th §4.4, §5.5) are discouraged.
+    exclude = pol.exclude_codesign_participants
+    codesign_part(
+        participants,
+        b.max_belief,
+        b.codesign_belief_boost,
+        exclude,
+        b.exclusion_belief_penalty,
+        T.belief,
+        T.codesign_participant,
+    )
+    model.codesign_happened = True
+    if level is Engagement.co_production:
+        model.coproduced_this_step.add(comm.index)
+    excluded: frozenset[int] = frozenset(participants.tolist()) if exclude else frozenset()
+    if definition is tender.sv_definition and not excluded:
+        return tender
+    return replace(tender, sv_definition=definition, excluded=excluded)
+
+
+def engage_reference(model: FieldModel, tender: Tender) -> Tender:
+    """The engagement round before ``tender`` (Th §4.3, §4.4): the readable rule of ``engage``.
 
     Returns:
         The tender, with a co-defined social-value definition and barred participants where

@@ -5,6 +5,8 @@ Objects:
         the compiled form of ``bidding._eligibility``, ``bidding._terms`` and
         ``bidding._wants_to_bid``; pairs whose perceived chance of winning must be worked out
         afresh are handed back to Python (``bidding._p_win``).
+    win_odds, win_half_logit, set_win_chance: the arithmetic of ``bidding._p_win`` for those
+        pairs, around its ``log`` and ``tanh`` (which stay NumPy's).
     decide_pairs: the bid/no-bid rule for those pairs once their chance is known.
     gather_bids: the bids of the pairs that want to bid, as ``bidding.BidBook`` columns: the
         compiled form of ``bidding._articulation``, ``bidding._claims`` and the quality rule.
@@ -15,6 +17,9 @@ Objects:
         ``bidding.pay_bid_costs_reference``.
     learn_bids: win beliefs, markups and criteria awareness after an award: the compiled
         form of ``bidding.learn_reference``.
+    local_pool, invite, take_part, codesign_part: the engagement round's invitations,
+        participants and what taking part does to them: the compiled form of
+        ``engagement.engage_reference`` (the draws and the counters stay in Python).
     warm_up: compile (or load from Numba's cache) every kernel now.
 
 Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
@@ -43,7 +48,22 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-__all__ = ["decide_pairs", "gather_bids", "learn_bids", "pay_bids", "score_pick", "screen_pairs", "warm_up"]
+__all__ = [
+    "codesign_part",
+    "decide_pairs",
+    "gather_bids",
+    "invite",
+    "learn_bids",
+    "local_pool",
+    "pay_bids",
+    "score_pick",
+    "screen_pairs",
+    "set_win_chance",
+    "take_part",
+    "warm_up",
+    "win_half_logit",
+    "win_odds",
+]
 
 
 def _compiled(fn: Callable) -> Callable:
@@ -179,6 +199,45 @@ def decide_pairs(
         want[k] = w
         n_want += w
     return n_want
+
+
+@_compiled
+def win_odds(fresh, n, rows, t_belief, lo, hi):  # pragma: no cover - compiled; checked by tests/test_kernels.py
+    """The odds p / (1 - p) of each of the first ``n`` ``fresh`` pairs' provider's belief p,
+    clipped to ``lo..hi`` first: the arithmetic of ``bidding._logit`` before its ``log``."""
+    q = np.empty(n)
+    for j in range(n):
+        p = t_belief[rows[fresh[j]]]
+        if p < lo:  # np.maximum(p, lo), NaN propagating
+            p = lo
+        if p > hi:  # np.minimum(p, hi), NaN propagating
+            p = hi
+        q[j] = p / (1.0 - p)
+    return q
+
+
+@_compiled
+def win_half_logit(
+    fresh, n, log_odds, rows, t_sensitivity, sv_weight, framing, t_kind, corporate, reference
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Half the log-odds of winning of the first ``n`` ``fresh`` pairs, given the log of their
+    belief's odds: the arithmetic of ``bidding._p_win`` before its ``tanh`` (collaborative
+    framing counts for every kind but corporates)."""
+    x = np.empty(n)
+    for j in range(n):
+        k = fresh[j]
+        r = rows[k]
+        challenger = 0.0 if t_kind[r] == corporate else 1.0
+        x[j] = 0.5 * (log_odds[j] + t_sensitivity[r] * (sv_weight[k] - reference) + framing[k] * challenger)
+    return x
+
+
+@_compiled
+def set_win_chance(fresh, n, tanh_half, p_win):  # pragma: no cover - compiled; checked by tests/test_kernels.py
+    """The chance of winning of the first ``n`` ``fresh`` pairs, 0.5 (1 + tanh(x / 2)): the end
+    of ``bidding._sigmoid``."""
+    for j in range(n):
+        p_win[fresh[j]] = 0.5 * (1.0 + tanh_half[j])
 
 
 @_compiled
@@ -446,6 +505,80 @@ def learn_bids(
     return n_vso
 
 
+@_compiled
+def local_pool(rows, t_kind, vso, se):  # pragma: no cover - compiled; tests/test_kernels.py checks it
+    """The rows among ``rows`` of small VSOs and social enterprises, in order."""
+    out = np.empty(rows.size, np.int64)
+    n = 0
+    for r in rows:
+        if t_kind[r] == vso or t_kind[r] == se:
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
+@_compiled
+def invite(
+    local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Invite the ``n_invited`` most knowledgeable of ``local`` and keep those who take part.
+
+    ``u`` holds ``local.size`` draws for the knowledge noise, then ``n_invited`` for the
+    willingness (the reference's two calls, in order).  A provider takes part when it is
+    willing (draw below ``p_take_part``) and the round is paid or its reserves exceed
+    ``threshold``.
+
+    Returns:
+        (ok, participants in order of invitation).  ``ok`` is False when two noisy knowledge
+        values tie (or one is NaN): the order of tied values is NumPy's sort's to decide, so
+        the caller then uses the reference.
+    """
+    m = local.size
+    neg = np.empty(m)
+    for j in range(m):
+        neg[j] = -(t_knowledge[local[j]] + 1e-6 * u[j])
+    s = np.sort(neg)
+    for j in range(m):
+        if np.isnan(s[j]) or (j > 0 and s[j] == s[j - 1]):
+            return False, np.empty(0, np.int64)
+    order = np.argsort(neg, kind="mergesort")  # all distinct: the one ascending order
+    out = np.empty(n_invited, np.int64)
+    n = 0
+    for j in range(n_invited):
+        r = local[order[j]]
+        if (reimburse or t_reserves[r] > threshold) and u[m + j] < p_take_part:
+            out[n] = r
+            n += 1
+    return True, out[:n]
+
+
+@_compiled
+def take_part(
+    participants, cost, gain, t_reserves, t_spent, t_awareness, t_changed
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Each participant pays the round's cost of time and learns the criteria."""
+    for r in participants:
+        t_changed[r] = True
+        t_reserves[r] -= cost
+        t_spent[r] += cost
+        t_awareness[r] += gain * (1.0 - t_awareness[r])
+
+
+@_compiled
+def codesign_part(
+    participants, max_belief, boost, exclude, penalty, t_belief, t_codesign
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Co-design raises participants' belief (capped) and marks them; barred ones lose heart."""
+    for r in participants:
+        up = t_belief[r] + boost
+        t_belief[r] = up if up < max_belief else max_belief  # min(max_belief, up)
+        t_codesign[r] = True
+    if exclude:
+        for r in participants:
+            down = t_belief[r] - penalty
+            t_belief[r] = down if down > 0.0 else 0.0  # max(0.0, down)
+
+
 def warm_up() -> None:
     """Compile every kernel now (or load it from the cache), e.g. before forking workers."""
     z = np.ones(1)
@@ -455,7 +588,14 @@ def warm_up() -> None:
         0, 1, False, i, i, z, z, z, z, z, b, b, i, z, z, z, z, z, z, i, z, z, z, z, z, 0, b, b, z, z, z, z, z, i, i
     )
     decide_pairs(i, 0, i, z, z, z, z, z, z, z, z, 0.0, b)
+    win_odds(i, 1, i, z, 1e-6, 1.0 - 1e-6)
+    win_half_logit(i, 1, z, i, z, z, z, i, 0, 0.0)
+    set_win_chance(i, 1, z, z.copy())
     gather_bids(0, b, i, z, z, z, z, i, z, z, z, z, z, z, z, z, z, 0.0, 0.0, 0, 0.0, 0.0)
     score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
     pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)
     learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0)
+    local_pool(i, i, 0, 1)
+    invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
+    take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())
+    codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())

@@ -71,17 +71,46 @@ def make_tender(
     )
 
 
+def _next_part(model: FieldModel, tender: Tender) -> Tender:
+    """Another part of a lot split into equal parts: ``tender`` with the next tender id (what
+    ``make_tender`` gives for the same lot, without working it out again)."""
+    tid = model.next_tender_id
+    model.next_tender_id += 1
+    return Tender(
+        tender_id=tid,
+        commissioner=tender.commissioner,
+        step=tender.step,
+        volume_gbp=tender.volume_gbp,
+        ceiling_gbp=tender.ceiling_gbp,
+        duration_steps=tender.duration_steps,
+        portions=tender.portions,
+        price_weight=tender.price_weight,
+        quality_weight=tender.quality_weight,
+        sv_weight=tender.sv_weight,
+        engagement=tender.engagement,
+        sv_definition=tender.sv_definition,
+        eligibility_turnover_gbp=tender.eligibility_turnover_gbp,
+        years=tender.years,
+        areas_mask=tender.areas_mask,
+        excluded=tender.excluded,
+    )
+
+
 def tender_round(model: FieldModel, step: int) -> None:
     """Every commissioner packages its uncovered lines into lots; tenders run in random order.
 
     Each tender's engagement round comes right before its bids; the bid decisions of the
     whole round are screened together (``bidding.RoundBids``).
     """
-    lots = [
-        make_tender(model, c, step, portions, volume, ceiling)
-        for c in model.commissioners
-        for portions, volume, ceiling in c.package_lots(model.behaviour)
-    ]
+    lots: list[Tender] = []
+    for c in model.commissioners:
+        last = None
+        for lot in c.package_lots(model.behaviour):
+            if lot is last:  # the next equal part of a split lot: the same tender, a new id
+                lots.append(_next_part(model, lots[-1]))
+            else:
+                lots.append(make_tender(model, c, step, *lot))
+                last = lot
     if not lots:
         return
     tenders = [lots[i] for i in model.streams.tendering.permutation(len(lots))]
@@ -113,12 +142,11 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
     t.vso_opportunities += n_vso
     model.step_acc.vso_opportunities += n_vso
     if n_vso and model.codesign_happened:
-        T = model.pop
         rows = screened.local_rows(i)
-        part = (T.kind[rows] == VSO) & T.codesign_participant[rows]
+        part = screened.local_vsos(i) & model.pop.codesign_participant[rows]
         if tender.excluded and part.any():
             part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
-        t.participant_opportunities += int(part.sum())
+        t.participant_opportunities += np.count_nonzero(part)
 
 
 def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None:
@@ -153,7 +181,8 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
 def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook, scored: Scored) -> None:
     t = model.totals
     w = scored.winner
-    win_bid = book.bid(w, model.pop)
+    rows, shares = book.members(w)
+    win_bid = book.bid(w, model.pop, (rows, shares))
     t.awards += 1
     t.winner_changed += int(scored.winner != scored.counterfactual_winner)
     # How the commissioner marked small VSOs' social-value answers (F16: bid quality), on the
@@ -161,11 +190,11 @@ def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook,
     if tender.sv_weight > 0:
         vso_bids = book.kind_code == VSO
         t.vso_sv_score_sum += float(scored.sv_scores[vso_bids].sum())
-        t.vso_sv_score_n += int(vso_bids.sum())
-    t.value_by_kind[win_bid.kind] += win_bid.price_gbp
-    rows, shares = book.members(w)
-    for r, s in zip(rows.tolist(), shares.tolist(), strict=True):
-        t.value_by_provider[r] += s * win_bid.price_gbp
+        t.vso_sv_score_n += np.count_nonzero(vso_bids)
+    price = win_bid.price_gbp
+    t.value_by_kind[win_bid.kind] += price
+    for r, s in zip(rows.tolist(), win_bid.shares, strict=True):
+        t.value_by_provider[r] += s * price
     monitored = bool(model.streams.tendering.random() < comm.monitoring_rate)
     t.monitored_contracts += int(monitored)
     open_contract(model, comm, tender, win_bid, rows, shares, monitored)

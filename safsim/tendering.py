@@ -324,7 +324,7 @@ def score_and_pick(
     if with_cf:
         # The counterfactual keeps the actual winner when it is among the tied best, so that a
         # tie-break alone never counts as a change of winner.
-        if winner in cf_best:
+        if winner in cf_best.tolist():
             counterfactual = winner
         elif cf_best.size == 1:
             counterfactual = int(cf_best[0])

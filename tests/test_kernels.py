@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -12,9 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_fixtures import tender_for, tiny
 
-from safsim.bidding import BidBook, RoundBids, learn, learn_reference, pay_bid_costs, pay_bid_costs_reference
+from safsim.bidding import (
+    _LOGIT_CLIP,
+    BidBook,
+    RoundBids,
+    _p_win,
+    learn,
+    learn_reference,
+    pay_bid_costs,
+    pay_bid_costs_reference,
+)
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
-from safsim.kernels import warm_up
+from safsim.engagement import engage, engage_reference
+from safsim.kernels import set_win_chance, warm_up, win_half_logit, win_odds
+from safsim.population import CORPORATE, PROVIDER_COLUMNS
 from safsim.tendering import (
     Tender,
     _argmax_tiebreak,
@@ -281,3 +293,88 @@ def test_compiled_bid_costs_and_learning_equal_the_python_rules(seed, debrief):
     for n in STATE:
         np.testing.assert_array_equal(got_cols[n], ref_cols[n], err_msg=n)
     assert got_tot == ref_tot
+
+
+def engagement_model(seed: int, g: np.random.Generator, overrides: dict):
+    """A tiny model with a dozen local VSOs whose knowledge, reserves and beliefs are random
+    (some knowledge so large that the invitation noise is lost: tied invitations)."""
+    m = tiny({"providers.sme_vso.count": 12} | overrides, seed=seed)
+    T = m.pop
+    rows = T.serves(0)
+    k = rows.size
+    T.local_knowledge[rows] = np.where(g.random(k) < 0.2, 1e12, g.uniform(0, 1, k))
+    T.reserves_gbp[rows] = g.uniform(-1e3, 2e4, k)
+    T.belief[rows] = g.uniform(0, 1, k)
+    T.criteria_awareness[rows] = g.uniform(0, 1, k)
+    m.commissioners[0].trust = float(g.uniform(0, 1))
+    m.commissioners[0].social_skill = float(g.uniform(0, 1))
+    return m
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seeds,
+    st.sampled_from([Engagement.consultation, Engagement.co_design, Engagement.co_production]),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 15),
+)
+def test_compiled_engagement_equals_the_reference(seed, level, reimburse, exclude, invitees):
+    """engage (kernels.local_pool, invite, take_part, codesign_part) changes the table, the run
+    totals and the stream exactly as engage_reference does and returns the same tender, tied
+    invitations (NumPy's sort order) included."""
+    overrides = {
+        "policies.reimburse_engagement": reimburse,
+        "policies.exclude_codesign_participants": exclude,
+        "behaviour.codesign_invitees": invitees,
+    }
+    results = []
+    for run in (engage_reference, engage):
+        g = np.random.default_rng(seed)
+        m = engagement_model(seed % 1000, g, overrides)
+        m.pop.changed[:] = False
+        tender = tender_for(m, engagement=level, ceiling_gbp=float(g.uniform(1e4, 2e5)))
+        out = run(m, tender)
+        T = m.pop
+        cols = {n: getattr(T, n)[: T.n].copy() for n in (*PROVIDER_COLUMNS, "changed", "codesign_participant")}
+        results.append(
+            (
+                cols,
+                {f.name: getattr(m.totals, f.name) for f in dataclasses.fields(m.totals)},
+                m.streams.tendering.bit_generator.state,
+                replace(out, tender_id=0),
+                dict(m.engaged_this_step),
+                set(m.coproduced_this_step),
+                m.codesign_happened,
+            )
+        )
+    (ref_cols, *ref), (got_cols, *got) = results
+    for n in ref_cols:
+        np.testing.assert_array_equal(got_cols[n], ref_cols[n], err_msg=n)
+    assert got == ref
+
+
+@settings(max_examples=100, deadline=None)
+@given(seeds, st.integers(1, 40))
+def test_compiled_chance_of_winning_equals_p_win(seed, n):
+    """win_odds, win_half_logit and set_win_chance around NumPy's log and tanh give exactly
+    bidding._p_win (clipped beliefs, framing for challengers only), pair by pair."""
+    g = np.random.default_rng(seed)
+    m = 3 * n
+    belief = g.choice([0.0, 1.0, 1e-7, 0.5], m) * g.uniform(0, 1, m) ** g.integers(0, 2, m)
+    sensitivity = g.uniform(-2, 4, m)
+    kind = g.integers(0, 4, m)
+    rows = g.permutation(m)
+    pairs = 2 * n
+    sv_weight = g.choice([0.0, 0.05, 0.1, 0.3], pairs)
+    framing = g.choice([0.0, 0.4, -0.3], pairs)
+    fresh = np.sort(g.choice(pairs, n, replace=False)).astype(np.int64)
+    p_win = np.zeros(pairs)
+    ref = 0.05
+    odds = win_odds(fresh, n, rows, belief, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+    half = win_half_logit(fresh, n, np.log(odds), rows, sensitivity, sv_weight, framing, kind, CORPORATE, ref)
+    set_win_chance(fresh, n, np.tanh(half), p_win)
+    r = rows[fresh]
+    b = BehaviourConfig(sv_weight_reference=ref)
+    expected = _p_win(belief[r], sensitivity[r], sv_weight[fresh], framing[fresh] * (kind[r] != CORPORATE), b)
+    np.testing.assert_array_equal(p_win[fresh], expected)
