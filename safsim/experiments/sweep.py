@@ -83,6 +83,9 @@ _Task = tuple[int, tuple[tuple[int, int, int], ...]]
 _MERGE_ROWS = 16_384
 # manifest.json is rewritten after a chunk commit at most this often (seconds)
 _MANIFEST_EVERY_S = 5.0
+# ... and at least this many times as long after a rewrite as the rewrite took (writing stays
+# under 5% of the sweep's time however many runs the manifest lists)
+_MANIFEST_GAP_PER_WRITE = 19.0
 
 
 class SweepError(ValueError):
@@ -730,7 +733,7 @@ def run_sweep(
                 if out_dir is not None and time.monotonic() - last_manifest >= _MANIFEST_EVERY_S:
                     t = time.monotonic()
                     write_manifest(None, [])
-                    last_manifest = time.monotonic() + 19 * (time.monotonic() - t)
+                    last_manifest = time.monotonic() + _MANIFEST_GAP_PER_WRITE * (time.monotonic() - t)
     finally:
         if bar is not None:
             bar.close()
