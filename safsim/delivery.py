@@ -168,23 +168,65 @@ class ContractBook:
         return [self.records[i] for i in self.live()]
 
     def add(
-        self, record_args: dict[str, object], values: dict[str, float], rows: np.ndarray, shares: np.ndarray
+        self,
+        tender: Tender,
+        bid: Bid,
+        monitored: bool,
+        kind: int,
+        floats: tuple[float, float, float, float, float, float, float, float],
+        rows: np.ndarray,
+        shares: np.ndarray,
     ) -> int:
-        """Open a contract; returns its id."""
-        self._grow()
+        """Open a contract on ``tender`` won by ``bid``; returns its id.
+
+        ``kind`` is the BID_KINDS code of the winning bid; ``floats`` are, in this order,
+        ``sv_per_step``, ``claim_per_step``, ``claim_hard_per_step``, ``hard_delivered``,
+        ``payment_per_step``, ``cost_per_step``, ``legibility`` and ``volume_gbp`` (the running
+        figures start at zero).  The term runs from ``tender.step`` for ``tender.duration_steps``.
+        """
+        if self.n >= self._cap:
+            self._grow()
         i = self.n
-        for name, v in values.items():
-            getattr(self, name)[i] = v
+        start = tender.step
+        end = start + tender.duration_steps
+        self.commissioner[i] = tender.commissioner
+        self.kind[i] = kind
+        self.end_step[i] = end
+        self.monitored[i] = monitored
+        (
+            self.sv_per_step[i],
+            self.claim_per_step[i],
+            self.claim_hard_per_step[i],
+            self.hard_delivered[i],
+            self.payment_per_step[i],
+            self.cost_per_step[i],
+            self.legibility[i],
+            self.volume_gbp[i],
+        ) = floats
         self.active[i] = True
         self.failed_check[i] = False
-        self.n += 1
-        self._grow_members(rows.size)
-        sl = slice(self.m, self.m + rows.size)
-        self.mem_contract[sl] = i
-        self.mem_row[sl] = rows
-        self.mem_share[sl] = shares
-        self.m += rows.size
-        self.records.append(Contract(contract_id=i, rows=rows, shares=shares, book=self, **record_args))  # type: ignore[arg-type]
+        self.n = i + 1
+        k = rows.size
+        m = self.m
+        if m + k > self._mcap:
+            self._grow_members(k)
+        self.mem_contract[m : m + k] = i
+        self.mem_row[m : m + k] = rows
+        self.mem_share[m : m + k] = shares
+        self.m = m + k
+        self.records.append(
+            Contract(
+                contract_id=i,
+                tender=tender,
+                bid=bid,
+                start_step=start,
+                end_step=end,
+                monitored=monitored,
+                rows=rows,
+                shares=shares,
+                book=self,
+            )
+        )
         self._live = None
         return i
 
@@ -239,29 +281,23 @@ def open_contract(
         1.0 if monitored else 1.0 - bid.sv_shading
     )
     sv_rate = bid.sv_true / volume_total
+    duration = tender.duration_steps
     book = model.contracts
     cid = book.add(
-        {
-            "tender": tender,
-            "bid": bid,
-            "start_step": tender.step,
-            "end_step": tender.step + tender.duration_steps,
-            "monitored": monitored,
-        },
-        {
-            "commissioner": tender.commissioner,
-            "kind": _BID_KIND_CODE[bid.kind],
-            "end_step": tender.step + tender.duration_steps,
-            "monitored": monitored,
-            "sv_per_step": sv_rate * tender.volume_gbp / model.steps_per_year * funding_factor,
-            "claim_per_step": bid.sv_claim / tender.duration_steps,
-            "claim_hard_per_step": bid.sv_claim_hard / tender.duration_steps,
-            "hard_delivered": bid.hard_delivered,
-            "payment_per_step": bid.price_gbp / tender.duration_steps,
-            "cost_per_step": bid.cost_gbp / tender.duration_steps,
-            "legibility": soft_legibility(tender.sv_definition, b),
-            "volume_gbp": tender.volume_gbp,
-        },
+        tender,
+        bid,
+        monitored,
+        _BID_KIND_CODE[bid.kind],
+        (
+            sv_rate * tender.volume_gbp / model.steps_per_year * funding_factor,
+            bid.sv_claim / duration,
+            bid.sv_claim_hard / duration,
+            bid.hard_delivered,
+            bid.price_gbp / duration,
+            bid.cost_gbp / duration,
+            soft_legibility(tender.sv_definition, b),
+            tender.volume_gbp,
+        ),
         rows,
         shares,
     )
