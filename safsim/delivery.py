@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.config import PROVIDER_KINDS
+from safsim.kernels import deliver_contracts, pay_members
 from safsim.population import ProviderTable
 from safsim.tendering import Bid, Tender, soft_legibility
 
@@ -33,6 +34,7 @@ __all__ = [
     "Contract",
     "ContractBook",
     "deliver",
+    "deliver_reference",
     "end_contracts",
     "open_contract",
     "pay",
@@ -310,6 +312,88 @@ def open_contract(
 
 def deliver(model: FieldModel, step: int) -> None:
     """One step of delivery on every live contract (step part 8).
+
+    Each contract delivers its true social value rate, claims its promise pro rata, and is
+    paid; holders bear the delivery cost.  Contracts whose term ends are closed.  The rule is
+    ``deliver_reference``; this is the same arithmetic in the same order, the loops compiled
+    (``kernels.deliver_contracts``, ``kernels.pay_members``) and the pairwise NumPy sums kept.
+    """
+    book = model.contracts
+    live = book.live()
+    if live.size == 0:
+        return
+    t = model.totals
+    T = model.pop
+    nk = len(BID_KINDS)
+    cols, mon, by_kind, kind_n, by_comm, comm_n, ending = deliver_contracts(
+        live,
+        book.sv_per_step,
+        book.claim_per_step,
+        book.claim_hard_per_step,
+        book.hard_delivered,
+        book.payment_per_step,
+        book.cost_per_step,
+        book.kind,
+        book.commissioner,
+        book.monitored,
+        book.end_step,
+        book.delivered,
+        book.delivered_hard,
+        book.claimed_to_date,
+        book.claimed_hard_to_date,
+        nk,
+        len(model.commissioners),
+        step + 1,
+    )
+    sv, claim, claim_hard, payment, cost = cols
+    t.sv_delivered += float(sv.sum())
+    t.sv_claimed += float(claim.sum())
+    t.sv_claimed_hard += float(claim_hard.sum())
+    t.contract_payments += float(payment.sum())
+    t.delivery_cost += float(cost.sum())
+    present = np.flatnonzero(kind_n).tolist()
+    sums = by_kind.tolist()
+    for acc, w in (
+        (t.sv_delivered_by_kind, sums[0]),
+        (t.paid_by_kind, sums[1]),
+        (t.cost_by_kind, sums[2]),
+        (t.subsidy_by_kind, sums[3]),
+        (model.step_acc.income_by_kind, sums[1]),
+    ):
+        for k in present:
+            acc[BID_KINDS[k]] += w[k]
+    if mon.shape[1]:
+        t.sv_claimed_monitored += float(mon[1].sum())
+        t.sv_delivered_monitored += float(mon[0].sum())
+    year_sv, year_paid = by_comm.tolist()
+    for i in np.flatnonzero(comm_n).tolist():
+        c = model.commissioners[i]
+        c.year_sv += year_sv[i]
+        c.year_paid += year_paid[i]
+    # Payments and delivery costs of every holder (consortium members by share).
+    paid = pay_members(
+        book.mem_contract,
+        book.mem_row,
+        book.mem_share,
+        book.m,
+        book.active,
+        book.payment_per_step,
+        book.cost_per_step,
+        T.reserves_gbp,
+        T.year_income_gbp,
+        T.income_contracts_gbp,
+        T.spent_delivery_gbp,
+    )
+    total = float(np.sum(paid))
+    model.totals.commissioner_paid += total
+    model.totals.provider_received += total
+    if ending.size:
+        end_contracts(model, ending, completed=True)
+
+
+def deliver_reference(model: FieldModel, step: int) -> None:
+    """One step of delivery on every live contract (step part 8): the readable rule that
+    ``deliver`` computes with compiled kernels (tests/test_delivery.py checks they agree).
 
     Each contract delivers its true social value rate, claims its promise pro rata, and is
     paid; holders bear the delivery cost.  Contracts whose term ends are closed.
