@@ -497,7 +497,9 @@ def review_monitored(model: FieldModel) -> None:
     unmon = live[~mon]
     if unmon.size and b.inflation_drift_unmonitored != 0.0:
         mc = book.mem_contract[: book.m]
-        sel = np.isin(mc, unmon)
+        is_unmon = np.zeros(book.n, dtype=bool)
+        is_unmon[unmon] = True
+        sel = is_unmon[mc]
         held = np.bincount(book.mem_row[: book.m][sel], minlength=T.n)
         rows = np.flatnonzero(held)
         T.claim_inflation[rows] = np.minimum(

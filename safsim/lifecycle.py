@@ -246,13 +246,16 @@ def exit_providers(model: FieldModel, rows: np.ndarray) -> None:
     T = model.pop
     book = model.contracts
     model.totals.exits += int(rows.size)
-    for code, count in zip(*np.unique(T.kind[rows], return_counts=True), strict=True):
-        model.step_acc.exits_by_kind[KIND_OF_CODE[int(code)].value] += int(count)
+    counts = np.bincount(T.kind[rows], minlength=len(KIND_OF_CODE))
+    for code in np.flatnonzero(counts).tolist():  # the kinds that leave, in code order
+        model.step_acc.exits_by_kind[KIND_OF_CODE[code].value] += int(counts[code])
     live = book.live()
     if live.size:
         mc = book.mem_contract[: book.m]
-        held = mc[np.isin(book.mem_row[: book.m], rows) & book.active[mc]]
-        lost = np.unique(held)
+        leaving = np.zeros(T.n, dtype=bool)
+        leaving[rows] = True
+        held = mc[leaving[book.mem_row[: book.m]] & book.active[mc]]
+        lost = np.flatnonzero(np.bincount(held, minlength=book.n))  # the contracts held, each once, in id order
         if lost.size:
             end_contracts(model, lost, completed=False)
     T.deactivate(rows)
