@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.config import PROVIDER_KINDS
-from safsim.kernels import deliver_contracts, pay_members
+from safsim.kernels import deliver_contracts, pay_members, release_holders
 from safsim.population import ProviderTable
 from safsim.tendering import Bid, Tender, soft_legibility
 
@@ -36,6 +36,7 @@ __all__ = [
     "deliver",
     "deliver_reference",
     "end_contracts",
+    "end_contracts_reference",
     "open_contract",
     "pay",
     "review_monitored",
@@ -106,7 +107,8 @@ class ContractBook:
     under the tender's definition), ``volume_gbp``, and the running ``delivered``,
     ``delivered_hard``, ``claimed_to_date``, ``claimed_hard_to_date``.  Others: ``commissioner``,
     ``kind`` (index into BID_KINDS), ``end_step``, ``monitored``, ``active``, ``failed_check``.
-    Members are kept flat (``mem_contract``, ``mem_row``, ``mem_share``) for payments.
+    Members are kept flat (``mem_contract``, ``mem_row``, ``mem_share``) for payments, each
+    contract's together from ``mem_start`` (to the next contract's ``mem_start``, or ``m``).
     """
 
     def __init__(self, capacity: int = 64) -> None:
@@ -120,6 +122,7 @@ class ContractBook:
         self.monitored = np.zeros(capacity, dtype=bool)
         self.active = np.zeros(capacity, dtype=bool)
         self.failed_check = np.zeros(capacity, dtype=bool)
+        self.mem_start = np.zeros(capacity, dtype=np.int64)
         self.records: list[Contract] = []
         self.m = 0
         self._mcap = capacity
@@ -132,7 +135,16 @@ class ContractBook:
         if self.n < self._cap:
             return
         cap = 2 * self._cap
-        for name in (*_FLOAT_COLUMNS, "commissioner", "kind", "end_step", "monitored", "active", "failed_check"):
+        for name in (
+            *_FLOAT_COLUMNS,
+            "commissioner",
+            "kind",
+            "end_step",
+            "monitored",
+            "active",
+            "failed_check",
+            "mem_start",
+        ):
             old = getattr(self, name)
             new = np.zeros(cap, dtype=old.dtype)
             new[: self._cap] = old
@@ -215,6 +227,7 @@ class ContractBook:
         self.mem_contract[m : m + k] = i
         self.mem_row[m : m + k] = rows
         self.mem_share[m : m + k] = shares
+        self.mem_start[i] = m
         self.m = m + k
         self.records.append(
             Contract(
@@ -454,11 +467,45 @@ def deliver_reference(model: FieldModel, step: int) -> None:
     spend(T, rows, shares * book.cost_per_step[mc], "delivery")
     ending = live[step + 1 >= book.end_step[live]]
     if ending.size:
-        end_contracts(model, ending, completed=True)
+        end_contracts_reference(model, ending, completed=True)
 
 
 def end_contracts(model: FieldModel, ids: np.ndarray, completed: bool) -> None:
     """Close contracts: free their service lines and their holders' capacity.
+
+    A contract completed with no monitoring check beyond tolerance adds to its holders'
+    track record.  The rule is ``end_contracts_reference``; the holders' updates are compiled
+    (``kernels.release_holders``), in the same order.
+    """
+    book = model.contracts
+    T = model.pop
+    records = book.records
+    commissioners = model.commissioners
+    for i in ids.tolist():
+        k = records[i]
+        comm = commissioners[k.tender.commissioner]
+        for line, frac in k.tender.portions:
+            comm.line_free[line] = min(1.0, comm.line_free[line] + frac)
+    release_holders(
+        ids,
+        book.mem_start,
+        book.n,
+        book.m,
+        book.mem_row,
+        book.mem_share,
+        book.volume_gbp,
+        book.failed_check,
+        completed,
+        model.behaviour.track_record_gain,
+        T.contracted_annual_gbp,
+        T.track_record,
+    )
+    book.close(ids)
+
+
+def end_contracts_reference(model: FieldModel, ids: np.ndarray, completed: bool) -> None:
+    """Close contracts: free their service lines and their holders' capacity (the readable
+    rule that ``end_contracts`` computes with a compiled kernel; tests/test_delivery.py).
 
     A contract completed with no monitoring check beyond tolerance adds to its holders'
     track record.

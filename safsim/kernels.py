@@ -23,6 +23,8 @@ Objects:
     deliver_contracts, pay_members: a step of delivery on the live contracts and the
         holders' payments and delivery costs: the compiled form of
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
+    release_holders: the holders' capacity and track record when contracts end: the
+        compiled form of the table updates of ``delivery.end_contracts_reference``.
     warm_up: compile (or load from Numba's cache) every kernel now.
 
 Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
@@ -60,6 +62,7 @@ __all__ = [
     "learn_bids",
     "local_pool",
     "pay_members",
+    "release_holders",
     "pay_bids",
     "score_pick",
     "screen_pairs",
@@ -716,6 +719,44 @@ def pay_members(
     return paid
 
 
+@_compiled
+def release_holders(
+    ids,
+    mem_start,
+    n_contracts,
+    m,
+    mem_row,
+    mem_share,
+    volume_gbp,
+    failed_check,
+    completed,
+    gain,
+    t_contracted,
+    t_track_record,
+):  # pragma: no cover - compiled; tests/test_delivery.py checks it against the reference
+    """Free the holders' capacity of the contracts ``ids`` and, for a completed contract with
+    no failed check, raise their track record, contract after contract: the compiled form of
+    the table updates of ``delivery.end_contracts_reference``.  Each contract's update reads
+    its members' values before writing any (as NumPy's ``a[rows] = f(a[rows])`` does)."""
+    for q in range(ids.size):
+        i = ids[q]
+        start = mem_start[i]
+        stop = mem_start[i + 1] if i + 1 < n_contracts else m
+        k = stop - start
+        new = np.empty(k)
+        for j in range(k):
+            x = t_contracted[mem_row[start + j]] - mem_share[start + j] * volume_gbp[i]
+            new[j] = 0.0 if 0.0 >= x else x  # np.maximum(0.0, x), NaN kept
+        for j in range(k):
+            t_contracted[mem_row[start + j]] = new[j]
+        if completed and not failed_check[i]:
+            for j in range(k):
+                tr = t_track_record[mem_row[start + j]]
+                new[j] = tr + gain * (1.0 - tr)
+            for j in range(k):
+                t_track_record[mem_row[start + j]] = new[j]
+
+
 def warm_up() -> None:
     """Compile every kernel now (or load it from the cache), e.g. before forking workers."""
     z = np.ones(1)
@@ -738,3 +779,4 @@ def warm_up() -> None:
     codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())
     deliver_contracts(i, z, z, z, z, z, z, i, i, b, i, z.copy(), z.copy(), z.copy(), z.copy(), 1, 1, 0)
     pay_members(i, i, z, 1, b, z, z, z.copy(), z.copy(), z.copy(), z.copy())
+    release_holders(i, i, 1, 1, i, z, z, b, True, 0.1, z.copy(), z.copy())
