@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.config import PROVIDER_KINDS
-from safsim.kernels import deliver_contracts, pay_members, release_holders
+from safsim.kernels import deliver_contracts, pay_members, pay_rows, release_holders, spend_rows
 from safsim.population import ProviderTable
 from safsim.tendering import Bid, Tender, soft_legibility
 
@@ -256,21 +256,21 @@ class ContractBook:
 def pay(model: FieldModel, rows: np.ndarray, amounts: np.ndarray, what: str) -> None:
     """Every pound a commissioner pays goes to a provider (money conservation).
 
-    ``what`` is ``contracts``, ``grants`` or ``reimbursed``; rows may repeat.
+    ``what`` is ``contracts``, ``grants`` or ``reimbursed``; ``rows`` (integer array) may repeat;
+    ``amounts`` is an array of one amount per row.
     """
     T = model.pop
-    np.add.at(T.reserves_gbp, rows, amounts)
-    np.add.at(T.year_income_gbp, rows, amounts)
-    np.add.at(getattr(T, f"income_{what}_gbp"), rows, amounts)
-    total = float(np.sum(amounts))
+    # np.add.at on reserves, year income and the purpose's income, compiled (kernels.pay_rows).
+    pay_rows(rows, amounts, T.reserves_gbp, T.year_income_gbp, getattr(T, f"income_{what}_gbp"))
+    total = float(amounts.sum())
     model.totals.commissioner_paid += total
     model.totals.provider_received += total
 
 
 def spend(table: ProviderTable, rows: np.ndarray, amounts: np.ndarray, what: str) -> None:
     """Pay costs out of reserves, booked under ``what`` (delivery, overhead, bids, engagement)."""
-    np.add.at(table.reserves_gbp, rows, -amounts)
-    np.add.at(getattr(table, f"spent_{what}_gbp"), rows, amounts)
+    # np.add.at(reserves, rows, -amounts) and np.add.at(spent, rows, amounts), compiled.
+    spend_rows(rows, amounts, table.reserves_gbp, getattr(table, f"spent_{what}_gbp"))
 
 
 # ------------------------------------------------------------------ contracts

@@ -25,6 +25,8 @@ Objects:
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
     release_holders: the holders' capacity and track record when contracts end: the
         compiled form of the table updates of ``delivery.end_contracts_reference``.
+    pay_rows, spend_rows: ``np.add.at`` on the money columns, for ``delivery.pay`` and
+        ``delivery.spend``.
     warm_up: compile (or load from Numba's cache) every kernel now.
 
 Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
@@ -62,11 +64,13 @@ __all__ = [
     "learn_bids",
     "local_pool",
     "pay_members",
+    "pay_rows",
     "release_holders",
     "pay_bids",
     "score_pick",
     "screen_pairs",
     "set_win_chance",
+    "spend_rows",
     "take_part",
     "warm_up",
     "win_half_logit",
@@ -757,6 +761,30 @@ def release_holders(
                 t_track_record[mem_row[start + j]] = new[j]
 
 
+@_compiled
+def pay_rows(rows, amounts, t_reserves, t_year_income, t_income):  # pragma: no cover - compiled
+    """Add ``amounts`` to three columns at ``rows`` (which may repeat), in order: the compiled
+    form of ``np.add.at`` on each of them (``delivery.pay``; tests/test_kernels.py)."""
+    for j in range(rows.size):
+        r = rows[j]
+        a = amounts[j]
+        t_reserves[r] += a
+        t_year_income[r] += a
+        t_income[r] += a
+
+
+@_compiled
+def spend_rows(rows, amounts, t_reserves, t_spent):  # pragma: no cover - compiled
+    """Take ``amounts`` out of reserves and add them to a spending column at ``rows`` (which
+    may repeat), in order: ``np.add.at(t_reserves, rows, -amounts)`` and
+    ``np.add.at(t_spent, rows, amounts)`` compiled (``delivery.spend``; tests/test_kernels.py)."""
+    for j in range(rows.size):
+        r = rows[j]
+        a = amounts[j]
+        t_reserves[r] += -a
+        t_spent[r] += a
+
+
 def warm_up() -> None:
     """Compile every kernel now (or load it from the cache), e.g. before forking workers."""
     z = np.ones(1)
@@ -780,3 +808,5 @@ def warm_up() -> None:
     deliver_contracts(i, z, z, z, z, z, z, i, i, b, i, z.copy(), z.copy(), z.copy(), z.copy(), 1, 1, 0)
     pay_members(i, i, z, 1, b, z, z, z.copy(), z.copy(), z.copy(), z.copy())
     release_holders(i, i, 1, 1, i, z, z, b, True, 0.1, z.copy(), z.copy())
+    pay_rows(i, z, z.copy(), z.copy(), z.copy())
+    spend_rows(i, z, z.copy(), z.copy())
