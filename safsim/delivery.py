@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.config import PROVIDER_KINDS
+from safsim.kernels import deliver_contracts, pay_members, pay_rows, release_holders, spend_rows
 from safsim.population import ProviderTable
 from safsim.tendering import Bid, Tender, soft_legibility
 
@@ -33,7 +34,9 @@ __all__ = [
     "Contract",
     "ContractBook",
     "deliver",
+    "deliver_reference",
     "end_contracts",
+    "end_contracts_reference",
     "open_contract",
     "pay",
     "review_monitored",
@@ -104,7 +107,8 @@ class ContractBook:
     under the tender's definition), ``volume_gbp``, and the running ``delivered``,
     ``delivered_hard``, ``claimed_to_date``, ``claimed_hard_to_date``.  Others: ``commissioner``,
     ``kind`` (index into BID_KINDS), ``end_step``, ``monitored``, ``active``, ``failed_check``.
-    Members are kept flat (``mem_contract``, ``mem_row``, ``mem_share``) for payments.
+    Members are kept flat (``mem_contract``, ``mem_row``, ``mem_share``) for payments, each
+    contract's together from ``mem_start`` (to the next contract's ``mem_start``, or ``m``).
     """
 
     def __init__(self, capacity: int = 64) -> None:
@@ -118,6 +122,7 @@ class ContractBook:
         self.monitored = np.zeros(capacity, dtype=bool)
         self.active = np.zeros(capacity, dtype=bool)
         self.failed_check = np.zeros(capacity, dtype=bool)
+        self.mem_start = np.zeros(capacity, dtype=np.int64)
         self.records: list[Contract] = []
         self.m = 0
         self._mcap = capacity
@@ -130,7 +135,16 @@ class ContractBook:
         if self.n < self._cap:
             return
         cap = 2 * self._cap
-        for name in (*_FLOAT_COLUMNS, "commissioner", "kind", "end_step", "monitored", "active", "failed_check"):
+        for name in (
+            *_FLOAT_COLUMNS,
+            "commissioner",
+            "kind",
+            "end_step",
+            "monitored",
+            "active",
+            "failed_check",
+            "mem_start",
+        ):
             old = getattr(self, name)
             new = np.zeros(cap, dtype=old.dtype)
             new[: self._cap] = old
@@ -168,23 +182,66 @@ class ContractBook:
         return [self.records[i] for i in self.live()]
 
     def add(
-        self, record_args: dict[str, object], values: dict[str, float], rows: np.ndarray, shares: np.ndarray
+        self,
+        tender: Tender,
+        bid: Bid,
+        monitored: bool,
+        kind: int,
+        floats: tuple[float, float, float, float, float, float, float, float],
+        rows: np.ndarray,
+        shares: np.ndarray,
     ) -> int:
-        """Open a contract; returns its id."""
-        self._grow()
+        """Open a contract on ``tender`` won by ``bid``; returns its id.
+
+        ``kind`` is the BID_KINDS code of the winning bid; ``floats`` are, in this order,
+        ``sv_per_step``, ``claim_per_step``, ``claim_hard_per_step``, ``hard_delivered``,
+        ``payment_per_step``, ``cost_per_step``, ``legibility`` and ``volume_gbp`` (the running
+        figures start at zero).  The term runs from ``tender.step`` for ``tender.duration_steps``.
+        """
+        if self.n >= self._cap:
+            self._grow()
         i = self.n
-        for name, v in values.items():
-            getattr(self, name)[i] = v
+        start = tender.step
+        end = start + tender.duration_steps
+        self.commissioner[i] = tender.commissioner
+        self.kind[i] = kind
+        self.end_step[i] = end
+        self.monitored[i] = monitored
+        (
+            self.sv_per_step[i],
+            self.claim_per_step[i],
+            self.claim_hard_per_step[i],
+            self.hard_delivered[i],
+            self.payment_per_step[i],
+            self.cost_per_step[i],
+            self.legibility[i],
+            self.volume_gbp[i],
+        ) = floats
         self.active[i] = True
         self.failed_check[i] = False
-        self.n += 1
-        self._grow_members(rows.size)
-        sl = slice(self.m, self.m + rows.size)
-        self.mem_contract[sl] = i
-        self.mem_row[sl] = rows
-        self.mem_share[sl] = shares
-        self.m += rows.size
-        self.records.append(Contract(contract_id=i, rows=rows, shares=shares, book=self, **record_args))  # type: ignore[arg-type]
+        self.n = i + 1
+        k = rows.size
+        m = self.m
+        if m + k > self._mcap:
+            self._grow_members(k)
+        self.mem_contract[m : m + k] = i
+        self.mem_row[m : m + k] = rows
+        self.mem_share[m : m + k] = shares
+        self.mem_start[i] = m
+        self.m = m + k
+        self.records.append(
+            Contract(
+                contract_id=i,
+                tender=tender,
+                bid=bid,
+                start_step=start,
+                end_step=end,
+                monitored=monitored,
+                rows=rows,
+                shares=shares,
+                book=self,
+            )
+        )
         self._live = None
         return i
 
@@ -199,21 +256,21 @@ class ContractBook:
 def pay(model: FieldModel, rows: np.ndarray, amounts: np.ndarray, what: str) -> None:
     """Every pound a commissioner pays goes to a provider (money conservation).
 
-    ``what`` is ``contracts``, ``grants`` or ``reimbursed``; rows may repeat.
+    ``what`` is ``contracts``, ``grants`` or ``reimbursed``; ``rows`` (integer array) may repeat;
+    ``amounts`` is an array of one amount per row.
     """
     T = model.pop
-    np.add.at(T.reserves_gbp, rows, amounts)
-    np.add.at(T.year_income_gbp, rows, amounts)
-    np.add.at(getattr(T, f"income_{what}_gbp"), rows, amounts)
-    total = float(np.sum(amounts))
+    # np.add.at on reserves, year income and the purpose's income, compiled (kernels.pay_rows).
+    pay_rows(rows, amounts, T.reserves_gbp, T.year_income_gbp, getattr(T, f"income_{what}_gbp"))
+    total = float(amounts.sum())
     model.totals.commissioner_paid += total
     model.totals.provider_received += total
 
 
 def spend(table: ProviderTable, rows: np.ndarray, amounts: np.ndarray, what: str) -> None:
     """Pay costs out of reserves, booked under ``what`` (delivery, overhead, bids, engagement)."""
-    np.add.at(table.reserves_gbp, rows, -amounts)
-    np.add.at(getattr(table, f"spent_{what}_gbp"), rows, amounts)
+    # np.add.at(reserves, rows, -amounts) and np.add.at(spent, rows, amounts), compiled.
+    spend_rows(rows, amounts, table.reserves_gbp, getattr(table, f"spent_{what}_gbp"))
 
 
 # ------------------------------------------------------------------ contracts
@@ -239,29 +296,23 @@ def open_contract(
         1.0 if monitored else 1.0 - bid.sv_shading
     )
     sv_rate = bid.sv_true / volume_total
+    duration = tender.duration_steps
     book = model.contracts
     cid = book.add(
-        {
-            "tender": tender,
-            "bid": bid,
-            "start_step": tender.step,
-            "end_step": tender.step + tender.duration_steps,
-            "monitored": monitored,
-        },
-        {
-            "commissioner": tender.commissioner,
-            "kind": _BID_KIND_CODE[bid.kind],
-            "end_step": tender.step + tender.duration_steps,
-            "monitored": monitored,
-            "sv_per_step": sv_rate * tender.volume_gbp / model.steps_per_year * funding_factor,
-            "claim_per_step": bid.sv_claim / tender.duration_steps,
-            "claim_hard_per_step": bid.sv_claim_hard / tender.duration_steps,
-            "hard_delivered": bid.hard_delivered,
-            "payment_per_step": bid.price_gbp / tender.duration_steps,
-            "cost_per_step": bid.cost_gbp / tender.duration_steps,
-            "legibility": soft_legibility(tender.sv_definition, b),
-            "volume_gbp": tender.volume_gbp,
-        },
+        tender,
+        bid,
+        monitored,
+        _BID_KIND_CODE[bid.kind],
+        (
+            sv_rate * tender.volume_gbp / model.steps_per_year * funding_factor,
+            bid.sv_claim / duration,
+            bid.sv_claim_hard / duration,
+            bid.hard_delivered,
+            bid.price_gbp / duration,
+            bid.cost_gbp / duration,
+            soft_legibility(tender.sv_definition, b),
+            tender.volume_gbp,
+        ),
         rows,
         shares,
     )
@@ -274,6 +325,88 @@ def open_contract(
 
 def deliver(model: FieldModel, step: int) -> None:
     """One step of delivery on every live contract (step part 8).
+
+    Each contract delivers its true social value rate, claims its promise pro rata, and is
+    paid; holders bear the delivery cost.  Contracts whose term ends are closed.  The rule is
+    ``deliver_reference``; this is the same arithmetic in the same order, the loops compiled
+    (``kernels.deliver_contracts``, ``kernels.pay_members``) and the pairwise NumPy sums kept.
+    """
+    book = model.contracts
+    live = book.live()
+    if live.size == 0:
+        return
+    t = model.totals
+    T = model.pop
+    nk = len(BID_KINDS)
+    cols, mon, by_kind, kind_n, by_comm, comm_n, ending = deliver_contracts(
+        live,
+        book.sv_per_step,
+        book.claim_per_step,
+        book.claim_hard_per_step,
+        book.hard_delivered,
+        book.payment_per_step,
+        book.cost_per_step,
+        book.kind,
+        book.commissioner,
+        book.monitored,
+        book.end_step,
+        book.delivered,
+        book.delivered_hard,
+        book.claimed_to_date,
+        book.claimed_hard_to_date,
+        nk,
+        len(model.commissioners),
+        step + 1,
+    )
+    sv, claim, claim_hard, payment, cost = cols
+    t.sv_delivered += float(sv.sum())
+    t.sv_claimed += float(claim.sum())
+    t.sv_claimed_hard += float(claim_hard.sum())
+    t.contract_payments += float(payment.sum())
+    t.delivery_cost += float(cost.sum())
+    present = np.flatnonzero(kind_n).tolist()
+    sums = by_kind.tolist()
+    for acc, w in (
+        (t.sv_delivered_by_kind, sums[0]),
+        (t.paid_by_kind, sums[1]),
+        (t.cost_by_kind, sums[2]),
+        (t.subsidy_by_kind, sums[3]),
+        (model.step_acc.income_by_kind, sums[1]),
+    ):
+        for k in present:
+            acc[BID_KINDS[k]] += w[k]
+    if mon.shape[1]:
+        t.sv_claimed_monitored += float(mon[1].sum())
+        t.sv_delivered_monitored += float(mon[0].sum())
+    year_sv, year_paid = by_comm.tolist()
+    for i in np.flatnonzero(comm_n).tolist():
+        c = model.commissioners[i]
+        c.year_sv += year_sv[i]
+        c.year_paid += year_paid[i]
+    # Payments and delivery costs of every holder (consortium members by share).
+    paid = pay_members(
+        book.mem_contract,
+        book.mem_row,
+        book.mem_share,
+        book.m,
+        book.active,
+        book.payment_per_step,
+        book.cost_per_step,
+        T.reserves_gbp,
+        T.year_income_gbp,
+        T.income_contracts_gbp,
+        T.spent_delivery_gbp,
+    )
+    total = float(np.sum(paid))
+    model.totals.commissioner_paid += total
+    model.totals.provider_received += total
+    if ending.size:
+        end_contracts(model, ending, completed=True)
+
+
+def deliver_reference(model: FieldModel, step: int) -> None:
+    """One step of delivery on every live contract (step part 8): the readable rule that
+    ``deliver`` computes with compiled kernels (tests/test_delivery.py checks they agree).
 
     Each contract delivers its true social value rate, claims its promise pro rata, and is
     paid; holders bear the delivery cost.  Contracts whose term ends are closed.
@@ -334,11 +467,45 @@ def deliver(model: FieldModel, step: int) -> None:
     spend(T, rows, shares * book.cost_per_step[mc], "delivery")
     ending = live[step + 1 >= book.end_step[live]]
     if ending.size:
-        end_contracts(model, ending, completed=True)
+        end_contracts_reference(model, ending, completed=True)
 
 
 def end_contracts(model: FieldModel, ids: np.ndarray, completed: bool) -> None:
     """Close contracts: free their service lines and their holders' capacity.
+
+    A contract completed with no monitoring check beyond tolerance adds to its holders'
+    track record.  The rule is ``end_contracts_reference``; the holders' updates are compiled
+    (``kernels.release_holders``), in the same order.
+    """
+    book = model.contracts
+    T = model.pop
+    records = book.records
+    commissioners = model.commissioners
+    for i in ids.tolist():
+        k = records[i]
+        comm = commissioners[k.tender.commissioner]
+        for line, frac in k.tender.portions:
+            comm.line_free[line] = min(1.0, comm.line_free[line] + frac)
+    release_holders(
+        ids,
+        book.mem_start,
+        book.n,
+        book.m,
+        book.mem_row,
+        book.mem_share,
+        book.volume_gbp,
+        book.failed_check,
+        completed,
+        model.behaviour.track_record_gain,
+        T.contracted_annual_gbp,
+        T.track_record,
+    )
+    book.close(ids)
+
+
+def end_contracts_reference(model: FieldModel, ids: np.ndarray, completed: bool) -> None:
+    """Close contracts: free their service lines and their holders' capacity (the readable
+    rule that ``end_contracts`` computes with a compiled kernel; tests/test_delivery.py).
 
     A contract completed with no monitoring check beyond tolerance adds to its holders'
     track record.
@@ -377,7 +544,9 @@ def review_monitored(model: FieldModel) -> None:
     unmon = live[~mon]
     if unmon.size and b.inflation_drift_unmonitored != 0.0:
         mc = book.mem_contract[: book.m]
-        sel = np.isin(mc, unmon)
+        is_unmon = np.zeros(book.n, dtype=bool)
+        is_unmon[unmon] = True
+        sel = is_unmon[mc]
         held = np.bincount(book.mem_row[: book.m][sel], minlength=T.n)
         rows = np.flatnonzero(held)
         T.claim_inflation[rows] = np.minimum(

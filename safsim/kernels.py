@@ -20,6 +20,13 @@ Objects:
     local_pool, invite, take_part, codesign_part: the engagement round's invitations,
         participants and what taking part does to them: the compiled form of
         ``engagement.engage_reference`` (the draws and the counters stay in Python).
+    deliver_contracts, pay_members: a step of delivery on the live contracts and the
+        holders' payments and delivery costs: the compiled form of
+        ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
+    release_holders: the holders' capacity and track record when contracts end: the
+        compiled form of the table updates of ``delivery.end_contracts_reference``.
+    pay_rows, spend_rows: ``np.add.at`` on the money columns, for ``delivery.pay`` and
+        ``delivery.spend``.
     warm_up: compile (or load from Numba's cache) every kernel now.
 
 Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
@@ -51,14 +58,19 @@ from numba import njit
 __all__ = [
     "codesign_part",
     "decide_pairs",
+    "deliver_contracts",
     "gather_bids",
     "invite",
     "learn_bids",
     "local_pool",
+    "pay_members",
+    "pay_rows",
+    "release_holders",
     "pay_bids",
     "score_pick",
     "screen_pairs",
     "set_win_chance",
+    "spend_rows",
     "take_part",
     "warm_up",
     "win_half_logit",
@@ -579,6 +591,200 @@ def codesign_part(
             t_belief[r] = down if down > 0.0 else 0.0  # max(0.0, down)
 
 
+@_compiled
+def deliver_contracts(
+    live,
+    sv_per_step,
+    claim_per_step,
+    claim_hard_per_step,
+    hard_delivered,
+    payment_per_step,
+    cost_per_step,
+    kind,
+    commissioner,
+    monitored,
+    end_step,
+    delivered,
+    delivered_hard,
+    claimed_to_date,
+    claimed_hard_to_date,
+    n_kinds,
+    n_commissioners,
+    next_step,
+):  # pragma: no cover - compiled; tests/test_delivery.py checks it against the reference
+    """One step of delivery on the live contracts ``live``: the running figures of the
+    contract book, and what the step adds up to by kind and by commissioner.
+
+    The compiled form of the contract part of ``delivery.deliver_reference``.  Sums that
+    NumPy adds pairwise (``ndarray.sum``) are left to the caller, on the columns returned.
+
+    Returns:
+        (the step's columns of the live contracts, rows sv, claim, claim_hard, payment, cost,
+        in ``live`` order; their sv and claim on monitored contracts, rows sv, claim; sums by
+        kind code, rows sv, payment, cost, shortfall (cost above payment), added in ``live``
+        order as ``np.bincount`` adds; contracts of each kind; sums by commissioner, rows sv,
+        payment; contracts of each commissioner; the ids whose term ends with this step).
+    """
+    n = live.size
+    cols = np.empty((5, n))
+    n_mon = 0
+    n_end = 0
+    for j in range(n):
+        n_mon += monitored[live[j]]
+        n_end += next_step >= end_step[live[j]]
+    mon = np.empty((2, n_mon))
+    ending = np.empty(n_end, np.int64)
+    by_kind = np.zeros((4, n_kinds))
+    kind_n = np.zeros(n_kinds, np.int64)
+    by_comm = np.zeros((2, n_commissioners))
+    comm_n = np.zeros(n_commissioners, np.int64)
+    jm = 0
+    je = 0
+    for j in range(n):
+        c = live[j]
+        sv = sv_per_step[c]
+        claim = claim_per_step[c]
+        claim_hard = claim_hard_per_step[c]
+        payment = payment_per_step[c]
+        cost = cost_per_step[c]
+        cols[0, j] = sv
+        cols[1, j] = claim
+        cols[2, j] = claim_hard
+        cols[3, j] = payment
+        cols[4, j] = cost
+        delivered[c] += sv
+        delivered_hard[c] += sv * hard_delivered[c]
+        claimed_to_date[c] += claim
+        claimed_hard_to_date[c] += claim_hard
+        k = kind[c]
+        kind_n[k] += 1
+        by_kind[0, k] += sv
+        by_kind[1, k] += payment
+        by_kind[2, k] += cost
+        gap = cost - payment
+        by_kind[3, k] += 0.0 if gap <= 0.0 else gap  # np.maximum(0.0, gap), NaN kept
+        i = commissioner[c]
+        comm_n[i] += 1
+        by_comm[0, i] += sv
+        by_comm[1, i] += payment
+        if monitored[c]:
+            mon[0, jm] = sv
+            mon[1, jm] = claim
+            jm += 1
+        if next_step >= end_step[c]:
+            ending[je] = c
+            je += 1
+    return cols, mon, by_kind, kind_n, by_comm, comm_n, ending
+
+
+@_compiled
+def pay_members(
+    mem_contract,
+    mem_row,
+    mem_share,
+    m,
+    active,
+    payment_per_step,
+    cost_per_step,
+    t_reserves,
+    t_year_income,
+    t_income_contracts,
+    t_spent_delivery,
+):  # pragma: no cover - compiled; tests/test_delivery.py checks it against the reference
+    """Pay every member of every active contract its share of the payment, then charge each
+    its share of the delivery cost, in member order (as ``np.add.at`` adds; the compiled
+    form of ``delivery.pay`` and ``delivery.spend`` in ``delivery.deliver_reference``).
+
+    Returns:
+        The payments, in member order (for the caller's pairwise total).
+    """
+    k = 0
+    for j in range(m):
+        k += active[mem_contract[j]]
+    paid = np.empty(k)
+    q = 0
+    for j in range(m):
+        c = mem_contract[j]
+        if active[c]:
+            r = mem_row[j]
+            a = mem_share[j] * payment_per_step[c]
+            paid[q] = a
+            q += 1
+            t_reserves[r] += a
+            t_year_income[r] += a
+            t_income_contracts[r] += a
+    for j in range(m):
+        c = mem_contract[j]
+        if active[c]:
+            r = mem_row[j]
+            a = mem_share[j] * cost_per_step[c]
+            t_reserves[r] += -a
+            t_spent_delivery[r] += a
+    return paid
+
+
+@_compiled
+def release_holders(
+    ids,
+    mem_start,
+    n_contracts,
+    m,
+    mem_row,
+    mem_share,
+    volume_gbp,
+    failed_check,
+    completed,
+    gain,
+    t_contracted,
+    t_track_record,
+):  # pragma: no cover - compiled; tests/test_delivery.py checks it against the reference
+    """Free the holders' capacity of the contracts ``ids`` and, for a completed contract with
+    no failed check, raise their track record, contract after contract: the compiled form of
+    the table updates of ``delivery.end_contracts_reference``.  Each contract's update reads
+    its members' values before writing any (as NumPy's ``a[rows] = f(a[rows])`` does)."""
+    for q in range(ids.size):
+        i = ids[q]
+        start = mem_start[i]
+        stop = mem_start[i + 1] if i + 1 < n_contracts else m
+        k = stop - start
+        new = np.empty(k)
+        for j in range(k):
+            x = t_contracted[mem_row[start + j]] - mem_share[start + j] * volume_gbp[i]
+            new[j] = 0.0 if 0.0 >= x else x  # np.maximum(0.0, x), NaN kept
+        for j in range(k):
+            t_contracted[mem_row[start + j]] = new[j]
+        if completed and not failed_check[i]:
+            for j in range(k):
+                tr = t_track_record[mem_row[start + j]]
+                new[j] = tr + gain * (1.0 - tr)
+            for j in range(k):
+                t_track_record[mem_row[start + j]] = new[j]
+
+
+@_compiled
+def pay_rows(rows, amounts, t_reserves, t_year_income, t_income):  # pragma: no cover - compiled
+    """Add ``amounts`` to three columns at ``rows`` (which may repeat), in order: the compiled
+    form of ``np.add.at`` on each of them (``delivery.pay``; tests/test_kernels.py)."""
+    for j in range(rows.size):
+        r = rows[j]
+        a = amounts[j]
+        t_reserves[r] += a
+        t_year_income[r] += a
+        t_income[r] += a
+
+
+@_compiled
+def spend_rows(rows, amounts, t_reserves, t_spent):  # pragma: no cover - compiled
+    """Take ``amounts`` out of reserves and add them to a spending column at ``rows`` (which
+    may repeat), in order: ``np.add.at(t_reserves, rows, -amounts)`` and
+    ``np.add.at(t_spent, rows, amounts)`` compiled (``delivery.spend``; tests/test_kernels.py)."""
+    for j in range(rows.size):
+        r = rows[j]
+        a = amounts[j]
+        t_reserves[r] += -a
+        t_spent[r] += a
+
+
 def warm_up() -> None:
     """Compile every kernel now (or load it from the cache), e.g. before forking workers."""
     z = np.ones(1)
@@ -599,3 +805,8 @@ def warm_up() -> None:
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
     take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())
     codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())
+    deliver_contracts(i, z, z, z, z, z, z, i, i, b, i, z.copy(), z.copy(), z.copy(), z.copy(), 1, 1, 0)
+    pay_members(i, i, z, 1, b, z, z, z.copy(), z.copy(), z.copy(), z.copy())
+    release_holders(i, i, 1, 1, i, z, z, b, True, 0.1, z.copy(), z.copy())
+    pay_rows(i, z, z.copy(), z.copy(), z.copy())
+    spend_rows(i, z, z.copy(), z.copy())

@@ -23,7 +23,7 @@ import numpy as np
 from safsim.agents import Provider
 from safsim.config import PROVIDER_KINDS, ProviderKind, draw
 from safsim.delivery import end_contracts, pay, spend
-from safsim.population import KIND_CODES, KIND_OF_CODE, LEDGER_COLUMNS, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
+from safsim.population import KIND_OF_CODE, LEDGER_COLUMNS, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
@@ -67,14 +67,15 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
     drawn = {name: draw(getattr(cfg, name), streams.attribute(kind.value, name), n) for name in PROVIDER_DRAWN}
     cols = {name: v for name, v in drawn.items() if name not in ("service_areas", "authorities_served")}
     cols["bid_capacity"] = np.maximum(1.0, np.round(cols["bid_capacity"]))
+    # Constant columns are given as scalars (ProviderTable.append broadcasts them to the new rows).
     for name in PROVIDER_KIND_CONSTANTS:
-        cols[name] = np.full(n, float(getattr(cfg, name)))
+        cols[name] = float(getattr(cfg, name))
     cols["turnover_gbp"] = (
         b.initial_turnover_capacity_share * cols["capacity_gbp"] + model.steps_per_year * cols["fundraising_gbp"]
     )
-    cols["belief"] = np.full(n, b.belief_prior)
-    cols["belief_prior"] = np.full(n, b.belief_prior)
-    cols["track_record"] = np.full(n, b.initial_track_record)
+    cols["belief"] = float(b.belief_prior)
+    cols["belief_prior"] = float(b.belief_prior)
+    cols["track_record"] = float(b.initial_track_record)
     cols["initial_reserves_gbp"] = cols["reserves_gbp"].copy()
     cols["claim_framing"] = cols["claim_inflation"].copy()
     for name in (
@@ -86,7 +87,7 @@ def add_providers(model: FieldModel, kind: ProviderKind, n: int, initial: bool) 
         "wins",
         "bids",
     ):
-        cols[name] = np.full(n, 1.0 if name == "credibility" else 0.0)
+        cols[name] = 1.0 if name == "credibility" else 0.0
     n_areas = model.scenario.field.service_areas
     k = np.clip(np.round(drawn["service_areas"]), 1, n_areas).astype(np.int64)
     # k areas without replacement per provider: the first k of a random order of the areas.
@@ -206,9 +207,9 @@ def exit_hazard_per_step(model: FieldModel, rows: np.ndarray) -> np.ndarray:
     T = model.pop
     b = model.behaviour
     spy = model.steps_per_year
-    background = np.zeros(rows.size)
-    for kind in PROVIDER_KINDS:
-        background[T.kind[rows] == KIND_CODES[kind]] = model.scenario.providers.of(kind).exit_rate_per_year
+    # Each row's background rate, looked up by its kind code (codes are positions in PROVIDER_KINDS).
+    rates = np.array([float(model.scenario.providers.of(kind).exit_rate_per_year) for kind in PROVIDER_KINDS])
+    background = rates[T.kind[rows]]
     if b.exit_runway_years > 0 and b.exit_runway_hazard_per_year > 0:
         short = np.clip(1.0 - runway_years(model, rows) / b.exit_runway_years, 0.0, 1.0)
         runway = b.exit_runway_hazard_per_year * short
@@ -245,13 +246,16 @@ def exit_providers(model: FieldModel, rows: np.ndarray) -> None:
     T = model.pop
     book = model.contracts
     model.totals.exits += int(rows.size)
-    for code, count in zip(*np.unique(T.kind[rows], return_counts=True), strict=True):
-        model.step_acc.exits_by_kind[KIND_OF_CODE[int(code)].value] += int(count)
+    counts = np.bincount(T.kind[rows], minlength=len(KIND_OF_CODE))
+    for code in np.flatnonzero(counts).tolist():  # the kinds that leave, in code order
+        model.step_acc.exits_by_kind[KIND_OF_CODE[code].value] += int(counts[code])
     live = book.live()
     if live.size:
         mc = book.mem_contract[: book.m]
-        held = mc[np.isin(book.mem_row[: book.m], rows) & book.active[mc]]
-        lost = np.unique(held)
+        leaving = np.zeros(T.n, dtype=bool)
+        leaving[rows] = True
+        held = mc[leaving[book.mem_row[: book.m]] & book.active[mc]]
+        lost = np.flatnonzero(np.bincount(held, minlength=book.n))  # the contracts held, each once, in id order
         if lost.size:
             end_contracts(model, lost, completed=False)
     T.deactivate(rows)

@@ -152,7 +152,8 @@ class ProviderTable:
         authorities: list[list[int]],
         initial: bool,
     ) -> np.ndarray:
-        """Add providers of one kind; ``columns`` holds every column in PROVIDER_COLUMNS.
+        """Add providers of one kind; ``columns`` holds every column in PROVIDER_COLUMNS (an
+        array of one value per new provider, or one number for all of them).
 
         Returns:
             The new rows.
@@ -161,13 +162,14 @@ class ProviderTable:
         start = self.n
         self._grow(start + m)
         rows = np.arange(start, start + m)
+        new = slice(start, start + m)
         for name in PROVIDER_COLUMNS:
-            getattr(self, name)[rows] = columns[name]
-        self.kind[rows] = KIND_CODES[kind]
-        self.active[rows] = True
-        self.initial[rows] = initial
-        self.codesign_participant[rows] = False
-        self.areas_mask[rows] = areas_mask
+            getattr(self, name)[new] = columns[name]
+        self.kind[new] = KIND_CODES[kind]
+        self.active[new] = True
+        self.initial[new] = initial
+        self.codesign_participant[new] = False
+        self.areas_mask[new] = areas_mask
         self.n = start + m
         for row, served in zip(rows, authorities, strict=True):
             self.authorities.append(served)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_fixtures import bid_of, rows_of, tender_for, tiny
 
 from safsim.config import ProviderKind
-from safsim.delivery import deliver, end_contracts, open_contract, pay, review_monitored, spend
+from safsim.delivery import (
+    deliver,
+    deliver_reference,
+    end_contracts,
+    end_contracts_reference,
+    open_contract,
+    pay,
+    review_monitored,
+    spend,
+)
+from safsim.population import PROVIDER_COLUMNS
 
 VSO_KIND = ProviderKind.sme_vso
 
@@ -259,3 +273,110 @@ def test_money_is_conserved_over_a_run():
     assert T.income_contracts_gbp[:n].sum() > 0 and T.income_grants_gbp[:n].sum() > 0
     assert np.isclose(m.totals.commissioner_paid, m.totals.provider_received)
     assert np.isclose(m.totals.commissioner_paid, income)
+
+
+def _state(m):
+    """Everything delivery touches: the contract book, the provider table, the counters."""
+    book, T = m.contracts, m.pop
+    arrays = {name: getattr(book, name)[: book.n].copy() for name in (*_BOOK_FLOATS, "active", "failed_check")}
+    arrays |= {name: getattr(T, name)[: T.n].copy() for name in PROVIDER_COLUMNS}
+    counters = (
+        _fields(m.totals),
+        _fields(m.step_acc),
+        [(c.year_sv, c.year_paid, c.line_free.tolist()) for c in m.commissioners],
+    )
+    return arrays, counters
+
+
+def _fields(record) -> dict:
+    """A counters dataclass as a dict (its defaultdicts as plain dicts, in insertion order)."""
+    out = {}
+    for f in dataclasses.fields(record):
+        v = getattr(record, f.name)
+        out[f.name] = list(v.items()) if isinstance(v, dict) else v
+    return out
+
+
+_BOOK_FLOATS = (
+    "sv_per_step",
+    "delivered",
+    "delivered_hard",
+    "claimed_to_date",
+    "claimed_hard_to_date",
+    "payment_per_step",
+    "cost_per_step",
+)
+
+
+def _random_contracts(m, g: np.random.Generator, n_contracts: int) -> None:
+    """Open ``n_contracts`` random contracts: single holders and consortia, some providers
+    holding several, monitored or not, some under cost, of different lengths."""
+    pool = np.flatnonzero(m.pop.active[: m.pop.n])
+    for _ in range(n_contracts):
+        k = int(g.integers(1, 4))
+        rows = g.choice(pool, size=k, replace=False).astype(np.int64)
+        shares = g.dirichlet(np.ones(k))
+        tender = tender_for(
+            m,
+            commissioner=int(g.integers(0, 3)),
+            portions=((int(g.integers(0, 3)), float(g.uniform(0.1, 0.5))),),
+            duration_steps=int(g.integers(1, 6)),
+            volume_gbp=float(g.uniform(1e4, 3e5)),
+        )
+        bid = bid_of(
+            m,
+            rows,
+            shares,
+            price_gbp=float(g.uniform(5e4, 2e5)),
+            cost_gbp=float(g.uniform(5e4, 2e5)),
+            sv_true=float(g.uniform(0, 3e4)),
+            sv_claim_hard=float(g.uniform(0, 2e4)),
+            sv_claim_soft=float(g.uniform(0, 2e4)),
+            hard_delivered=float(g.uniform(0, 1)),
+        )
+        open_contract(m, m.commissioners[tender.commissioner], tender, bid, rows, shares, bool(g.random() < 0.5))
+
+
+def _assert_same(a, b) -> None:
+    (a_arrays, a_counters), (b_arrays, b_counters) = a, b
+    assert a_arrays.keys() == b_arrays.keys()
+    for name in a_arrays:
+        np.testing.assert_array_equal(a_arrays[name], b_arrays[name], err_msg=name, strict=True)
+    assert a_counters == b_counters
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 14), st.integers(1, 6))
+def test_compiled_deliver_equals_the_reference(seed, n_contracts, steps):
+    """``deliver`` (compiled kernels) leaves the book, the table and every counter bit for bit as
+    ``deliver_reference`` does, over several steps of random contracts (contracts end at
+    different steps)."""
+    out = []
+    for fn in (deliver, deliver_reference):
+        m = tiny({"field.n_authorities": 3}, seed=1)
+        _random_contracts(m, np.random.default_rng(seed), n_contracts)
+        for step in range(steps):
+            fn(m, step)
+        out.append(_state(m))
+    _assert_same(*out)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 14), st.booleans())
+def test_compiled_end_contracts_equals_the_reference(seed, n_contracts, completed):
+    """``end_contracts`` (compiled) frees lines and capacity and raises track records bit for bit as
+    ``end_contracts_reference`` does, for a random set of contracts (some after a failed check,
+    holders shared between contracts, capacity running below zero)."""
+    out = []
+    for fn in (end_contracts, end_contracts_reference):
+        m = tiny({"field.n_authorities": 3}, seed=1)
+        g = np.random.default_rng(seed)
+        _random_contracts(m, g, n_contracts)
+        book, T = m.contracts, m.pop
+        book.failed_check[: book.n] = g.random(book.n) < 0.3
+        T.contracted_annual_gbp[: T.n] *= g.uniform(0.0, 1.2, T.n)
+        T.track_record[: T.n] = g.uniform(0, 1, T.n)
+        ids = np.flatnonzero(g.random(book.n) < 0.6)
+        fn(m, ids, completed)
+        out.append(_state(m))
+    _assert_same(*out)

@@ -25,7 +25,7 @@ from safsim.bidding import (
 )
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
 from safsim.engagement import engage, engage_reference
-from safsim.kernels import set_win_chance, warm_up, win_half_logit, win_odds
+from safsim.kernels import pay_rows, set_win_chance, spend_rows, warm_up, win_half_logit, win_odds
 from safsim.population import CORPORATE, PROVIDER_COLUMNS
 from safsim.tendering import (
     Tender,
@@ -378,3 +378,28 @@ def test_compiled_chance_of_winning_equals_p_win(seed, n):
     b = BehaviourConfig(sv_weight_reference=ref)
     expected = _p_win(belief[r], sensitivity[r], sv_weight[fresh], framing[fresh] * (kind[r] != CORPORATE), b)
     np.testing.assert_array_equal(p_win[fresh], expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds, st.integers(0, 30), st.integers(1, 8))
+def test_compiled_money_columns_equal_np_add_at(seed, k, n):
+    """pay_rows and spend_rows add, row by row in order, exactly what np.add.at adds (rows
+    repeat; amounts of every magnitude, so that the order of additions shows)."""
+    g = np.random.default_rng(seed)
+    rows = g.integers(0, n, k)
+    amounts = g.uniform(-1, 1, k) * 10.0 ** g.integers(-3, 9, k)
+    start = [g.uniform(-1e6, 1e6, n) for _ in range(3)]
+    got = [a.copy() for a in start]
+    pay_rows(rows, amounts, *got)
+    want = [a.copy() for a in start]
+    for a in want:
+        np.add.at(a, rows, amounts)
+    for x, y in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+    got = [a.copy() for a in start[:2]]
+    spend_rows(rows, amounts, *got)
+    want = [a.copy() for a in start[:2]]
+    np.add.at(want[0], rows, -amounts)
+    np.add.at(want[1], rows, amounts)
+    for x, y in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
