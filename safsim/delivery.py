@@ -530,9 +530,10 @@ def review_monitored(model: FieldModel) -> None:
     """Monitored contracts: delivered vs promised social value (step part 8; F5).
 
     Monitoring sees outputs: hard value fully, soft value as legibly as it is scored
-    (Th §6.1).  A shortfall beyond tolerance lowers the holder's credibility and track
-    record and corrects its claim inflation; any check raises the commissioner's
-    understanding.  Unmonitored holders' claim inflation drifts up (once per contract held).
+    (Th §6.1).  Every check moves the holder's credibility towards the share of its promise
+    the check saw; a shortfall beyond tolerance also lowers its track record and corrects its
+    claim inflation; any check raises the commissioner's understanding.  Unmonitored holders'
+    claim inflation drifts up (once per contract held).
     """
     b = model.behaviour
     book = model.contracts
@@ -567,12 +568,12 @@ def review_monitored(model: FieldModel) -> None:
     # it by credibility_penalty towards the share of the promise the check saw (1 - shortfall), so a
     # provider that keeps over-claiming settles at the discount its record earns instead of sinking for
     # decades, and a clean check restores some belief (Th §6.1).
-    for i, s in zip(checked, shortfall, strict=True):
+    for i, s, fail in zip(checked, shortfall, failed, strict=True):
         rows = book.records[int(i)].rows
         cred = T.credibility[rows]
         T.credibility[rows] = np.maximum(b.min_credibility, cred + b.credibility_penalty * ((1.0 - s) - cred))
-    for i, s in zip(checked[failed], shortfall[failed], strict=True):
-        rows = book.records[int(i)].rows
+        if not fail:
+            continue
         T.track_record[rows] = np.maximum(0.0, T.track_record[rows] - b.track_record_penalty * s)
         # A check corrects the inflation that unmonitored delivery added, back towards the provider's
         # own framing (its drawn claim_inflation: CSR framing is a practice, Th §4.3), not below it.
