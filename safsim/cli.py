@@ -1241,8 +1241,11 @@ def _add_calibrate_parser(sub: Any) -> None:
             "over the priors of the set-up, each run through the sweep runner in every experiment; "
             "points whose largest implausibility over the calibrate targets exceeds the cutoff are "
             "ruled out and the next wave samples what is left; the best point is checked on fresh "
-            "seeds against every target, holdouts included. Writes points.csv, posterior.csv, "
-            "fit.csv, calibrated.yaml, report.md and manifest.json (and wave-K/ sweeps) into --out."
+            "seeds against every target, holdouts included. With a facts screen (--facts-candidates), "
+            "the least implausible points are first judged against the stylized facts and the one "
+            "keeping the most emergent facts is chosen. Writes points.csv, posterior.csv, fit.csv, "
+            "facts_screen.csv, calibrated.yaml, report.md and manifest.json (and wave-K/ sweeps) "
+            "into --out."
         ),
     )
     _add_calibration_files(cal)
@@ -1269,6 +1272,14 @@ def _add_calibrate_parser(sub: Any) -> None:
         default=None,
         metavar="R",
         help="fresh runs of the chosen point for the fit table (default: the set-up's)",
+    )
+    cal.add_argument(
+        "--facts-candidates",
+        type=_int_at_least(0, "--facts-candidates"),
+        default=None,
+        metavar="K",
+        help="judge the K least implausible points against the stylized facts and choose the one "
+        "keeping the most emergent facts; 0 chooses by implausibility alone (default: the set-up's)",
     )
     _add_workers(cal, default=None)
     _add_output_options(
@@ -1305,6 +1316,7 @@ def _cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
             points=args.points,
             replicates=args.replicates,
             check_replicates=args.check_replicates,
+            facts_candidates=args.facts_candidates,
             workers=args.workers,
             resume=args.resume,
             force=args.force,

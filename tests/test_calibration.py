@@ -391,3 +391,91 @@ def test_bundled_calibrated_scenario_holds_the_committed_calibration_point():
     assert own_settings("calibrated") == own_settings(committed), (
         "copy the values of calibration/calibrated.yaml into scenarios/calibrated.yaml after a calibration"
     )
+
+
+# --- the facts screen --------------------------------------------------------------------
+
+
+def _screen_frame(**cols):
+    base = {
+        "rank": [1, 2, 3],
+        "wave": [1, 1, 2],
+        "design_point": [0, 1, 2],
+        "I_max": [1.0, 2.0, 4.0],
+        "I_second": [0.5, 1.0, 2.0],
+        "nroy": [True, True, False],
+        "emergent_passed": [10, 12, 12],
+    }
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+def test_screen_prefers_more_emergent_facts_then_nroy_then_implausibility():
+    """The facts screen chooses the candidate keeping the most emergent facts; among equals an
+    NROY point beats a ruled-out one, and then the smaller largest implausibility wins."""
+    from safsim.calibration.history import choose_screened
+
+    assert choose_screened(_screen_frame()) == 1  # 12 facts, NROY, beats 12 facts ruled out
+    assert choose_screened(_screen_frame(emergent_passed=[12, 12, 12])) == 0  # all equal: smallest I_max
+    assert choose_screened(_screen_frame(emergent_passed=[10, 11, 13])) == 2  # facts before fit
+
+
+def test_screen_candidates_are_the_least_implausible_nroy_points_first():
+    """Candidates are NROY points by increasing I_max, then ruled-out points by increasing I_max."""
+    from safsim.calibration.history import screen_candidates
+
+    pts = pd.DataFrame({"I_max": [0.5, 2.9, 3.5, 1.0], "I_second": [0.1] * 4, "nroy": [True, True, False, True]})
+    assert list(screen_candidates(pts, 3).index) == [0, 3, 1]
+    assert list(screen_candidates(pts.assign(nroy=False), 2).index) == [0, 3]
+
+
+def test_calibration_with_a_facts_screen_chooses_a_screened_point_and_reports_it(tmp_path, monkeypatch):
+    """With facts_candidates K, K candidates are judged against the facts (each with its own
+    settings layered on every arm), the chosen point is the screen's choice, and
+    facts_screen.csv and the report's section are written."""
+    import safsim.analysis.validation as validation
+    from safsim.experiments.replicates import run_seeds as real_run_seeds
+
+    layered = []
+    real = validation.run_validation
+
+    def fast(facts, n, **kw):
+        layered.append(dict(kw["base"]))
+
+        def backend(scenario, seeds, workers=1, progress=None):
+            return real_run_seeds(scenario.model_copy(update={"horizon_steps": 8, "warmup_steps": 0}), seeds)
+
+        return real(facts, n, run_seeds=backend, **kw)
+
+    monkeypatch.setattr(validation, "run_validation", fast)
+    text = SETUP.read_text().replace(
+        "check_replicates: 3, seed: 7}",
+        "check_replicates: 2, seed: 7, facts_candidates: 2, facts_replicates: 2, facts: [f17]}",
+    )
+    (tmp_path / "targets.yaml").write_text((DATA / "targets.yaml").read_text())
+    setup = load_setup(_write(tmp_path, "setup.yaml", text))
+    assert setup.method.facts == ["F17"]
+    out = tmp_path / "out"
+    res = calibrate(setup, out=out, backend="serial", progress=False)
+    screen = res.screen
+    assert screen is not None and len(screen) == 2 and int(screen["chosen"].sum()) == 1
+    assert len(layered) == 2 and all("providers.sme_vso.count" in s for s in layered)
+    pick = screen[screen["chosen"]].iloc[0]
+    row = res.points[(res.points["wave"] == pick["wave"]) & (res.points["design_point"] == pick["design_point"])].iloc[
+        0
+    ]
+    assert res.chosen["providers.sme_vso.count"] == row["providers.sme_vso.count"]
+    assert list(screen["F17"].unique()) != [] and set(screen["F17"]) <= {"pass", "fail"}
+    assert (out / "facts_screen.csv").is_file()
+    assert "## Facts screen" in (out / "report.md").read_text()
+
+
+def test_an_unknown_fact_in_the_screen_is_one_line_naming_the_key(tmp_path):
+    """method.facts naming a fact that does not exist is refused with the file, line and key."""
+    text = SETUP.read_text().replace("seed: 7}", "seed: 7, facts: [F99]}")
+    (tmp_path / "targets.yaml").write_text((DATA / "targets.yaml").read_text())
+    path = _write(tmp_path, "setup.yaml", text)
+    with pytest.raises(ScenarioError) as err:
+        load_setup(path)
+    msg = str(err.value)
+    assert "\n" not in msg and "method.facts" in msg and "F99" in msg

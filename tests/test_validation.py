@@ -623,3 +623,28 @@ def test_base_layers_its_own_settings_on_every_arm_before_the_arms_levers(tmp_pa
     doc.write_text("x")
     assert main(["validate", "--facts", "F17", "--base", str(base), "--update-docs", str(doc)]) == 2
     assert "--update-docs documents the package defaults" in capsys.readouterr().err
+
+
+def test_base_as_settings_mapping_layers_like_the_file(tmp_path):
+    """run_validation(base={dotted path: value}) builds every arm exactly as the same settings in a
+    scenario file do (the calibration's facts screen passes a candidate point this way)."""
+    from safsim.experiments.replicates import run_seeds as real_run_seeds
+
+    file_base = tmp_path / "base.yaml"
+    file_base.write_text("extends: baseline\ncommissioners: {monitoring_rate: 0.9, grant_share: 0.02}\n")
+    seen: dict[str, list] = {"file": [], "map": []}
+
+    def backend_for(key):
+        def backend(scenario, seeds, workers=1, progress=None):
+            seen[key].append(scenario)
+            return real_run_seeds(scenario.model_copy(update={"horizon_steps": 8, "warmup_steps": 0}), seeds)
+
+        return backend
+
+    fact = get_facts(["F17"])
+    a = run_validation(fact, 2, root_seed=1, run_seeds=backend_for("file"), base=file_base)
+    settings = {"commissioners.monitoring_rate": 0.9, "commissioners.grant_share": 0.02}
+    b = run_validation(fact, 2, root_seed=1, run_seeds=backend_for("map"), base=settings)
+    assert seen["file"] == seen["map"]
+    pd.testing.assert_frame_equal(a.table(), b.table())
+    assert b.base == "settings commissioners.monitoring_rate=0.9, commissioners.grant_share=0.02"

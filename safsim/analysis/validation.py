@@ -807,6 +807,13 @@ def unique_arms(facts: Iterable[Fact]) -> dict[str, Arm]:
     return out
 
 
+def _base_label(base: str | os.PathLike[str] | Mapping[str, Any]) -> str:
+    """How a report names its base: the scenario, or the settings themselves."""
+    if isinstance(base, Mapping):
+        return "settings " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in base.items())
+    return str(base)
+
+
 def run_validation(
     facts: Sequence[Fact],
     n_replicates: int | None = None,
@@ -816,7 +823,7 @@ def run_validation(
     root_seed: int = VALIDATION_SEED,
     progress: ProgressCallback | None = None,
     run_seeds: RunSeeds | None = None,
-    base: str | os.PathLike[str] | None = None,
+    base: str | os.PathLike[str] | Mapping[str, Any] | None = None,
 ) -> ValidationResult:
     """Simulate every arm of ``facts`` over common seeds and judge every criterion.
 
@@ -831,7 +838,9 @@ def run_validation(
             on one pool through ``safsim.experiments.replicates.run_batches``.
         base: a scenario file (or bundled name) whose own settings are layered onto every arm's
             scenario before the arm's overrides (``safsim.scenario.own_settings``): the facts
-            judged on, for example, the calibrated values instead of the package defaults.
+            judged on, for example, the calibrated values instead of the package defaults.  A
+            mapping is taken as those settings already (dotted paths to values), as the
+            calibration's facts screen passes a candidate point.
 
     Raises:
         ValueError: no facts, or fewer than two replicates.
@@ -849,7 +858,12 @@ def run_validation(
     seeds = child_seeds(root_seed, n)
     arms = unique_arms(facts)
     # Load every scenario first, so that a bad arm fails before anything runs.
-    layered = {} if base is None else own_settings(base)
+    if base is None:
+        layered: dict[str, Any] = {}
+    elif isinstance(base, Mapping):
+        layered = dict(base)
+    else:
+        layered = own_settings(base)
     scenarios = {key: load_scenario(a.scenario, {**layered, **a.overrides}) for key, a in arms.items()}
     total = len(arms) * n
     results: dict[str, Results] = {}
@@ -891,7 +905,7 @@ def run_validation(
         raw=raw,
         arms_run=arms_run,
         arm_runs={key: r.runs for key, r in results.items()},
-        base=None if base is None else str(base),
+        base=None if base is None else _base_label(base),
         wall_time_s=time.perf_counter() - t0,
         created_utc=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )

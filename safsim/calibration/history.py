@@ -26,6 +26,15 @@ the smallest largest implausibility; it is then run again with fresh seeds and
 ``method.check_replicates`` replicates, and ``holdout`` targets, never used to choose, are
 judged on those runs only: that is the out-of-sample check.
 
+With ``method.facts_candidates`` K > 0 the stylized facts constrain the choice too (the *facts
+screen*): the K least implausible points (NROY points first) are each judged against the facts
+as ``safsim validate --quick`` judges the defaults (every fact's arms with the point's settings
+layered on, ``method.facts_replicates`` replicates per arm, the validation's own seeds; a
+criterion passes when its estimate is on the expected side), and the chosen point is the
+candidate that keeps the most emergent facts, ties broken by NROY first, then the smallest
+largest implausibility.  A point that fits the magnitudes by breaking the patterns the model
+exists to reproduce is ruled out by the second kind of evidence.
+
 Every run of every wave goes through ``run_sweep`` (Parquet parts, resumable), the design
 points of a wave are the same for every experiment, and each point's replicates use the same
 seeds in every experiment (common random numbers).
@@ -193,6 +202,8 @@ class CalibrationResult:
             because too few points were NROY.
         out: where it was written, or None.
         wall_time_s: wall-clock seconds.
+        screen: the facts screen (``SCREEN_COLUMNS``, one row per candidate, then one column
+            per fact with its verdict), or None when ``method.facts_candidates`` is 0.
     """
 
     setup: Setup
@@ -203,6 +214,7 @@ class CalibrationResult:
     refocused_on_best: tuple[bool, ...]
     out: Path | None
     wall_time_s: float
+    screen: pd.DataFrame | None = None
 
     def posterior(self) -> pd.DataFrame:
         """Per parameter: prior range, the 5th/50th/95th percentiles over the NROY points of
@@ -340,6 +352,95 @@ def _evaluate_wave(
     return table
 
 
+# --------------------------------------------------------------------------------------
+# Facts screen
+# --------------------------------------------------------------------------------------
+
+SCREEN_COLUMNS = [
+    "rank",
+    "wave",
+    "design_point",
+    "I_max",
+    "I_second",
+    "nroy",
+    "emergent_passed",
+    "emergent_total",
+    "facts_passed",
+    "facts_total",
+    "failed",
+    "chosen",
+]
+
+
+def shared_overrides(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The overrides every experiment shares (a point's settings as one scenario fragment)."""
+    shared: dict[str, Any] | None = None
+    for ov in overrides.values():
+        shared = dict(ov) if shared is None else {k: v for k, v in shared.items() if ov.get(k) == v}
+    return shared or {}
+
+
+def screen_candidates(points: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The ``k`` least implausible points: NROY points first, then by I_max and I_second."""
+    order = points.assign(_ruled_out=~points["nroy"].astype(bool))
+    order = order.sort_values(["_ruled_out", "I_max", "I_second"], kind="stable")
+    return order.drop(columns="_ruled_out").head(k)
+
+
+def choose_screened(screen: pd.DataFrame) -> int:
+    """Index (into ``screen``) of the candidate keeping the most emergent facts, ties broken by
+    NROY first, then the smallest I_max and I_second."""
+    order = screen.assign(_lost=-screen["emergent_passed"], _ruled_out=~screen["nroy"].astype(bool))
+    order = order.sort_values(["_lost", "_ruled_out", "I_max", "I_second"], kind="stable")
+    return int(order.index[0])
+
+
+def _facts_screen(
+    setup: Setup,
+    candidates: pd.DataFrame,
+    *,
+    workers: int | None,
+    log: Callable[[str], None],
+) -> pd.DataFrame:
+    from safsim.analysis.facts import get_facts
+    from safsim.analysis.validation import VALIDATION_SEED, Mode, run_validation
+
+    m = setup.method
+    facts = get_facts(m.facts)
+    rows = []
+    for rank, (_, row) in enumerate(candidates.iterrows(), start=1):
+        theta = {p.name: float(row[p.name]) for p in setup.parameters}
+        settings = shared_overrides({name: point_overrides(setup, name, theta) for name in setup.experiments})
+        res = run_validation(
+            facts, m.facts_replicates, mode=Mode.quick, workers=workers or 1, root_seed=VALIDATION_SEED, base=settings
+        )
+        verdicts, classes = res.fact_verdicts(), res.fact_classes()
+        emergent = [f for f in verdicts if classes[f] == "emergent"]
+        record = {
+            "rank": rank,
+            "wave": int(row["wave"]),
+            "design_point": int(row["design_point"]),
+            "I_max": float(row["I_max"]),
+            "I_second": float(row["I_second"]),
+            "nroy": bool(row["nroy"]),
+            "emergent_passed": sum(verdicts[f] == "pass" for f in emergent),
+            "emergent_total": len(emergent),
+            "facts_passed": sum(v == "pass" for v in verdicts.values()),
+            "facts_total": len(verdicts),
+            "failed": " ".join(f for f, v in verdicts.items() if v != "pass"),
+            "chosen": False,
+        }
+        record.update({f: v for f, v in verdicts.items()})
+        rows.append(record)
+        log(
+            f"facts screen, candidate {rank} of {len(candidates)} (I_max {record['I_max']:.2f}): "
+            f"{record['emergent_passed']}/{record['emergent_total']} emergent facts in the expected direction"
+        )
+    screen = pd.DataFrame(rows)
+    screen.loc[choose_screened(screen), "chosen"] = True
+    return screen
+
+
 def calibrate(
     setup: Setup,
     *,
@@ -348,6 +449,7 @@ def calibrate(
     points: int | None = None,
     replicates: int | None = None,
     check_replicates: int | None = None,
+    facts_candidates: int | None = None,
     workers: int | None = None,
     backend: str = "processes",
     resume: bool = False,
@@ -358,10 +460,11 @@ def calibrate(
     """Run the history-matching waves, choose a point, check it on fresh seeds, write the results.
 
     Args:
-        setup: the loaded set-up (``load_setup``); ``waves``, ``points``, ``replicates`` and
-            ``check_replicates`` override its method settings.
+        setup: the loaded set-up (``load_setup``); ``waves``, ``points``, ``replicates``,
+            ``check_replicates`` and ``facts_candidates`` override its method settings.
         out: results directory (``wave-K/<experiment>/`` sweeps, ``points.csv``,
-            ``posterior.csv``, ``fit.csv``, ``calibrated.yaml``, ``report.md``,
+            ``posterior.csv``, ``fit.csv``, ``facts_screen.csv`` (with a facts screen),
+            ``calibrated.yaml``, ``report.md``,
             ``manifest.json``); None keeps the results in memory (the waves' design points go
             to a temporary folder that is removed before returning).
         resume/force: passed to every wave's ``run_sweep`` (resume an interrupted calibration;
@@ -377,6 +480,7 @@ def calibrate(
     n_points = points or m.points
     reps = replicates or m.replicates
     n_check = check_replicates or m.check_replicates
+    n_screen = m.facts_candidates if facts_candidates is None else int(facts_candidates)
     priors = setup.parameters
     d = len(priors)
     out_dir = Path(out) if out is not None else None
@@ -415,9 +519,14 @@ def calibrate(
             lo, hi, best = _wave_box(table, priors)
             best_flags.append(best)
     pts = pd.concat(tables, ignore_index=True)
-    pool = pts[pts["nroy"]] if pts["nroy"].any() else pts
-    ordered = pool.sort_values(["I_max", "I_second"], kind="stable")
-    row = ordered.iloc[0]
+    screen = None
+    if n_screen > 0:
+        candidates = screen_candidates(pts, n_screen)
+        log(f"facts screen: judging the {len(candidates)} least implausible points against the stylized facts")
+        screen = _facts_screen(setup, candidates, workers=workers, log=log)
+        row = candidates.iloc[int(screen.index[screen["chosen"]][0])]
+    else:
+        row = screen_candidates(pts, 1).iloc[0]
     chosen = {p.name: float(row[p.name]) for p in priors}
     overrides = {name: point_overrides(setup, name, chosen) for name in setup.experiments}
     log(f"checking the chosen point with {n_check} fresh runs per experiment")
@@ -431,6 +540,7 @@ def calibrate(
         refocused_on_best=tuple(best_flags),
         out=out_dir,
         wall_time_s=time.perf_counter() - t0,
+        screen=screen,
     )
     if out_dir is not None:
         write_calibration(result, out_dir)
@@ -441,7 +551,15 @@ def calibrate(
 # Output
 # --------------------------------------------------------------------------------------
 
-_OWN = ("points.csv", "posterior.csv", "fit.csv", "calibrated.yaml", "report.md", "manifest.json")
+_OWN = (
+    "points.csv",
+    "posterior.csv",
+    "fit.csv",
+    "facts_screen.csv",
+    "calibrated.yaml",
+    "report.md",
+    "manifest.json",
+)
 
 
 def _prepare(out: Path, *, resume: bool, force: bool) -> None:
@@ -467,11 +585,8 @@ def _prepare(out: Path, *, resume: bool, force: bool) -> None:
 
 def calibrated_yaml(result: CalibrationResult) -> str:
     """The chosen values as a scenario fragment (the overrides shared by the experiments)."""
-    shared = None
-    for ov in result.overrides.values():
-        shared = dict(ov) if shared is None else {k: v for k, v in shared.items() if ov.get(k) == v}
     tree: dict[str, Any] = {}
-    for path, value in sorted((shared or {}).items()):
+    for path, value in sorted(shared_overrides(result.overrides).items()):
         node = tree
         parts = path.split(".")
         for part in parts[:-1]:
@@ -499,6 +614,7 @@ def _report(result: CalibrationResult) -> str:
         "",
         _md_table(result.posterior()),
         "",
+        *_screen_section(result),
         "## Fit of the chosen point (fresh seeds)",
         "",
         _md_table(result.fit),
@@ -511,6 +627,22 @@ def _report(result: CalibrationResult) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _screen_section(result: CalibrationResult) -> list[str]:
+    if result.screen is None:
+        return []
+    m = result.setup.method
+    return [
+        "## Facts screen",
+        "",
+        f"The {len(result.screen)} least implausible points, each judged against the stylized facts "
+        f"({m.facts_replicates} replicates per arm, by the direction of every criterion's estimate); "
+        "the chosen point keeps the most emergent facts (ties: NROY first, then the smallest I_max).",
+        "",
+        _md_table(result.screen),
+        "",
+    ]
 
 
 def _md_table(df: pd.DataFrame) -> str:
@@ -545,6 +677,7 @@ def write_calibration(result: CalibrationResult, out: Path) -> None:
         "points.csv": result.points.to_csv(index=False),
         "posterior.csv": result.posterior().to_csv(index=False),
         "fit.csv": result.fit.to_csv(index=False),
+        **({} if result.screen is None else {"facts_screen.csv": result.screen.to_csv(index=False)}),
         "calibrated.yaml": calibrated_yaml(result),
         "report.md": _report(result),
         "manifest.json": json.dumps(manifest, indent=2, default=str),

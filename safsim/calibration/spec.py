@@ -248,6 +248,13 @@ class Method(_Frozen):
             value (how far the model may be from the world even at its best parameters).
         check_replicates: runs of the chosen point for the final fit table.
         seed: root seed of the designs and of every run.
+        facts_candidates: how many of the least implausible points are also judged against the
+            stylized facts before one is chosen (0: none; the choice is then by implausibility
+            alone).  A candidate's facts are judged as ``safsim validate --quick --base`` would
+            (the direction of every criterion's estimate), and the chosen point is the candidate
+            that keeps the most emergent facts, ties broken by implausibility.
+        facts_replicates: replicates per arm of that screen.
+        facts: which facts the screen judges (default: all of them).
     """
 
     waves: int = Field(default=2, ge=1, le=10)
@@ -257,6 +264,23 @@ class Method(_Frozen):
     discrepancy: float = Field(default=0.1, ge=0)
     check_replicates: int = Field(default=30, ge=2)
     seed: int = Field(default=20261201, ge=0, le=2**63 - 1)
+    facts_candidates: int = Field(default=0, ge=0, le=100)
+    facts_replicates: int = Field(default=20, ge=2)
+    facts: list[str] | None = Field(default=None, min_length=1)
+
+    @field_validator("facts")
+    @classmethod
+    def _known_facts(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        from safsim.analysis.facts import fact_ids
+
+        known = fact_ids()
+        wanted = [str(f).strip().upper() for f in value]
+        unknown = [f for f in wanted if f not in known]
+        if unknown:
+            raise ValueError(f"unknown fact {unknown[0]!r}; known: {', '.join(known)}")
+        return wanted
 
 
 class Setup(_Frozen):
