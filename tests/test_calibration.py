@@ -410,14 +410,16 @@ def _screen_frame(**cols):
     return pd.DataFrame(base)
 
 
-def test_screen_prefers_more_emergent_facts_then_nroy_then_implausibility():
-    """The facts screen chooses the candidate keeping the most emergent facts; among equals an
-    NROY point beats a ruled-out one, and then the smaller largest implausibility wins."""
+def test_screen_prefers_nroy_then_more_emergent_facts_then_implausibility():
+    """The facts screen chooses among NROY candidates the one keeping the most emergent facts (the
+    facts never rule a point the targets reject back in); among equals the smaller largest
+    implausibility wins; without NROY candidates, the facts decide among all."""
     from safsim.calibration.history import choose_screened
 
-    assert choose_screened(_screen_frame()) == 1  # 12 facts, NROY, beats 12 facts ruled out
+    assert choose_screened(_screen_frame()) == 1  # NROY with 12 facts beats NROY with 10
     assert choose_screened(_screen_frame(emergent_passed=[12, 12, 12])) == 0  # all equal: smallest I_max
-    assert choose_screened(_screen_frame(emergent_passed=[10, 11, 13])) == 2  # facts before fit
+    assert choose_screened(_screen_frame(emergent_passed=[10, 11, 13])) == 1  # a ruled-out point never wins
+    assert choose_screened(_screen_frame(nroy=[False] * 3, emergent_passed=[10, 11, 13])) == 2
 
 
 def test_screen_candidates_are_the_least_implausible_nroy_points_first():
@@ -468,6 +470,12 @@ def test_calibration_with_a_facts_screen_chooses_a_screened_point_and_reports_it
     assert list(screen["F17"].unique()) != [] and set(screen["F17"]) <= {"pass", "fail"}
     assert (out / "facts_screen.csv").is_file()
     assert "## Facts screen" in (out / "report.md").read_text()
+    # --resume reuses the screen's verdicts instead of judging the candidates again
+    layered.clear()
+    again = calibrate(setup, out=out, resume=True, backend="serial", progress=False)
+    assert layered == []
+    pd.testing.assert_frame_equal(again.screen, screen)
+    assert again.chosen == res.chosen
 
 
 def test_an_unknown_fact_in_the_screen_is_one_line_naming_the_key(tmp_path):

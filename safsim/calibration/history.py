@@ -30,10 +30,11 @@ With ``method.facts_candidates`` K > 0 the stylized facts constrain the choice t
 screen*): the K least implausible points (NROY points first) are each judged against the facts
 as ``safsim validate --quick`` judges the defaults (every fact's arms with the point's settings
 layered on, ``method.facts_replicates`` replicates per arm, the validation's own seeds; a
-criterion passes when its estimate is on the expected side), and the chosen point is the
-candidate that keeps the most emergent facts, ties broken by NROY first, then the smallest
-largest implausibility.  A point that fits the magnitudes by breaking the patterns the model
-exists to reproduce is ruled out by the second kind of evidence.
+criterion passes when its estimate is on the expected side).  The chosen point is the NROY
+candidate (or, when none is NROY, the candidate) that keeps the most emergent facts, ties broken
+by the smallest largest implausibility: the facts are a second constraint that can rule points
+out, never one that rules a point the targets reject back in.  ``facts_screen.csv`` shows the
+trade-off where the two kinds of evidence disagree.
 
 Every run of every wave goes through ``run_sweep`` (Parquet parts, resumable), the design
 points of a wave are the same for every experiment, and each point's replicates use the same
@@ -388,11 +389,36 @@ def screen_candidates(points: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def choose_screened(screen: pd.DataFrame) -> int:
-    """Index (into ``screen``) of the candidate keeping the most emergent facts, ties broken by
-    NROY first, then the smallest I_max and I_second."""
+    """Index (into ``screen``) of the chosen candidate: NROY candidates before ruled-out ones (the
+    facts rule points out, they never rule a point back in), then the one keeping the most
+    emergent facts, then the smallest I_max and I_second."""
     order = screen.assign(_lost=-screen["emergent_passed"], _ruled_out=~screen["nroy"].astype(bool))
-    order = order.sort_values(["_lost", "_ruled_out", "I_max", "I_second"], kind="stable")
+    order = order.sort_values(["_ruled_out", "_lost", "I_max", "I_second"], kind="stable")
     return int(order.index[0])
+
+
+def _earlier_screen(out: Path | None, setup: Setup, candidates: pd.DataFrame) -> pd.DataFrame | None:
+    """The facts screen of an earlier run in ``out`` when it judged the same candidates under the
+    same set-up and targets text (so ``--resume`` does not repeat the costliest stage), else None."""
+    if out is None or not (out / "facts_screen.csv").is_file() or not (out / "manifest.json").is_file():
+        return None
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        earlier = pd.read_csv(out / "facts_screen.csv", dtype={"failed": str}, keep_default_na=False)
+    except (OSError, ValueError):
+        return None
+    setup_path, targets_path = Path(setup.source), Path(setup.targets_file.source)
+    same_files = (
+        setup_path.is_file()
+        and manifest.get("setup_text") == setup_path.read_text(encoding="utf-8")
+        and manifest.get("targets_text") == targets_path.read_text(encoding="utf-8")
+    )
+    keys = ["wave", "design_point"]
+    if not same_files or earlier[keys].to_numpy().tolist() != candidates[keys].astype(int).to_numpy().tolist():
+        return None
+    earlier["chosen"] = False
+    earlier.loc[choose_screened(earlier), "chosen"] = True
+    return earlier
 
 
 def _facts_screen(
@@ -522,8 +548,12 @@ def calibrate(
     screen = None
     if n_screen > 0:
         candidates = screen_candidates(pts, n_screen)
-        log(f"facts screen: judging the {len(candidates)} least implausible points against the stylized facts")
-        screen = _facts_screen(setup, candidates, workers=workers, log=log)
+        screen = _earlier_screen(out_dir, setup, candidates) if resume else None
+        if screen is None:
+            log(f"facts screen: judging the {len(candidates)} least implausible points against the stylized facts")
+            screen = _facts_screen(setup, candidates, workers=workers, log=log)
+        else:
+            log(f"facts screen: the verdicts of the earlier run in {out_dir} are reused")
         row = candidates.iloc[int(screen.index[screen["chosen"]][0])]
     else:
         row = screen_candidates(pts, 1).iloc[0]

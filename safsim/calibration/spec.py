@@ -251,8 +251,9 @@ class Method(_Frozen):
         facts_candidates: how many of the least implausible points are also judged against the
             stylized facts before one is chosen (0: none; the choice is then by implausibility
             alone).  A candidate's facts are judged as ``safsim validate --quick --base`` would
-            (the direction of every criterion's estimate), and the chosen point is the candidate
-            that keeps the most emergent facts, ties broken by implausibility.
+            (the direction of every criterion's estimate), and the chosen point is the NROY candidate
+            (any candidate when none is NROY) that keeps the most emergent facts, ties broken by
+            implausibility.
         facts_replicates: replicates per arm of that screen.
         facts: which facts the screen judges (default: all of them).
     """
