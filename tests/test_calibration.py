@@ -487,3 +487,16 @@ def test_an_unknown_fact_in_the_screen_is_one_line_naming_the_key(tmp_path):
         load_setup(path)
     msg = str(err.value)
     assert "\n" not in msg and "method.facts" in msg and "F99" in msg
+
+
+def test_the_facts_screen_draws_a_progress_bar_only_when_asked(capsys):
+    """The screen's per-candidate progress bar goes to stderr when progress is on, and nothing is
+    drawn (no callback) when it is off."""
+    from safsim.calibration.history import _run_bar
+
+    with _run_bar(False, "facts screen 1/2") as off:
+        assert off is None
+    with _run_bar(True, "facts screen 1/2") as on:
+        on(5, 10)
+        on(10, 10)
+    assert "facts screen 1/2" in capsys.readouterr().err

@@ -421,12 +421,32 @@ def _earlier_screen(out: Path | None, setup: Setup, candidates: pd.DataFrame) ->
     return earlier
 
 
+@contextlib.contextmanager
+def _run_bar(show: bool, desc: str) -> Any:
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, or None when not shown."""
+    if not show:
+        yield None
+        return
+    import sys
+
+    from tqdm import tqdm
+
+    with tqdm(unit="run", desc=desc, file=sys.stderr, dynamic_ncols=True, leave=False) as bar:
+
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield update
+
+
 def _facts_screen(
     setup: Setup,
     candidates: pd.DataFrame,
     *,
     workers: int | None,
     log: Callable[[str], None],
+    progress: bool = False,
 ) -> pd.DataFrame:
     from safsim.analysis.facts import get_facts
     from safsim.analysis.validation import VALIDATION_SEED, Mode, run_validation
@@ -437,9 +457,16 @@ def _facts_screen(
     for rank, (_, row) in enumerate(candidates.iterrows(), start=1):
         theta = {p.name: float(row[p.name]) for p in setup.parameters}
         settings = shared_overrides({name: point_overrides(setup, name, theta) for name in setup.experiments})
-        res = run_validation(
-            facts, m.facts_replicates, mode=Mode.quick, workers=workers or 1, root_seed=VALIDATION_SEED, base=settings
-        )
+        with _run_bar(progress, f"facts screen {rank}/{len(candidates)}") as bar:
+            res = run_validation(
+                facts,
+                m.facts_replicates,
+                mode=Mode.quick,
+                workers=workers or 1,
+                root_seed=VALIDATION_SEED,
+                base=settings,
+                progress=bar,
+            )
         verdicts, classes = res.fact_verdicts(), res.fact_classes()
         emergent = [f for f in verdicts if classes[f] == "emergent"]
         record = {
@@ -551,7 +578,7 @@ def calibrate(
         screen = _earlier_screen(out_dir, setup, candidates) if resume else None
         if screen is None:
             log(f"facts screen: judging the {len(candidates)} least implausible points against the stylized facts")
-            screen = _facts_screen(setup, candidates, workers=workers, log=log)
+            screen = _facts_screen(setup, candidates, workers=workers, log=log, progress=progress)
         else:
             log(f"facts screen: the verdicts of the earlier run in {out_dir} are reused")
         row = candidates.iloc[int(screen.index[screen["chosen"]][0])]
