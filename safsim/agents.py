@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Commissioner", "CommissionerParams", "InfrastructureBody", "Provider", "logit", "sigmoid"]
 
+# Engagement levels at co-design or above (``rung >= 2``), looked up without ``Engagement.rung``.
+_CODESIGN_LEVELS = frozenset(e for e in Engagement if e.rung >= 2)
+
 
 def sigmoid(x: float) -> float:
     """The logistic function."""
@@ -188,7 +191,7 @@ class Commissioner(mesa.Agent):
         self.tenders_n += 1
         self.sv_weight_sum += tender.sv_weight
         self.supplier_defined_n += tender.sv_definition is SvDefinition.supplier_open
-        self.codesign_n += tender.engagement.rung >= 2
+        self.codesign_n += tender.engagement in _CODESIGN_LEVELS
 
     # -- budget and practice (step part 2) ----------------------------------------------
 

@@ -335,17 +335,34 @@ class RoundBids:
         n = self.rows.size
         if collaborative is None:
             collaborative = [model.commissioners[t.commissioner].collaborative for t in tenders]
-
-        def per_tender(values: list[float]) -> np.ndarray:
-            return np.asarray(values, dtype=float)[self.tender_of]
-
-        self.volume = per_tender([t.volume_gbp for t in tenders])
-        self.volume_total = per_tender([t.volume_gbp * t.years for t in tenders])
-        self.ceiling_total = per_tender([t.ceiling_gbp * t.years for t in tenders])
-        self.eligibility = per_tender([t.eligibility_turnover_gbp for t in tenders])
-        self.sv_weight = per_tender([t.sv_weight for t in tenders])
-        self.bid_base = per_tender([_bid_base_gbp(t.ceiling_gbp, b) for t in tenders])
-        self.framing = per_tender([b.collaborative_framing_logit if c else 0.0 for c in collaborative])
+        # The per-tender figures, one row each, spread to the tender's pairs in one call (the
+        # same Python floats as one array per figure).
+        framing_logit = b.collaborative_framing_logit
+        per_tender = np.take(
+            np.array(
+                [
+                    [t.volume_gbp for t in tenders],
+                    [t.volume_gbp * t.years for t in tenders],
+                    [t.ceiling_gbp * t.years for t in tenders],
+                    [t.eligibility_turnover_gbp for t in tenders],
+                    [t.sv_weight for t in tenders],
+                    [_bid_base_gbp(t.ceiling_gbp, b) for t in tenders],
+                    [framing_logit if c else 0.0 for c in collaborative],
+                ],
+                dtype=float,
+            ).reshape(7, len(tenders)),
+            self.tender_of,
+            axis=1,
+        )
+        (
+            self.volume,
+            self.volume_total,
+            self.ceiling_total,
+            self.eligibility,
+            self.sv_weight,
+            self.bid_base,
+            self.framing,
+        ) = per_tender
         self.areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
         window = model.policies.tender_window_weeks
         prep = T.tender_prep_weeks[self.rows]
@@ -357,34 +374,16 @@ class RoundBids:
         # Per tender, as Python ints: where its pairs start and end, its local small VSOs.
         self._bounds = self.offsets.tolist()
         self._n_vso = np.diff(self.vso_before[self.offsets]).tolist()
-        self.want = np.zeros(n, dtype=bool)
-        self.blocked = np.zeros(n, dtype=bool)
-        self.price = np.zeros(n)
-        self.cost = np.zeros(n)
-        self.sv_true = np.zeros(n)
+        flags = np.zeros((2, n), dtype=bool)
+        self.want, self.blocked = flags
+        self.price, self.cost, self.sv_true, self.p_win = np.zeros((4, n))
         self.bid_cost = self.bid_base * self.window_factor
-        self.p_win = np.zeros(n)
-        self.belief_seen = np.full(n, np.nan)  # inputs of each pair's p_win (NaN: none yet)
-        self.sensitivity_seen = np.full(n, np.nan)
-        self._decide = np.zeros(n, np.int64)  # scratch lists of pairs for the kernels
-        self._fresh = np.zeros(n, np.int64)
-        T.changed[: T.n] = False
-        self._screen(0, n, False)
-
-    def _screen(self, lo: int, hi: int, only_changed: bool) -> None:
-        """Screen the pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``)
-        with the providers' current state.
-
-        The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_pairs``) of
-        ``_eligibility``, ``_terms`` and ``_wants_to_bid``; the chance of winning comes from
-        ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
-        last computed (``screen_reference`` is the same screen in plain NumPy).
-        """
-        T = self.model.pop
-        n_decide, n_fresh = screen_pairs(
-            lo,
-            hi,
-            only_changed,
+        # Inputs of each pair's p_win (NaN: none yet).
+        self.belief_seen, self.sensitivity_seen = np.full((2, n), np.nan)
+        self._decide, self._fresh = np.zeros((2, n), np.int64)  # scratch lists of pairs for the kernels
+        # The arguments of the screen's kernels after its first three (the table's columns do not
+        # move during a round: it grows only at entry, after the round).
+        self._screen_args = (
             self.rows,
             self.areas,
             self.sv_weight,
@@ -418,6 +417,33 @@ class RoundBids:
             self._decide,
             self._fresh,
         )
+        self._decide_args = (
+            self.rows,
+            self.price,
+            self.cost,
+            self.sv_true,
+            self.bid_cost,
+            self.p_win,
+            T.reserves_gbp,
+            T.min_win_probability,
+            T.mission_weight,
+            b.max_loss_share_of_reserves,
+            self.want,
+        )
+        T.changed[: T.n] = False
+        self._screen(0, n, False)
+
+    def _screen(self, lo: int, hi: int, only_changed: bool) -> None:
+        """Screen the pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``)
+        with the providers' current state.
+
+        The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_pairs``) of
+        ``_eligibility``, ``_terms`` and ``_wants_to_bid``; the chance of winning comes from
+        ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
+        last computed (``screen_reference`` is the same screen in plain NumPy).
+        """
+        T = self.model.pop
+        n_decide, n_fresh = screen_pairs(lo, hi, only_changed, *self._screen_args)
         if n_fresh:
             # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
             f = self._fresh
@@ -436,21 +462,7 @@ class RoundBids:
             )
             set_win_chance(f, n_fresh, np.tanh(half), self.p_win)
         if n_decide:
-            decide_pairs(
-                self._decide,
-                n_decide,
-                self.rows,
-                self.price,
-                self.cost,
-                self.sv_true,
-                self.bid_cost,
-                self.p_win,
-                T.reserves_gbp,
-                T.min_win_probability,
-                T.mission_weight,
-                self.model.behaviour.max_loss_share_of_reserves,
-                self.want,
-            )
+            decide_pairs(self._decide, n_decide, *self._decide_args)
 
     def screen_reference(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """The screen of pairs ``idx`` with the current state, in plain NumPy: the rule functions

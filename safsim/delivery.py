@@ -319,7 +319,12 @@ def open_contract(
     for line, frac in tender.portions:
         comm.line_free[line] = max(0.0, comm.line_free[line] - frac)
         comm.line_failures[line] = 0
-    model.pop.contracted_annual_gbp[rows] += shares * tender.volume_gbp
+    contracted = model.pop.contracted_annual_gbp
+    if rows.size == 1:  # one holder: the same product and sum on Python floats
+        r = rows.item(0)
+        contracted[r] = contracted.item(r) + shares.item(0) * tender.volume_gbp
+    else:
+        contracted[rows] += shares * tender.volume_gbp
     return book.records[cid]
 
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["engage", "engage_reference", "engagement_cost_gbp"]
 
+_RUNG = {e: e.rung for e in Engagement}  # ``Engagement.rung`` without its list search
+
 
 def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
     """Cost of one engagement round to a participant: a share of the lot's annual ceiling."""
@@ -99,8 +101,9 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
         T.changed,
     )
     engaged = model.engaged_this_step
-    engaged[comm.index] = max(engaged.get(comm.index, 0), level.rung)
-    if level.rung < 2:
+    rung = _RUNG[level]
+    engaged[comm.index] = max(engaged.get(comm.index, 0), rung)
+    if rung < 2:
         return tender
     definition = tender.sv_definition
     if rng.random() < comm.social_skill:

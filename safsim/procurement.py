@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.bidding import BidBook, RoundBids, learn, pay_bid_costs
-from safsim.config import SvDefinition
+from safsim.config import Engagement, SvDefinition
 from safsim.delivery import open_contract
 from safsim.engagement import engage
 from safsim.population import VSO
@@ -32,6 +32,9 @@ __all__ = ["MAX_FAILED_ROUNDS", "make_tender", "run_tender", "tender_round"]
 # A lot re-specified after this many rounds without bids is not cut further (a numerical
 # floor on the re-specification rule, not a behavioural parameter).
 MAX_FAILED_ROUNDS = 10
+
+# Engagement levels at co-design or above (``rung >= 2``), looked up without ``Engagement.rung``.
+_CODESIGN_LEVELS = frozenset(e for e in Engagement if e.rung >= 2)
 
 
 def make_tender(
@@ -132,7 +135,7 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
     t.tenders += 1
     model.step_acc.tenders += 1
     t.sv_weight_sum += tender.sv_weight
-    t.codesign_tenders += tender.engagement.rung >= 2
+    t.codesign_tenders += tender.engagement in _CODESIGN_LEVELS
     t.supplier_defined_tenders += tender.sv_definition is SvDefinition.supplier_open
     t.codefined_tenders += tender.sv_definition is SvDefinition.co_defined_local
     comm.record_tender(tender)
