@@ -27,6 +27,8 @@ Objects:
         compiled form of the table updates of ``delivery.end_contracts_reference``.
     pay_rows, spend_rows: ``np.add.at`` on the money columns, for ``delivery.pay`` and
         ``delivery.spend``.
+    running_money: a step's fundraising, overheads, surplus spending and belief forgetting:
+        the compiled form of ``lifecycle.running_money_reference``.
     warm_up: compile (or load from Numba's cache) every kernel now.
 
 Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
@@ -66,6 +68,7 @@ __all__ = [
     "pay_members",
     "pay_rows",
     "release_holders",
+    "running_money",
     "pay_bids",
     "score_pick",
     "screen_pairs",
@@ -785,6 +788,45 @@ def spend_rows(rows, amounts, t_reserves, t_spent):  # pragma: no cover - compil
         t_spent[r] += a
 
 
+@_compiled
+def running_money(
+    rows,
+    t_fundraising,
+    t_overhead,
+    t_contracted,
+    t_unit_cost,
+    t_belief_prior,
+    t_reserves,
+    t_income_fundraising,
+    t_year_income,
+    t_spent_overhead,
+    t_spent_mission,
+    t_belief,
+    steps_per_year,
+    reserves_target_years,
+    surplus_share_per_step,
+    belief_forgetting,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it
+    """A step's fundraising, overheads, surplus spending and belief forgetting of ``rows`` (each
+    once): the compiled form of ``lifecycle.running_money_reference``, row by row (each row's
+    own columns in the reference's order, so every row gets the same arithmetic)."""
+    for j in range(rows.size):
+        r = rows[j]
+        fund = t_fundraising[r]
+        t_reserves[r] += fund
+        t_income_fundraising[r] += fund
+        t_year_income[r] += fund
+        over = t_overhead[r]
+        t_reserves[r] += -over
+        t_spent_overhead[r] += over
+        running = steps_per_year * t_overhead[r] + t_contracted[r] * t_unit_cost[r]
+        excess = t_reserves[r] - reserves_target_years * running
+        spent = excess * surplus_share_per_step if excess > 0.0 else 0.0
+        t_reserves[r] += -spent
+        t_spent_mission[r] += spent
+        t_belief[r] += belief_forgetting * (t_belief_prior[r] - t_belief[r])
+
+
 def warm_up() -> None:
     """Compile every kernel now (or load it from the cache), e.g. before forking workers."""
     z = np.ones(1)
@@ -810,3 +852,4 @@ def warm_up() -> None:
     release_holders(i, i, 1, 1, i, z, z, b, True, 0.1, z.copy(), z.copy())
     pay_rows(i, z, z.copy(), z.copy(), z.copy())
     spend_rows(i, z, z.copy(), z.copy())
+    running_money(i, z, z, z, z, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), 4.0, 1.0, 0.1, 0.1)

@@ -5,6 +5,8 @@ Objects:
     new_year: yearly reset of bid counts and smoothing of turnover.
     money_and_lifecycle: grants, broker support, fundraising, overheads, forgetting, exits
         (below zero reserves, on a short runway, or by background closure), and entry (step part 9).
+    running_money_reference: the fundraising, overheads, surplus spending and forgetting of
+        a step, the readable rule that ``money_and_lifecycle`` runs compiled.
     runway_years: how many years each provider's reserves cover the running cost that its
         fundraising and live contracts do not.
     exit_hazard_per_step: each provider's chance of closing this step (runway and background).
@@ -23,6 +25,7 @@ import numpy as np
 from safsim.agents import Provider
 from safsim.config import PROVIDER_KINDS, ProviderKind, draw
 from safsim.delivery import end_contracts, pay, spend
+from safsim.kernels import running_money
 from safsim.population import KIND_OF_CODE, LEDGER_COLUMNS, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +38,7 @@ __all__ = [
     "exit_providers",
     "money_and_lifecycle",
     "new_year",
+    "running_money_reference",
     "runway_years",
 ]
 
@@ -147,14 +151,7 @@ def money_and_lifecycle(model: FieldModel) -> int:
         )
     if pol.publish_sv_criteria:  # published criteria diffuse (Th §4.4, K210)
         T.criteria_awareness[active] += b.publish_awareness_gain * (1.0 - T.criteria_awareness[active])
-    fund = T.fundraising_gbp[active]
-    T.reserves_gbp[active] += fund
-    T.income_fundraising_gbp[active] += fund
-    T.year_income_gbp[active] += fund
-    spend(T, active, T.overhead_gbp[active], "overhead")
-    spend(T, active, surplus_spending_per_step(model, active), "mission")
-    # Beliefs drift back towards the prior when not refreshed by new outcomes.
-    T.belief[active] += b.belief_forgetting * (T.belief_prior[active] - T.belief[active])
+    _running_money(model, active)
     broke = T.reserves_gbp[active] < 0.0
     hazard = exit_hazard_per_step(model, active)
     closing = model.streams.stream("exit").random(active.size) < hazard
@@ -164,6 +161,46 @@ def money_and_lifecycle(model: FieldModel) -> int:
         exit_providers(model, leaving)
     entry(model)
     return vso_exits
+
+
+def running_money_reference(model: FieldModel, active: np.ndarray) -> None:
+    """A step's fundraising, overheads, surplus spending and belief forgetting of the active
+    providers ``active`` (each once): the readable rule that ``money_and_lifecycle`` runs
+    compiled (``kernels.running_money``; tests/test_kernels.py checks they agree)."""
+    T = model.pop
+    b = model.behaviour
+    fund = T.fundraising_gbp[active]
+    T.reserves_gbp[active] += fund
+    T.income_fundraising_gbp[active] += fund
+    T.year_income_gbp[active] += fund
+    spend(T, active, T.overhead_gbp[active], "overhead")
+    spend(T, active, surplus_spending_per_step(model, active), "mission")
+    # Beliefs drift back towards the prior when not refreshed by new outcomes.
+    T.belief[active] += b.belief_forgetting * (T.belief_prior[active] - T.belief[active])
+
+
+def _running_money(model: FieldModel, active: np.ndarray) -> None:
+    """``running_money_reference`` compiled (``kernels.running_money``)."""
+    T = model.pop
+    b = model.behaviour
+    running_money(
+        active,
+        T.fundraising_gbp,
+        T.overhead_gbp,
+        T.contracted_annual_gbp,
+        T.unit_cost,
+        T.belief_prior,
+        T.reserves_gbp,
+        T.income_fundraising_gbp,
+        T.year_income_gbp,
+        T.spent_overhead_gbp,
+        T.spent_mission_gbp,
+        T.belief,
+        float(model.steps_per_year),
+        float(b.reserves_target_years),
+        b.surplus_spending_per_year / model.steps_per_year,
+        float(b.belief_forgetting),
+    )
 
 
 def _contract_margin_per_step(model: FieldModel) -> np.ndarray:

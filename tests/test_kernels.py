@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_fixtures import tender_for, tiny
+from model_fixtures import append_rows, tender_for, tiny
 
 from safsim.bidding import (
     _LOGIT_CLIP,
@@ -23,10 +24,11 @@ from safsim.bidding import (
     pay_bid_costs,
     pay_bid_costs_reference,
 )
-from safsim.config import BehaviourConfig, Engagement, SvDefinition
+from safsim.config import BehaviourConfig, Engagement, ProviderKind, SvDefinition
 from safsim.engagement import engage, engage_reference
 from safsim.kernels import pay_rows, set_win_chance, spend_rows, warm_up, win_half_logit, win_odds
-from safsim.population import CORPORATE, PROVIDER_COLUMNS
+from safsim.lifecycle import _running_money, running_money_reference
+from safsim.population import CORPORATE, PROVIDER_COLUMNS, ProviderTable
 from safsim.tendering import (
     Tender,
     _argmax_tiebreak,
@@ -403,3 +405,44 @@ def test_compiled_money_columns_equal_np_add_at(seed, k, n):
     np.add.at(want[1], rows, amounts)
     for x, y in zip(got, want, strict=True):
         np.testing.assert_array_equal(x, y, strict=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds, st.integers(1, 40), st.sampled_from([1, 4, 12]))
+def test_compiled_running_money_equals_the_reference(seed, n, spy):
+    """kernels.running_money (lifecycle._running_money) changes the table exactly as
+    lifecycle.running_money_reference does: fundraising, overheads, surplus spending above the
+    reserves policy (reserves on both sides of it, below zero too) and belief forgetting."""
+    g = np.random.default_rng(seed)
+    behaviour = BehaviourConfig(
+        reserves_target_years=float(g.choice([0.0, 0.25, 1.5])),
+        surplus_spending_per_year=float(g.choice([0.0, 0.5, 3.0])),
+        belief_forgetting=float(g.choice([0.0, 0.05, 1.0])),
+    )
+    tables = []
+    for _ in range(2):
+        t = ProviderTable(1)
+        append_rows(t, ProviderKind.sme_vso, [[0]] * n)
+        tables.append(t)
+    for name in (
+        "fundraising_gbp",
+        "overhead_gbp",
+        "contracted_annual_gbp",
+        "unit_cost",
+        "belief_prior",
+        "reserves_gbp",
+        "income_fundraising_gbp",
+        "year_income_gbp",
+        "spent_overhead_gbp",
+        "spent_mission_gbp",
+        "belief",
+    ):
+        values = g.uniform(-1, 1, n) * 10.0 ** g.integers(-3, 7, n)
+        for t in tables:
+            getattr(t, name)[:n] = values
+    active = np.flatnonzero(g.random(n) < 0.8)
+    got, want = (SimpleNamespace(pop=t, behaviour=behaviour, steps_per_year=spy) for t in tables)
+    _running_money(got, active)
+    running_money_reference(want, active)
+    for name in PROVIDER_COLUMNS:
+        np.testing.assert_array_equal(getattr(got.pop, name), getattr(want.pop, name), strict=True, err_msg=name)
