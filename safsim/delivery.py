@@ -363,12 +363,14 @@ def deliver(model: FieldModel, step: int) -> None:
         len(model.commissioners),
         step + 1,
     )
-    sv, claim, claim_hard, payment, cost = cols
-    t.sv_delivered += float(sv.sum())
-    t.sv_claimed += float(claim.sum())
-    t.sv_claimed_hard += float(claim_hard.sum())
-    t.contract_payments += float(payment.sum())
-    t.delivery_cost += float(cost.sum())
+    # NumPy's pairwise sum of each of the five rows (summing along rows adds each row as
+    # ndarray.sum adds it alone).
+    sv, claim, claim_hard, payment, cost = cols.sum(axis=1).tolist()
+    t.sv_delivered += sv
+    t.sv_claimed += claim
+    t.sv_claimed_hard += claim_hard
+    t.contract_payments += payment
+    t.delivery_cost += cost
     present = np.flatnonzero(kind_n).tolist()
     sums = by_kind.tolist()
     for acc, w in (
@@ -381,8 +383,9 @@ def deliver(model: FieldModel, step: int) -> None:
         for k in present:
             acc[BID_KINDS[k]] += w[k]
     if mon.shape[1]:
-        t.sv_claimed_monitored += float(mon[1].sum())
-        t.sv_delivered_monitored += float(mon[0].sum())
+        mon_sv, mon_claim = mon.sum(axis=1).tolist()
+        t.sv_claimed_monitored += mon_claim
+        t.sv_delivered_monitored += mon_sv
     year_sv, year_paid = by_comm.tolist()
     for i in np.flatnonzero(comm_n).tolist():
         c = model.commissioners[i]

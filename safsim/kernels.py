@@ -17,9 +17,10 @@ Objects:
         ``bidding.pay_bid_costs_reference``.
     learn_bids: win beliefs, markups and criteria awareness after an award: the compiled
         form of ``bidding.learn_reference``.
-    local_pool, invite, take_part, codesign_part: the engagement round's invitations,
-        participants and what taking part does to them: the compiled form of
-        ``engagement.engage_reference`` (the draws and the counters stay in Python).
+    invite, take_part, codesign_part: the engagement round's invitations, participants and
+        what taking part does to them: the compiled form of ``engagement.engage_reference``
+        (the draws and the counters stay in Python; the local pool of small VSOs and social
+        enterprises is ``population.ProviderTable.serves_small``, kept between tenders).
     deliver_contracts, pay_members: a step of delivery on the live contracts and the
         holders' payments and delivery costs: the compiled form of
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
@@ -64,7 +65,6 @@ __all__ = [
     "gather_bids",
     "invite",
     "learn_bids",
-    "local_pool",
     "pay_members",
     "pay_rows",
     "release_holders",
@@ -521,18 +521,6 @@ def learn_bids(
 
 
 @_compiled
-def local_pool(rows, t_kind, vso, se):  # pragma: no cover - compiled; tests/test_kernels.py checks it
-    """The rows among ``rows`` of small VSOs and social enterprises, in order."""
-    out = np.empty(rows.size, np.int64)
-    n = 0
-    for r in rows:
-        if t_kind[r] == vso or t_kind[r] == se:
-            out[n] = r
-            n += 1
-    return out[:n]
-
-
-@_compiled
 def invite(
     local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
@@ -843,7 +831,6 @@ def warm_up() -> None:
     score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
     pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)
     learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0)
-    local_pool(i, i, 0, 1)
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
     take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())
     codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())

@@ -191,9 +191,15 @@ def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook,
     # How the commissioner marked small VSOs' social-value answers (F16: bid quality), on the
     # tenders that scored social value at all.
     if tender.sv_weight > 0:
-        vso_bids = book.kind_code == VSO
-        t.vso_sv_score_sum += float(scored.sv_scores[vso_bids].sum())
-        t.vso_sv_score_n += np.count_nonzero(vso_bids)
+        kinds = book.kind_code.tolist()
+        n_vso = kinds.count(VSO)
+        # NumPy's sum of no score adds nothing to a total that is never -0.0, and its sum of one
+        # score is 0.0 + that score; two or more are summed by NumPy, as before.
+        if n_vso == 1:
+            t.vso_sv_score_sum += 0.0 + scored.sv_scores.item(kinds.index(VSO))
+        elif n_vso:
+            t.vso_sv_score_sum += float(scored.sv_scores[book.kind_code == VSO].sum())
+        t.vso_sv_score_n += n_vso
     price = win_bid.price_gbp
     t.value_by_kind[win_bid.kind] += price
     for r, s in zip(rows.tolist(), win_bid.shares, strict=True):

@@ -322,7 +322,7 @@ def engagement_model(seed: int, g: np.random.Generator, overrides: dict):
     st.integers(0, 15),
 )
 def test_compiled_engagement_equals_the_reference(seed, level, reimburse, exclude, invitees):
-    """engage (kernels.local_pool, invite, take_part, codesign_part) changes the table, the run
+    """engage (ProviderTable.serves_small, kernels.invite, take_part, codesign_part) changes the table, the run
     totals and the stream exactly as engage_reference does and returns the same tender, tied
     invitations (NumPy's sort order) included."""
     overrides = {
