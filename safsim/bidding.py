@@ -30,6 +30,7 @@ from safsim.kernels import (
     CO_DEFINED,
     COMMISSIONER_LIST,
     OPEN,
+    count_participants,
     decide_pairs,
     gather_bids,
     learn_bids,
@@ -338,7 +339,7 @@ class RoundBids:
         # The per-tender figures, one row each, spread to the tender's pairs in one call (the
         # same Python floats as one array per figure).
         framing_logit = b.collaborative_framing_logit
-        per_tender = np.take(
+        self._per_tender = per_tender = np.take(
             np.array(
                 [
                     [t.volume_gbp for t in tenders],
@@ -366,7 +367,12 @@ class RoundBids:
         self.areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
         window = model.policies.tender_window_weeks
         prep = T.tender_prep_weeks[self.rows]
-        self.prep_ok = _prep_feasible(model.streams.tendering, prep, window)
+        # The pairs' flags (want, blocked, prep_ok), terms (price, cost, sv_true, p_win), the
+        # inputs of each pair's p_win when last computed (NaN: none yet) and the kernels' scratch
+        # lists of pairs, each one block (one argument of the screen's kernels).
+        self._flags = np.zeros((3, n), dtype=bool)
+        self._flags[2] = _prep_feasible(model.streams.tendering, prep, window)
+        self.want, self.blocked, self.prep_ok = self._flags
         self.window_factor = _window_factor(prep, window, b)
         self.noise = b.quality_noise_sd * model.streams.tendering.normal(size=n)
         self.is_vso = T.kind[self.rows] == VSO
@@ -374,24 +380,23 @@ class RoundBids:
         # Per tender, as Python ints: where its pairs start and end, its local small VSOs.
         self._bounds = self.offsets.tolist()
         self._n_vso = np.diff(self.vso_before[self.offsets]).tolist()
-        flags = np.zeros((2, n), dtype=bool)
-        self.want, self.blocked = flags
-        self.price, self.cost, self.sv_true, self.p_win = np.zeros((4, n))
+        self._terms = np.zeros((4, n))
+        self.price, self.cost, self.sv_true, self.p_win = self._terms
         self.bid_cost = self.bid_base * self.window_factor
-        # Inputs of each pair's p_win (NaN: none yet).
-        self.belief_seen, self.sensitivity_seen = np.full((2, n), np.nan)
-        self._decide, self._fresh = np.zeros((2, n), np.int64)  # scratch lists of pairs for the kernels
+        self._seen = np.full((2, n), np.nan)
+        self.belief_seen, self.sensitivity_seen = self._seen
+        self._scratch = np.zeros((2, n), np.int64)
+        self._decide, self._fresh = self._scratch
         # The arguments of the screen's kernels after its first three (the table's columns do not
         # move during a round: it grows only at entry, after the round).
         self._screen_args = (
             self.rows,
             self.areas,
-            self.sv_weight,
-            self.volume,
-            self.eligibility,
-            self.volume_total,
-            self.ceiling_total,
-            self.prep_ok,
+            self._per_tender,
+            self._flags,
+            self._terms,
+            self._seen,
+            self._scratch,
             T.changed,
             T.areas_mask,
             T.bids_this_year,
@@ -407,23 +412,11 @@ class RoundBids:
             T.belief,
             T.sv_weight_sensitivity,
             VSO,
-            self.want,
-            self.blocked,
-            self.price,
-            self.cost,
-            self.sv_true,
-            self.belief_seen,
-            self.sensitivity_seen,
-            self._decide,
-            self._fresh,
         )
         self._decide_args = (
             self.rows,
-            self.price,
-            self.cost,
-            self.sv_true,
+            self._terms,
             self.bid_cost,
-            self.p_win,
             T.reserves_gbp,
             T.min_win_probability,
             T.mission_weight,
@@ -433,9 +426,10 @@ class RoundBids:
         T.changed[: T.n] = False
         self._screen(0, n, False)
 
-    def _screen(self, lo: int, hi: int, only_changed: bool) -> None:
+    def _screen(self, lo: int, hi: int, only_changed: bool) -> tuple[int, int]:
         """Screen the pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``)
-        with the providers' current state.
+        with the providers' current state; returns how many of them want to bid and how many
+        are blocked small VSOs.
 
         The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_pairs``) of
         ``_eligibility``, ``_terms`` and ``_wants_to_bid``; the chance of winning comes from
@@ -443,7 +437,7 @@ class RoundBids:
         last computed (``screen_reference`` is the same screen in plain NumPy).
         """
         T = self.model.pop
-        n_decide, n_fresh = screen_pairs(lo, hi, only_changed, *self._screen_args)
+        n_decide, n_fresh, n_want, n_blocked = screen_pairs(lo, hi, only_changed, *self._screen_args)
         if n_fresh:
             # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
             f = self._fresh
@@ -462,7 +456,8 @@ class RoundBids:
             )
             set_win_chance(f, n_fresh, np.tanh(half), self.p_win)
         if n_decide:
-            decide_pairs(self._decide, n_decide, *self._decide_args)
+            n_want += decide_pairs(self._decide, n_decide, *self._decide_args)
+        return n_want, n_blocked
 
     def screen_reference(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """The screen of pairs ``idx`` with the current state, in plain NumPy: the rule functions
@@ -565,6 +560,17 @@ class RoundBids:
         """Which of ``local_rows(i)`` are small VSOs (a mask)."""
         return self.is_vso[self._bounds[i] : self._bounds[i + 1]]
 
+    def local_participants(self, i: int) -> int:
+        """How many of ``local_rows(i)`` are small VSOs that have taken part in co-design: the
+        compiled (``kernels.count_participants``) ``local_participants_reference``."""
+        return count_participants(
+            self._bounds[i], self._bounds[i + 1], self.rows, self.is_vso, self.model.pop.codesign_participant
+        )
+
+    def local_participants_reference(self, i: int) -> int:
+        """How many of ``local_rows(i)`` are small VSOs that have taken part in co-design (NumPy)."""
+        return int(np.count_nonzero(self.local_vsos(i) & self.model.pop.codesign_participant[self.local_rows(i)]))
+
     def bids(self, i: int, tender: Tender) -> BidBook | None:
         """The bids on tender ``i`` (as specified after engagement): single providers that want
         to bid, then at most one consortium of small VSOs too small to bid alone.
@@ -576,16 +582,17 @@ class RoundBids:
         lo, hi = self._bounds[i], self._bounds[i + 1]
         if hi == lo:
             return None
+        n_want, n_blocked = self._screen(lo, hi, True)
         rows = self.rows[lo:hi]
-        self._screen(lo, hi, True)
         want = self.want[lo:hi]
         blocked = self.blocked[lo:hi]
         if tender.excluded:
             barred = np.isin(rows, np.fromiter(tender.excluded, np.int64))
             want = want & ~barred
             blocked = blocked & ~barred
-        consortium = model.policies.consortia and np.count_nonzero(blocked) >= 2
-        if not consortium and not np.count_nonzero(want):
+            n_want, n_blocked = np.count_nonzero(want), np.count_nonzero(blocked)
+        consortium = model.policies.consortia and n_blocked >= 2
+        if not consortium and not n_want:
             return None
         book = self.book(i, tender, want)
         if consortium:

@@ -8,6 +8,8 @@ Objects:
     win_odds, win_half_logit, set_win_chance: the arithmetic of ``bidding._p_win`` for those
         pairs, around its ``log`` and ``tanh`` (which stay NumPy's).
     decide_pairs: the bid/no-bid rule for those pairs once their chance is known.
+    count_participants: how many of a tender's local small VSOs have taken part in co-design
+        (``procurement``'s count of their opportunities to bid).
     gather_bids: the bids of the pairs that want to bid, as ``bidding.BidBook`` columns: the
         compiled form of ``bidding._articulation``, ``bidding._claims`` and the quality rule.
     score_pick: the MEAT scores of a tender's bids and the tied best bids, with and without
@@ -60,6 +62,7 @@ from numba import njit
 
 __all__ = [
     "codesign_part",
+    "count_participants",
     "decide_pairs",
     "deliver_contracts",
     "gather_bids",
@@ -108,12 +111,11 @@ def screen_pairs(
     only_changed,
     rows,
     areas,
-    sv_weight,
-    volume,
-    eligibility,
-    volume_total,
-    ceiling_total,
-    prep_ok,
+    per_tender,
+    flags,
+    terms,
+    seen,
+    scratch,
     t_changed,
     t_areas,
     t_bids_this_year,
@@ -129,17 +131,13 @@ def screen_pairs(
     t_belief,
     t_sensitivity,
     vso,
-    want,
-    blocked,
-    price,
-    cost,
-    sv_true,
-    belief_seen,
-    sensitivity_seen,
-    decide,
-    fresh,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
     """Screen pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``).
+
+    The pairs' columns come in blocks (``bidding.RoundBids``): ``per_tender`` rows volume,
+    volume over the term, ceiling over the term, eligibility turnover, SV weight; ``flags`` rows
+    want, blocked, prep_ok; ``terms`` rows price, cost, sv_true; ``seen`` rows belief_seen,
+    sensitivity_seen; ``scratch`` rows decide, fresh.
 
     Fills ``blocked``, ``price``, ``cost`` and ``sv_true`` and sets ``want`` to False.  Lists
     in ``decide`` the screened pairs that may and can bid (the reference's ``alone & prep_ok``),
@@ -148,13 +146,34 @@ def screen_pairs(
     ``belief_seen``/``sensitivity_seen`` of the pair's last screen (NaN: never screened).
 
     Returns:
-        (number of pairs put in ``decide``, number put in ``fresh``).
+        (number of pairs put in ``decide``, number put in ``fresh``, pairs of ``lo..hi-1``
+        whose ``want`` is True and ``blocked`` is True after the screen; the pairs put in
+        ``decide`` have ``want`` False until ``decide_pairs`` decides them).
     """
+    volume = per_tender[0]
+    volume_total = per_tender[1]
+    ceiling_total = per_tender[2]
+    eligibility = per_tender[3]
+    sv_weight = per_tender[4]
+    want = flags[0]
+    blocked = flags[1]
+    prep_ok = flags[2]
+    price = terms[0]
+    cost = terms[1]
+    sv_true = terms[2]
+    belief_seen = seen[0]
+    sensitivity_seen = seen[1]
+    decide = scratch[0]
+    fresh = scratch[1]
     n_decide = 0
     n_fresh = 0
+    n_want = 0
+    n_blocked = 0
     for k in range(lo, hi):
         r = rows[k]
         if only_changed and not t_changed[r]:
+            n_want += want[k]
+            n_blocked += blocked[k]
             continue
         # _eligibility
         may = (
@@ -164,6 +183,7 @@ def screen_pairs(
         )
         fits = t_capacity[r] - t_contracted[r] >= volume[k] and t_turnover[r] >= eligibility[k]
         blocked[k] = may and not fits and t_kind[r] == vso
+        n_blocked += blocked[k]
         # _terms
         c = t_unit_cost[r] * volume_total[k]
         p = c * (1.0 + t_markup[r])
@@ -181,7 +201,7 @@ def screen_pairs(
                 sensitivity_seen[k] = t_sensitivity[r]
                 fresh[n_fresh] = k
                 n_fresh += 1
-    return n_decide, n_fresh
+    return n_decide, n_fresh, n_want, n_blocked
 
 
 @_compiled
@@ -189,18 +209,20 @@ def decide_pairs(
     pairs,
     n,
     rows,
-    price,
-    cost,
-    sv_true,
+    terms,
     bid_cost,
-    p_win,
     t_reserves,
     t_min_win_probability,
     t_mission,
     max_loss_share,
     want,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
-    """``bidding._wants_to_bid`` for the first ``n`` of ``pairs``; returns how many want to bid."""
+    """``bidding._wants_to_bid`` for the first ``n`` of ``pairs`` (``terms`` rows price, cost,
+    sv_true, p_win); returns how many want to bid."""
+    price = terms[0]
+    cost = terms[1]
+    sv_true = terms[2]
+    p_win = terms[3]
     n_want = 0
     for j in range(n):
         k = pairs[j]
@@ -214,6 +236,17 @@ def decide_pairs(
         want[k] = w
         n_want += w
     return n_want
+
+
+@_compiled
+def count_participants(lo, hi, rows, is_vso, t_codesign):  # pragma: no cover - compiled; tests/test_kernels.py
+    """How many of pairs ``lo..hi-1`` are small VSOs that have taken part in co-design: the
+    compiled form of ``np.count_nonzero(is_vso[lo:hi] & t_codesign[rows[lo:hi]])``."""
+    n = 0
+    for k in range(lo, hi):
+        if is_vso[k] and t_codesign[rows[k]]:
+            n += 1
+    return n
 
 
 @_compiled
@@ -820,10 +853,14 @@ def warm_up() -> None:
     z = np.ones(1)
     i = np.zeros(1, dtype=np.int64)
     b = np.zeros(1, dtype=np.bool_)
+    z2 = np.ones((7, 1))
+    b2 = np.zeros((3, 1), dtype=np.bool_)
+    i2 = np.zeros((2, 1), dtype=np.int64)
     screen_pairs(
-        0, 1, False, i, i, z, z, z, z, z, b, b, i, z, z, z, z, z, z, i, z, z, z, z, z, 0, b, b, z, z, z, z, z, i, i
+        0, 1, False, i, i, z2, b2, z2[:4].copy(), z2[:2].copy(), i2, b, i, z, z, z, z, z, z, i, z, z, z, z, z, 0
     )
-    decide_pairs(i, 0, i, z, z, z, z, z, z, z, z, 0.0, b)
+    decide_pairs(i, 0, i, z2[:4].copy(), z, z, z, z, 0.0, b)
+    count_participants(0, 1, i, b, b)
     win_odds(i, 1, i, z, 1e-6, 1.0 - 1e-6)
     win_half_logit(i, 1, z, i, z, z, z, i, 0, 0.0)
     set_win_chance(i, 1, z, z.copy())

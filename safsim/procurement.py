@@ -145,11 +145,14 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
     t.vso_opportunities += n_vso
     model.step_acc.vso_opportunities += n_vso
     if n_vso and model.codesign_happened:
-        rows = screened.local_rows(i)
-        part = screened.local_vsos(i) & model.pop.codesign_participant[rows]
-        if tender.excluded and part.any():
-            part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
-        t.participant_opportunities += np.count_nonzero(part)
+        if not tender.excluded:
+            t.participant_opportunities += screened.local_participants(i)
+        else:
+            rows = screened.local_rows(i)
+            part = screened.local_vsos(i) & model.pop.codesign_participant[rows]
+            if part.any():
+                part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
+            t.participant_opportunities += np.count_nonzero(part)
 
 
 def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None:

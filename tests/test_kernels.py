@@ -446,3 +446,18 @@ def test_compiled_running_money_equals_the_reference(seed, n, spy):
     running_money_reference(want, active)
     for name in PROVIDER_COLUMNS:
         np.testing.assert_array_equal(getattr(got.pop, name), getattr(want.pop, name), strict=True, err_msg=name)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seeds, st.integers(1, 6))
+def test_compiled_participant_count_equals_numpy(seed, n_tenders):
+    """RoundBids.local_participants (kernels.count_participants) counts each tender's local small
+    VSOs that have taken part in co-design exactly as the NumPy expression does."""
+    g = np.random.default_rng(seed)
+    m = tiny(seed=seed % 1000)
+    rows = m.pop.serves(0)
+    scramble(m, g, rows)
+    screened = RoundBids(m, random_tenders(m, g, n_tenders))
+    for i in range(n_tenders):
+        m.pop.codesign_participant[rows] = g.random(rows.size) < g.random()
+        assert screened.local_participants(i) == screened.local_participants_reference(i)
