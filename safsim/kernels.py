@@ -28,6 +28,8 @@ Objects:
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
     release_holders: the holders' capacity and track record when contracts end: the
         compiled form of the table updates of ``delivery.end_contracts_reference``.
+    review_holders: what the yearly checks of monitored contracts do to their holders: the
+        compiled form of ``delivery.review_holders_reference``.
     pay_rows, spend_rows: ``np.add.at`` on the money columns, for ``delivery.pay`` and
         ``delivery.spend``.
     running_money: a step's fundraising, overheads, surplus spending and belief forgetting:
@@ -71,6 +73,7 @@ __all__ = [
     "pay_members",
     "pay_rows",
     "release_holders",
+    "review_holders",
     "running_money",
     "pay_bids",
     "score_pick",
@@ -786,6 +789,57 @@ def release_holders(
 
 
 @_compiled
+def review_holders(
+    checked,
+    shortfall,
+    failed,
+    mem_start,
+    n_contracts,
+    m,
+    mem_row,
+    min_credibility,
+    credibility_penalty,
+    track_record_penalty,
+    inflation_correction,
+    t_credibility,
+    t_track_record,
+    t_claim_inflation,
+    t_claim_framing,
+):  # pragma: no cover - compiled; tests/test_delivery.py checks it against the reference
+    """What the checks of the contracts ``checked`` do to their holders, contract after
+    contract: the compiled form of ``delivery.review_holders_reference``.  Each contract's
+    update of a column reads its members' values before writing any (as NumPy's
+    ``a[rows] = f(a[rows])`` does); ``lo if lo >= x else x`` is ``np.maximum(lo, x)``."""
+    for q in range(checked.size):
+        i = checked[q]
+        start = mem_start[i]
+        stop = mem_start[i + 1] if i + 1 < n_contracts else m
+        k = stop - start
+        s = shortfall[q]
+        new = np.empty(k)
+        for j in range(k):
+            cred = t_credibility[mem_row[start + j]]
+            x = cred + credibility_penalty * ((1.0 - s) - cred)
+            new[j] = min_credibility if min_credibility >= x else x
+        for j in range(k):
+            t_credibility[mem_row[start + j]] = new[j]
+        if not failed[q]:
+            continue
+        for j in range(k):
+            x = t_track_record[mem_row[start + j]] - track_record_penalty * s
+            new[j] = 0.0 if 0.0 >= x else x
+        for j in range(k):
+            t_track_record[mem_row[start + j]] = new[j]
+        for j in range(k):
+            r = mem_row[start + j]
+            framing = t_claim_framing[r]
+            x = t_claim_inflation[r] * (1.0 - inflation_correction * s)
+            new[j] = framing if (framing >= x or np.isnan(framing)) else x
+        for j in range(k):
+            t_claim_inflation[mem_row[start + j]] = new[j]
+
+
+@_compiled
 def pay_rows(rows, amounts, t_reserves, t_year_income, t_income):  # pragma: no cover - compiled
     """Add ``amounts`` to three columns at ``rows`` (which may repeat), in order: the compiled
     form of ``np.add.at`` on each of them (``delivery.pay``; tests/test_kernels.py)."""
@@ -874,6 +928,7 @@ def warm_up() -> None:
     deliver_contracts(i, z, z, z, z, z, z, i, i, b, i, z.copy(), z.copy(), z.copy(), z.copy(), 1, 1, 0)
     pay_members(i, i, z, 1, b, z, z, z.copy(), z.copy(), z.copy(), z.copy())
     release_holders(i, i, 1, 1, i, z, z, b, True, 0.1, z.copy(), z.copy())
+    review_holders(i, z, b, i, 1, 1, i, 0.0, 0.1, 0.1, 0.1, z.copy(), z.copy(), z.copy(), z)
     pay_rows(i, z, z.copy(), z.copy(), z.copy())
     spend_rows(i, z, z.copy(), z.copy())
     running_money(i, z, z, z, z, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), 4.0, 1.0, 0.1, 0.1)
