@@ -34,6 +34,8 @@ Objects:
         ``delivery.spend``.
     running_money: a step's fundraising, overheads, surplus spending and belief forgetting:
         the compiled form of ``lifecycle.running_money_reference``.
+    yearly_exit_hazard: each provider's yearly exit hazard, background and runway: the
+        compiled form of ``lifecycle.exit_hazard_per_step_reference`` before its power.
     warm_up: compile (or load from Numba's cache) every kernel now.
 
 Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
@@ -84,6 +86,7 @@ __all__ = [
     "warm_up",
     "win_half_logit",
     "win_odds",
+    "yearly_exit_hazard",
 ]
 
 
@@ -840,6 +843,44 @@ def review_holders(
 
 
 @_compiled
+def yearly_exit_hazard(
+    rows,
+    t_kind,
+    rates,
+    t_overhead,
+    t_fundraising,
+    t_reserves,
+    margin,
+    steps_per_year,
+    runway_years,
+    hazard_per_year,
+    use_runway,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Each row's yearly exit hazard (background and runway, as independent risks): the
+    compiled form of ``lifecycle.exit_hazard_per_step_reference`` before its power (which
+    stays NumPy's).  ``margin``: each row's contract margin per step (by table row)."""
+    out = np.empty(rows.size)
+    for j in range(rows.size):
+        r = rows[j]
+        background = rates[t_kind[r]]
+        runway = 0.0
+        if use_runway:
+            burn = t_overhead[r] - t_fundraising[r] - margin[r]
+            res = t_reserves[r]
+            if not (res >= 0.0 or np.isnan(res)):  # np.maximum(res, 0.0)
+                res = 0.0
+            years = res / (burn * steps_per_year) if burn > 0 else np.inf
+            x = 1.0 - years / runway_years
+            if not (np.isnan(x) or x > 0.0):  # np.clip(x, 0.0, 1.0), NaN kept
+                x = 0.0
+            if not (np.isnan(x) or x < 1.0):
+                x = 1.0
+            runway = hazard_per_year * x
+        out[j] = 1.0 - (1.0 - background) * (1.0 - runway)
+    return out
+
+
+@_compiled
 def pay_rows(rows, amounts, t_reserves, t_year_income, t_income):  # pragma: no cover - compiled
     """Add ``amounts`` to three columns at ``rows`` (which may repeat), in order: the compiled
     form of ``np.add.at`` on each of them (``delivery.pay``; tests/test_kernels.py)."""
@@ -931,4 +972,5 @@ def warm_up() -> None:
     review_holders(i, z, b, i, 1, 1, i, 0.0, 0.1, 0.1, 0.1, z.copy(), z.copy(), z.copy(), z)
     pay_rows(i, z, z.copy(), z.copy(), z.copy())
     spend_rows(i, z, z.copy(), z.copy())
+    yearly_exit_hazard(i, i, z, z, z, z, z, 4.0, 0.5, 0.1, True)
     running_money(i, z, z, z, z, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), 4.0, 1.0, 0.1, 0.1)

@@ -9,7 +9,8 @@ Objects:
         a step, the readable rule that ``money_and_lifecycle`` runs compiled.
     runway_years: how many years each provider's reserves cover the running cost that its
         fundraising and live contracts do not.
-    exit_hazard_per_step: each provider's chance of closing this step (runway and background).
+    exit_hazard_per_step: each provider's chance of closing this step (runway and background);
+        the rule is exit_hazard_per_step_reference, compiled.
     exit_providers: providers leave the field: contracts end, agents are removed.
     entry: new providers arrive at a rate that scales with the money in the field.
 
@@ -25,7 +26,7 @@ import numpy as np
 from safsim.agents import Provider
 from safsim.config import PROVIDER_KINDS, ProviderKind, draw
 from safsim.delivery import end_contracts, pay, spend
-from safsim.kernels import running_money
+from safsim.kernels import running_money, yearly_exit_hazard
 from safsim.population import KIND_OF_CODE, LEDGER_COLUMNS, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +36,7 @@ __all__ = [
     "add_providers",
     "entry",
     "exit_hazard_per_step",
+    "exit_hazard_per_step_reference",
     "exit_providers",
     "money_and_lifecycle",
     "new_year",
@@ -232,6 +234,34 @@ def runway_years(model: FieldModel, rows: np.ndarray) -> np.ndarray:
 
 
 def exit_hazard_per_step(model: FieldModel, rows: np.ndarray) -> np.ndarray:
+    """Chance that each provider in ``rows`` closes this step (its reserves still positive).
+
+    The compiled twin (``kernels.yearly_exit_hazard``, then NumPy's power) of
+    ``exit_hazard_per_step_reference``, which gives the rule (tests/test_kernels.py checks they
+    agree).
+    """
+    T = model.pop
+    b = model.behaviour
+    spy = model.steps_per_year
+    rates = np.array([float(model.scenario.providers.of(kind).exit_rate_per_year) for kind in PROVIDER_KINDS])
+    use_runway = b.exit_runway_years > 0 and b.exit_runway_hazard_per_year > 0
+    yearly = yearly_exit_hazard(
+        rows,
+        T.kind,
+        rates,
+        T.overhead_gbp,
+        T.fundraising_gbp,
+        T.reserves_gbp,
+        _contract_margin_per_step(model) if use_runway else rates,
+        float(spy),
+        float(b.exit_runway_years),
+        float(b.exit_runway_hazard_per_year),
+        use_runway,
+    )
+    return 1.0 - (1.0 - yearly) ** (1.0 / spy)
+
+
+def exit_hazard_per_step_reference(model: FieldModel, rows: np.ndarray) -> np.ndarray:
     """Chance that each provider in ``rows`` closes this step (its reserves still positive).
 
     Two hazards, combined as independent risks: a background closure rate of its kind

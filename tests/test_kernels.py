@@ -27,7 +27,12 @@ from safsim.bidding import (
 from safsim.config import BehaviourConfig, Engagement, ProviderKind, SvDefinition
 from safsim.engagement import engage, engage_reference
 from safsim.kernels import pay_rows, set_win_chance, spend_rows, warm_up, win_half_logit, win_odds
-from safsim.lifecycle import _running_money, running_money_reference
+from safsim.lifecycle import (
+    _running_money,
+    exit_hazard_per_step,
+    exit_hazard_per_step_reference,
+    running_money_reference,
+)
 from safsim.population import CORPORATE, PROVIDER_COLUMNS, ProviderTable
 from safsim.tendering import (
     Tender,
@@ -461,3 +466,22 @@ def test_compiled_participant_count_equals_numpy(seed, n_tenders):
     for i in range(n_tenders):
         m.pop.codesign_participant[rows] = g.random(rows.size) < g.random()
         assert screened.local_participants(i) == screened.local_participants_reference(i)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seeds, st.booleans())
+def test_compiled_exit_hazard_equals_the_reference(seed, runway):
+    """lifecycle.exit_hazard_per_step (kernels.yearly_exit_hazard) equals
+    exit_hazard_per_step_reference bit for bit: reserves below zero, zero and above, burn
+    above and below zero (live contracts' margins), runways beyond the threshold and none."""
+    g = np.random.default_rng(seed)
+    m = tiny(seed=seed % 1000)
+    T = m.pop
+    n = T.n
+    T.overhead_gbp[:n] = g.uniform(0, 2e4, n) * (g.random(n) < 0.9)
+    T.fundraising_gbp[:n] = g.uniform(0, 2e4, n)
+    T.reserves_gbp[:n] = g.choice([-1.0, 0.0, 1.0, 1.0], n) * g.uniform(0, 1e5, n)
+    if not runway:
+        m.behaviour = m.behaviour.model_copy(update={"exit_runway_years": 0.0})
+    rows = np.flatnonzero(g.random(n) < 0.8)
+    np.testing.assert_array_equal(exit_hazard_per_step(m, rows), exit_hazard_per_step_reference(m, rows), strict=True)
