@@ -228,10 +228,12 @@ def _wants_to_bid(
 
 def _prep_feasible(rng: np.random.Generator, prep: np.ndarray, window: float) -> np.ndarray:
     """A window shorter than the preparation time makes bidding infeasible for some."""
-    ok = np.ones(prep.shape, dtype=bool)
     short = window < prep
-    if short.any():
-        ok[short] = rng.random(int(short.sum())) <= window / prep[short]
+    k = np.count_nonzero(short)
+    if not k:
+        return np.ones(prep.shape, dtype=bool)
+    ok = ~short
+    ok[short] = rng.random(k) <= window / prep[short]
     return ok
 
 
