@@ -31,12 +31,11 @@ from safsim.kernels import (
     COMMISSIONER_LIST,
     OPEN,
     count_participants,
-    decide_pairs,
+    decide_fresh,
     gather_bids,
     learn_bids,
     pay_bids,
     screen_pairs,
-    set_win_chance,
     win_half_logit,
     win_odds,
 )
@@ -387,8 +386,7 @@ class RoundBids:
         self.bid_cost = self.bid_base * self.window_factor
         self._seen = np.full((2, n), np.nan)
         self.belief_seen, self.sensitivity_seen = self._seen
-        self._scratch = np.zeros((2, n), np.int64)
-        self._decide, self._fresh = self._scratch
+        self._fresh = np.zeros(n, np.int64)  # scratch list of pairs for the kernels
         # The arguments of the screen's kernels after its first three (the table's columns do not
         # move during a round: it grows only at entry, after the round).
         self._screen_args = (
@@ -398,7 +396,8 @@ class RoundBids:
             self._flags,
             self._terms,
             self._seen,
-            self._scratch,
+            self._fresh,
+            self.bid_cost,
             T.changed,
             T.areas_mask,
             T.bids_this_year,
@@ -413,6 +412,10 @@ class RoundBids:
             T.markup,
             T.belief,
             T.sv_weight_sensitivity,
+            T.reserves_gbp,
+            T.min_win_probability,
+            T.mission_weight,
+            b.max_loss_share_of_reserves,
             VSO,
         )
         self._decide_args = (
@@ -433,13 +436,13 @@ class RoundBids:
         with the providers' current state; returns how many of them want to bid and how many
         are blocked small VSOs.
 
-        The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_pairs``) of
+        The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_fresh``) of
         ``_eligibility``, ``_terms`` and ``_wants_to_bid``; the chance of winning comes from
         ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
         last computed (``screen_reference`` is the same screen in plain NumPy).
         """
         T = self.model.pop
-        n_decide, n_fresh, n_want, n_blocked = screen_pairs(lo, hi, only_changed, *self._screen_args)
+        n_fresh, n_want, n_blocked = screen_pairs(lo, hi, only_changed, *self._screen_args)
         if n_fresh:
             # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
             f = self._fresh
@@ -456,9 +459,7 @@ class RoundBids:
                 CORPORATE,
                 self.model.behaviour.sv_weight_reference,
             )
-            set_win_chance(f, n_fresh, np.tanh(half), self.p_win)
-        if n_decide:
-            n_want += decide_pairs(self._decide, n_decide, *self._decide_args)
+            n_want += decide_fresh(f, n_fresh, np.tanh(half), *self._decide_args)
         return n_want, n_blocked
 
     def screen_reference(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -753,7 +754,8 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
 
 
 def learn(model: FieldModel, book: BidBook, winner: int) -> None:
-    """Win beliefs and markups of every bidder after an award (step part 10).
+    """Win beliefs and markups of every bidder after an award (step part 10); the bidders are
+    marked changed for the rest of the round (``ProviderTable.mark_changed``).
 
     The compiled twin (``kernels.learn_bids``) of ``learn_reference``.
     """
@@ -777,6 +779,7 @@ def learn(model: FieldModel, book: BidBook, winner: int) -> None:
         T.criteria_awareness,
         T.kind,
         VSO,
+        T.changed,
     )
     model.totals.vso_wins += n_vso
     model.step_acc.vso_wins += n_vso
@@ -827,7 +830,8 @@ def learn_reference(model: FieldModel, book: BidBook, winner: int) -> None:
 
     Losers stop expecting to win (Th §5.4); a win lets the markup rise by
     ``behaviour.markup_win_step_share`` of a step, a loss on price cuts it a step; a debrief
-    (``policies.feedback_to_participants``) teaches losers the criteria.  The readable
+    (``policies.feedback_to_participants``) teaches losers the criteria; the bidders are marked
+    changed for the rest of the round (``ProviderTable.mark_changed``).  The readable
     reference of ``learn``, in plain Python (tests/test_kernels.py checks they agree).
     """
     T = model.pop
@@ -851,3 +855,4 @@ def learn_reference(model: FieldModel, book: BidBook, winner: int) -> None:
             T.criteria_awareness[r] += b.feedback_awareness_gain * (1.0 - T.criteria_awareness[r])
     model.totals.vso_wins += int(n_vso)
     model.step_acc.vso_wins += int(n_vso)
+    T.mark_changed(book.rows)

@@ -7,7 +7,9 @@ Objects:
         afresh are handed back to Python (``bidding._p_win``).
     win_odds, win_half_logit, set_win_chance: the arithmetic of ``bidding._p_win`` for those
         pairs, around its ``log`` and ``tanh`` (which stay NumPy's).
-    decide_pairs: the bid/no-bid rule for those pairs once their chance is known.
+    decide_pairs, decide_fresh: the bid/no-bid rule for pairs once their chance is known
+        (``screen_pairs`` decides the pairs whose chance it knows itself; ``decide_fresh`` sets
+        the chance of the others from Python's ``tanh`` and decides them).
     count_participants: how many of a tender's local small VSOs have taken part in co-design
         (``procurement``'s count of their opportunities to bid).
     gather_bids: the bids of the pairs that want to bid, as ``bidding.BidBook`` columns: the
@@ -67,6 +69,7 @@ from numba import njit
 __all__ = [
     "codesign_part",
     "count_participants",
+    "decide_fresh",
     "decide_pairs",
     "deliver_contracts",
     "gather_bids",
@@ -111,6 +114,21 @@ _TIE = 1e-12  # scores within this of the best tie (tendering._argmax_tiebreak)
 
 
 @_compiled
+def _wants_one(k, r, terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share):  # pragma: no cover
+    """``bidding._wants_to_bid`` for pair ``k`` (provider row ``r``; ``terms`` rows price, cost,
+    sv_true, p_win)."""
+    price = terms[0, k]
+    cost = terms[1, k]
+    p_win = terms[3, k]
+    res = t_reserves[r]
+    if res < 0.0:  # np.maximum(res, 0.0), NaN propagating
+        res = 0.0
+    afford = cost - price <= max_loss_share * res
+    gain = price - cost + t_mission[r] * terms[2, k]
+    return afford and p_win >= t_min_win_probability[r] and p_win * gain - bid_cost[k] > 0.0
+
+
+@_compiled
 def screen_pairs(
     lo,
     hi,
@@ -121,7 +139,8 @@ def screen_pairs(
     flags,
     terms,
     seen,
-    scratch,
+    fresh,
+    bid_cost,
     t_changed,
     t_areas,
     t_bids_this_year,
@@ -136,25 +155,29 @@ def screen_pairs(
     t_markup,
     t_belief,
     t_sensitivity,
+    t_reserves,
+    t_min_win_probability,
+    t_mission,
+    max_loss_share,
     vso,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
     """Screen pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``).
 
     The pairs' columns come in blocks (``bidding.RoundBids``): ``per_tender`` rows volume,
     volume over the term, ceiling over the term, eligibility turnover, SV weight; ``flags`` rows
-    want, blocked, prep_ok; ``terms`` rows price, cost, sv_true; ``seen`` rows belief_seen,
-    sensitivity_seen; ``scratch`` rows decide, fresh.
+    want, blocked, prep_ok; ``terms`` rows price, cost, sv_true, p_win; ``seen`` rows
+    belief_seen, sensitivity_seen.
 
-    Fills ``blocked``, ``price``, ``cost`` and ``sv_true`` and sets ``want`` to False.  Lists
-    in ``decide`` the screened pairs that may and can bid (the reference's ``alone & prep_ok``),
-    whose bid/no-bid decision ``decide_pairs`` takes, and in ``fresh`` those of them whose
-    chance of winning is not known yet: its inputs (belief, SV-weight sensitivity) differ from
-    ``belief_seen``/``sensitivity_seen`` of the pair's last screen (NaN: never screened).
+    Fills ``blocked``, ``price``, ``cost`` and ``sv_true``.  A screened pair that may and can
+    bid (the reference's ``alone & prep_ok``) gets its bid/no-bid decision (``want``,
+    ``_wants_one``) here when its chance of winning is known, that is when its inputs (belief,
+    SV-weight sensitivity) equal ``belief_seen``/``sensitivity_seen`` of its last screen;
+    otherwise it is listed in ``fresh``, with ``want`` False, for ``decide_fresh`` once Python
+    has worked its chance out.  Other screened pairs get ``want`` False.
 
     Returns:
-        (number of pairs put in ``decide``, number put in ``fresh``, pairs of ``lo..hi-1``
-        whose ``want`` is True and ``blocked`` is True after the screen; the pairs put in
-        ``decide`` have ``want`` False until ``decide_pairs`` decides them).
+        (number of pairs put in ``fresh``, pairs of ``lo..hi-1`` whose ``want`` is True and
+        whose ``blocked`` is True after the screen).
     """
     volume = per_tender[0]
     volume_total = per_tender[1]
@@ -169,9 +192,6 @@ def screen_pairs(
     sv_true = terms[2]
     belief_seen = seen[0]
     sensitivity_seen = seen[1]
-    decide = scratch[0]
-    fresh = scratch[1]
-    n_decide = 0
     n_fresh = 0
     n_want = 0
     n_blocked = 0
@@ -200,14 +220,16 @@ def screen_pairs(
         sv_true[k] = t_sv_intrinsic[r] * volume_total[k]
         want[k] = False
         if may and fits and prep_ok[k]:
-            decide[n_decide] = k
-            n_decide += 1
             if belief_seen[k] != t_belief[r] or sensitivity_seen[k] != t_sensitivity[r]:
                 belief_seen[k] = t_belief[r]
                 sensitivity_seen[k] = t_sensitivity[r]
                 fresh[n_fresh] = k
                 n_fresh += 1
-    return n_decide, n_fresh, n_want, n_blocked
+            else:
+                w = _wants_one(k, r, terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share)
+                want[k] = w
+                n_want += w
+    return n_fresh, n_want, n_blocked
 
 
 @_compiled
@@ -225,23 +247,35 @@ def decide_pairs(
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
     """``bidding._wants_to_bid`` for the first ``n`` of ``pairs`` (``terms`` rows price, cost,
     sv_true, p_win); returns how many want to bid."""
-    price = terms[0]
-    cost = terms[1]
-    sv_true = terms[2]
-    p_win = terms[3]
     n_want = 0
     for j in range(n):
         k = pairs[j]
-        r = rows[k]
-        res = t_reserves[r]
-        if res < 0.0:  # np.maximum(res, 0.0), NaN propagating
-            res = 0.0
-        afford = cost[k] - price[k] <= max_loss_share * res
-        gain = price[k] - cost[k] + t_mission[r] * sv_true[k]
-        w = afford and p_win[k] >= t_min_win_probability[r] and p_win[k] * gain - bid_cost[k] > 0.0
+        w = _wants_one(k, rows[k], terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share)
         want[k] = w
         n_want += w
     return n_want
+
+
+@_compiled
+def decide_fresh(
+    fresh,
+    n,
+    tanh_half,
+    rows,
+    terms,
+    bid_cost,
+    t_reserves,
+    t_min_win_probability,
+    t_mission,
+    max_loss_share,
+    want,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """``set_win_chance`` then ``decide_pairs`` for the first ``n`` ``fresh`` pairs of a screen;
+    returns how many want to bid."""
+    set_win_chance(fresh, n, tanh_half, terms[3])
+    return decide_pairs(
+        fresh, n, rows, terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share, want
+    )
 
 
 @_compiled
@@ -535,14 +569,16 @@ def learn_bids(
     t_awareness,
     t_kind,
     vso,
+    t_changed,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
-    """Move every bidder's belief, markup and awareness after the award; returns how many
-    members of the winning bid are small VSOs."""
+    """Move every bidder's belief, markup and awareness after the award and mark it changed
+    (``t_changed``); returns how many members of the winning bid are small VSOs."""
     win_price = prices[winner]
     n_vso = 0
     for j in range(rows.size):
         r = rows[j]
         w = which[j]
+        t_changed[r] = True
         if w == winner:
             t_belief[r] += rate * (1.0 - t_belief[r])
             up = t_markup[r] + win_step
@@ -950,11 +986,40 @@ def warm_up() -> None:
     b = np.zeros(1, dtype=np.bool_)
     z2 = np.ones((7, 1))
     b2 = np.zeros((3, 1), dtype=np.bool_)
-    i2 = np.zeros((2, 1), dtype=np.int64)
     screen_pairs(
-        0, 1, False, i, i, z2, b2, z2[:4].copy(), z2[:2].copy(), i2, b, i, z, z, z, z, z, z, i, z, z, z, z, z, 0
+        0,
+        1,
+        False,
+        i,
+        i,
+        z2,
+        b2,
+        z2[:4].copy(),
+        z2[:2].copy(),
+        i,
+        z,
+        b,
+        i,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        i,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        0.0,
+        0,
     )
     decide_pairs(i, 0, i, z2[:4].copy(), z, z, z, z, 0.0, b)
+    decide_fresh(i, 0, z, i, z2[:4].copy(), z, z, z, z, 0.0, b)
     count_participants(0, 1, i, b, b)
     win_odds(i, 1, i, z, 1e-6, 1.0 - 1e-6)
     win_half_logit(i, 1, z, i, z, z, z, i, 0, 0.0)
@@ -962,7 +1027,7 @@ def warm_up() -> None:
     gather_bids(0, b, i, z, z, z, z, i, z, z, z, z, z, z, z, z, z, 0.0, 0.0, 0, 0.0, 0.0)
     score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
     pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)
-    learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0)
+    learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0, b.copy())
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
     take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())
     codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())

@@ -181,8 +181,7 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
         model.streams.diagnostics,
     )
     _award(model, comm, tender, book, scored)
-    learn(model, book, scored.winner)
-    model.pop.mark_changed(book.rows)
+    learn(model, book, scored.winner)  # also marks the bidders changed for the round's later tenders
 
 
 def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook, scored: Scored) -> None:
