@@ -37,7 +37,6 @@ from safsim.kernels import (
     pay_bids,
     screen_pairs,
     win_half_logit,
-    win_odds,
 )
 from safsim.population import CORPORATE, KIND_OF_CODE, VSO, ProviderTable
 from safsim.tendering import Bid, Tender
@@ -387,6 +386,7 @@ class RoundBids:
         self._seen = np.full((2, n), np.nan)
         self.belief_seen, self.sensitivity_seen = self._seen
         self._fresh = np.zeros(n, np.int64)  # scratch list of pairs for the kernels
+        self._odds = np.zeros(n)  # and the odds of their providers' beliefs
         # The arguments of the screen's kernels after its first three (the table's columns do not
         # move during a round: it grows only at entry, after the round).
         self._screen_args = (
@@ -397,6 +397,7 @@ class RoundBids:
             self._terms,
             self._seen,
             self._fresh,
+            self._odds,
             self.bid_cost,
             T.changed,
             T.areas_mask,
@@ -416,6 +417,8 @@ class RoundBids:
             T.min_win_probability,
             T.mission_weight,
             b.max_loss_share_of_reserves,
+            _LOGIT_CLIP,
+            1.0 - _LOGIT_CLIP,
             VSO,
         )
         self._decide_args = (
@@ -446,11 +449,10 @@ class RoundBids:
         if n_fresh:
             # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
             f = self._fresh
-            odds = win_odds(f, n_fresh, self.rows, T.belief, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
             half = win_half_logit(
                 f,
                 n_fresh,
-                np.log(odds),
+                np.log(self._odds[:n_fresh]),  # the odds that screen_pairs worked out (kernels.win_odds)
                 self.rows,
                 T.sv_weight_sensitivity,
                 self.sv_weight,

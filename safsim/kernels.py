@@ -140,6 +140,7 @@ def screen_pairs(
     terms,
     seen,
     fresh,
+    odds,
     bid_cost,
     t_changed,
     t_areas,
@@ -159,6 +160,8 @@ def screen_pairs(
     t_min_win_probability,
     t_mission,
     max_loss_share,
+    odds_lo,
+    odds_hi,
     vso,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
     """Screen pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``).
@@ -172,7 +175,8 @@ def screen_pairs(
     bid (the reference's ``alone & prep_ok``) gets its bid/no-bid decision (``want``,
     ``_wants_one``) here when its chance of winning is known, that is when its inputs (belief,
     SV-weight sensitivity) equal ``belief_seen``/``sensitivity_seen`` of its last screen;
-    otherwise it is listed in ``fresh``, with ``want`` False, for ``decide_fresh`` once Python
+    otherwise it is listed in ``fresh``, with ``want`` False and the odds of its belief in
+    ``odds`` (``win_odds``, clipped to ``odds_lo..odds_hi``), for ``decide_fresh`` once Python
     has worked its chance out.  Other screened pairs get ``want`` False.
 
     Returns:
@@ -224,6 +228,7 @@ def screen_pairs(
                 belief_seen[k] = t_belief[r]
                 sensitivity_seen[k] = t_sensitivity[r]
                 fresh[n_fresh] = k
+                odds[n_fresh] = _odds(t_belief[r], odds_lo, odds_hi)
                 n_fresh += 1
             else:
                 w = _wants_one(k, r, terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share)
@@ -290,17 +295,23 @@ def count_participants(lo, hi, rows, is_vso, t_codesign):  # pragma: no cover - 
 
 
 @_compiled
+def _odds(p, lo, hi):  # pragma: no cover - compiled
+    """p / (1 - p) of ``p`` clipped to ``lo..hi``: the arithmetic of ``bidding._logit``."""
+    if p < lo:  # np.maximum(p, lo), NaN propagating
+        p = lo
+    if p > hi:  # np.minimum(p, hi), NaN propagating
+        p = hi
+    return p / (1.0 - p)
+
+
+@_compiled
 def win_odds(fresh, n, rows, t_belief, lo, hi):  # pragma: no cover - compiled; checked by tests/test_kernels.py
     """The odds p / (1 - p) of each of the first ``n`` ``fresh`` pairs' provider's belief p,
-    clipped to ``lo..hi`` first: the arithmetic of ``bidding._logit`` before its ``log``."""
+    clipped to ``lo..hi`` first: the arithmetic of ``bidding._logit`` before its ``log``
+    (``screen_pairs`` works the same odds out for the pairs it lists as fresh)."""
     q = np.empty(n)
     for j in range(n):
-        p = t_belief[rows[fresh[j]]]
-        if p < lo:  # np.maximum(p, lo), NaN propagating
-            p = lo
-        if p > hi:  # np.minimum(p, hi), NaN propagating
-            p = hi
-        q[j] = p / (1.0 - p)
+        q[j] = _odds(t_belief[rows[fresh[j]]], lo, hi)
     return q
 
 
@@ -997,6 +1008,7 @@ def warm_up() -> None:
         z2[:4].copy(),
         z2[:2].copy(),
         i,
+        z.copy(),
         z,
         b,
         i,
@@ -1016,6 +1028,8 @@ def warm_up() -> None:
         z,
         z,
         0.0,
+        0.1,
+        0.9,
         0,
     )
     decide_pairs(i, 0, i, z2[:4].copy(), z, z, z, z, 0.0, b)
