@@ -10,6 +10,8 @@ Objects:
     collect_bids: the bids of one tender, single providers and at most one consortium.
     pay_bid_costs: bid-writing costs and bid counters of every bidder (compiled; the readable
         rule is pay_bid_costs_reference).
+    bid_cost_args, count_bid_costs: the two halves of pay_bid_costs around its kernel (the
+        tender round calls that kernel together with the scores').
     learn: win beliefs, markups and criteria awareness of every bidder after the award
         (compiled; the readable rule is learn_reference).
 
@@ -47,9 +49,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BidBook",
     "RoundBids",
+    "bid_cost_args",
     "bid_cost_gbp",
     "bid_terms",
     "collect_bids",
+    "count_bid_costs",
     "eligible",
     "learn",
     "learn_reference",
@@ -724,10 +728,14 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
     A consortium's bid costs what its slowest writer's would.  The compiled twin
     (``kernels.pay_bids``) of ``pay_bid_costs_reference``.
     """
+    count_bid_costs(model, book, pay_bids(*bid_cost_args(model, tender, book)))
+
+
+def bid_cost_args(model: FieldModel, tender: Tender, book: BidBook) -> tuple:
+    """The arguments of ``kernels.pay_bids`` for ``book`` (``pay_bid_costs``)."""
     T = model.pop
-    tot = model.totals
     b = model.behaviour
-    n_vso, n_participants, awareness = pay_bids(
+    return (
         book.rows,
         book.which,
         book.shares,
@@ -744,8 +752,15 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
         T.codesign_participant,
         T.criteria_awareness,
         VSO,
-        float(tot.awareness_bidders_sum),
+        float(model.totals.awareness_bidders_sum),
     )
+
+
+def count_bid_costs(model: FieldModel, book: BidBook, paid: tuple[int, int, float]) -> None:
+    """The run's bid counters after ``kernels.pay_bids`` paid ``book``'s bid costs (``paid``:
+    what it returned)."""
+    n_vso, n_participants, awareness = paid
+    tot = model.totals
     tot.participant_bids += n_participants
     # What the commissioner sees of bidders' grasp of its criteria (F16).
     tot.awareness_bidders_sum = np.float64(awareness)  # the reference's running NumPy sum

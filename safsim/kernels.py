@@ -19,6 +19,7 @@ Objects:
         ``tendering.score_and_pick`` (the tie-break draw itself stays in Python).
     pay_bids: bid-writing costs and bid counters of a tender's bidders: the compiled form of
         ``bidding.pay_bid_costs_reference``.
+    pay_and_score: ``pay_bids`` and ``score_pick`` of a tender in one call.
     learn_bids: win beliefs, markups and criteria awareness after an award: the compiled
         form of ``bidding.learn_reference``.
     invite, take_part, codesign_part: the engagement round's invitations, participants and
@@ -80,6 +81,7 @@ __all__ = [
     "release_holders",
     "review_holders",
     "running_money",
+    "pay_and_score",
     "pay_bids",
     "score_pick",
     "screen_pairs",
@@ -562,6 +564,87 @@ def pay_bids(
 
 
 @_compiled
+def pay_and_score(
+    rows,
+    which,
+    shares,
+    n_bids,
+    base,
+    window,
+    exponent,
+    t_prep,
+    t_reserves,
+    t_spent_bids,
+    t_bids_this_year,
+    t_bids,
+    t_kind,
+    t_codesign,
+    t_awareness,
+    vso,
+    awareness_sum,
+    prices,
+    quality,
+    sv_true,
+    claim_hard,
+    claim_soft,
+    credibility,
+    track_record,
+    understanding,
+    legibility,
+    price_weight,
+    quality_weight,
+    sv_weight,
+    track_weight,
+    levels,
+    sv_range,
+    cf_price_weight,
+    cf_quality_weight,
+    counterfactual,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against pay_bids and score_pick
+    """``pay_bids`` then ``score_pick`` in one call (a tender's bid costs, then its scores; the
+    scores do not read what the costs change); returns both results."""
+    paid = pay_bids(
+        rows,
+        which,
+        shares,
+        n_bids,
+        base,
+        window,
+        exponent,
+        t_prep,
+        t_reserves,
+        t_spent_bids,
+        t_bids_this_year,
+        t_bids,
+        t_kind,
+        t_codesign,
+        t_awareness,
+        vso,
+        awareness_sum,
+    )
+    return paid, score_pick(
+        prices,
+        quality,
+        sv_true,
+        claim_hard,
+        claim_soft,
+        credibility,
+        track_record,
+        understanding,
+        legibility,
+        price_weight,
+        quality_weight,
+        sv_weight,
+        track_weight,
+        levels,
+        sv_range,
+        cf_price_weight,
+        cf_quality_weight,
+        counterfactual,
+    )
+
+
+@_compiled
 def learn_bids(
     rows,
     which,
@@ -1041,6 +1124,10 @@ def warm_up() -> None:
     gather_bids(0, b, i, z, z, z, z, i, z, z, z, z, z, z, z, z, z, 0.0, 0.0, 0, 0.0, 0.0)
     score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
     pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)
+    pay_and_score(
+        *(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0),
+        *(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True),
+    )
     learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0, b.copy())
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
     take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())

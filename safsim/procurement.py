@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.bidding import BidBook, RoundBids, learn, pay_bid_costs
+from safsim.bidding import BidBook, RoundBids, bid_cost_args, count_bid_costs, learn
 from safsim.config import Engagement, SvDefinition
 from safsim.delivery import open_contract
 from safsim.engagement import engage
+from safsim.kernels import pay_and_score
 from safsim.population import VSO
-from safsim.tendering import Scored, Tender, score_and_pick
+from safsim.tendering import Scored, Tender, pick_winner, score_args
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.agents import Commissioner
@@ -164,9 +165,9 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
         for line, _ in tender.portions:
             comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
         return
-    pay_bid_costs(model, tender, book)
-    scored = score_and_pick(
-        tender,
+    # pay_bid_costs, then score_and_pick, their kernels in one call (kernels.pay_and_score).
+    paid, result = pay_and_score(
+        *bid_cost_args(model, tender, book),
         book.price_gbp,
         book.quality,
         book.sv_true,
@@ -174,12 +175,10 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
         book.sv_claim_soft,
         book.credibility,
         book.track_record,
-        comm.sv_understanding,
-        comm.risk_aversion,
-        model.behaviour,
-        model.streams.tendering,
-        model.streams.diagnostics,
+        *score_args(tender, comm.sv_understanding, comm.risk_aversion, model.behaviour),
     )
+    count_bid_costs(model, book, paid)
+    scored = pick_winner(result, tender, model.streams.tendering, model.streams.diagnostics)
     _award(model, comm, tender, book, scored)
     learn(model, book, scored.winner)  # also marks the bidders changed for the round's later tenders
 

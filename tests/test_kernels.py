@@ -26,7 +26,17 @@ from safsim.bidding import (
 )
 from safsim.config import BehaviourConfig, Engagement, ProviderKind, SvDefinition
 from safsim.engagement import engage, engage_reference
-from safsim.kernels import pay_rows, set_win_chance, spend_rows, warm_up, win_half_logit, win_odds
+from safsim.kernels import (
+    pay_and_score,
+    pay_bids,
+    pay_rows,
+    score_pick,
+    set_win_chance,
+    spend_rows,
+    warm_up,
+    win_half_logit,
+    win_odds,
+)
 from safsim.lifecycle import (
     _running_money,
     exit_hazard_per_step,
@@ -485,3 +495,50 @@ def test_compiled_exit_hazard_equals_the_reference(seed, runway):
         m.behaviour = m.behaviour.model_copy(update={"exit_runway_years": 0.0})
     rows = np.flatnonzero(g.random(n) < 0.8)
     np.testing.assert_array_equal(exit_hazard_per_step(m, rows), exit_hazard_per_step_reference(m, rows), strict=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seeds, st.integers(1, 6), st.booleans())
+def test_pay_and_score_equals_pay_bids_then_score_pick(seed, n_bids, with_cf):
+    """kernels.pay_and_score returns and changes exactly what pay_bids and then score_pick do."""
+    g = np.random.default_rng(seed)
+    n_rows = 8
+    rows = g.choice(n_rows, n_bids, replace=False).astype(np.int64)
+    which = np.arange(n_bids)
+    table = [g.uniform(0, 10, n_rows) for _ in range(6)]
+    kind = g.integers(0, 4, n_rows)
+    codesign = g.random(n_rows) < 0.5
+    bids = [g.uniform(0.1, 1.0, n_bids) * 10.0 ** g.integers(0, 6) for _ in range(7)]
+    scalars = (*g.uniform(0, 1, 6).tolist(), int(g.integers(0, 5)), float(g.uniform(0, 1)), 0.6, 0.4, with_cf)
+
+    def pay_args(t):
+        return (
+            rows,
+            which,
+            np.ones(n_bids),
+            n_bids,
+            1e3,
+            6.0,
+            1.5,
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[4],
+            kind,
+            codesign,
+            t[5],
+            0,
+            0.5,
+        )
+
+    got_table = [a.copy() for a in table]
+    paid, scored = pay_and_score(*pay_args(got_table), *bids, *scalars)
+    want_table = [a.copy() for a in table]
+    want_paid = pay_bids(*pay_args(want_table))
+    want_scored = score_pick(*bids, *scalars)
+    assert paid == want_paid
+    for x, y in zip(scored, want_scored, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+    for x, y in zip(got_table, want_table, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
