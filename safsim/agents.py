@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Commissioner", "CommissionerParams", "InfrastructureBody", "Provider", "logit", "sigmoid"]
 
+# Engagement levels at co-design or above (``rung >= 2``), looked up without ``Engagement.rung``.
+_CODESIGN_LEVELS = frozenset(e for e in Engagement if e.rung >= 2)
+
 
 def sigmoid(x: float) -> float:
     """The logistic function."""
@@ -170,6 +173,7 @@ class Commissioner(mesa.Agent):
         # fraction of each line not covered by a live contract.
         self.line_weights = line_weights
         self.line_areas = line_areas
+        self._area_bits: tuple[np.ndarray, list[int]] | None = None
         self.line_free = np.ones(self.service_lines)
         self.line_failures = np.zeros(self.service_lines)
         # Practice record (for the per-authority table).
@@ -188,7 +192,7 @@ class Commissioner(mesa.Agent):
         self.tenders_n += 1
         self.sv_weight_sum += tender.sv_weight
         self.supplier_defined_n += tender.sv_definition is SvDefinition.supplier_open
-        self.codesign_n += tender.engagement.rung >= 2
+        self.codesign_n += tender.engagement in _CODESIGN_LEVELS
 
     # -- budget and practice (step part 2) ----------------------------------------------
 
@@ -229,6 +233,14 @@ class Commissioner(mesa.Agent):
         m = min(1.0, kept * (1.0 + squeeze * self.budget_pressure))
         base = self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share) * m
         return base * (1.0 - self.model.behaviour.failed_tender_volume_cut) ** self.line_failures
+
+    def line_area_bits(self) -> list[int]:
+        """Each line's service area as a bit (``1 << area``), kept while ``line_areas`` is the same array."""
+        cached = self._area_bits
+        if cached is None or cached[0] is not self.line_areas:
+            cached = (self.line_areas, [1 << int(a) for a in self.line_areas.tolist()])
+            self._area_bits = cached
+        return cached[1]
 
     def line_ceiling_gbp(self) -> np.ndarray:
         """What the commissioner can pay per year for each line under the current budget."""

@@ -10,6 +10,8 @@ Objects:
     collect_bids: the bids of one tender, single providers and at most one consortium.
     pay_bid_costs: bid-writing costs and bid counters of every bidder (compiled; the readable
         rule is pay_bid_costs_reference).
+    bid_cost_args, count_bid_costs: the two halves of pay_bid_costs around its kernel (the
+        tender round calls that kernel together with the scores').
     learn: win beliefs, markups and criteria awareness of every bidder after the award
         (compiled; the readable rule is learn_reference).
 
@@ -30,14 +32,13 @@ from safsim.kernels import (
     CO_DEFINED,
     COMMISSIONER_LIST,
     OPEN,
-    decide_pairs,
+    count_participants,
+    decide_fresh,
     gather_bids,
     learn_bids,
     pay_bids,
     screen_pairs,
-    set_win_chance,
     win_half_logit,
-    win_odds,
 )
 from safsim.population import CORPORATE, KIND_OF_CODE, VSO, ProviderTable
 from safsim.tendering import Bid, Tender
@@ -48,9 +49,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BidBook",
     "RoundBids",
+    "bid_cost_args",
     "bid_cost_gbp",
     "bid_terms",
     "collect_bids",
+    "count_bid_costs",
     "eligible",
     "learn",
     "learn_reference",
@@ -227,10 +230,12 @@ def _wants_to_bid(
 
 def _prep_feasible(rng: np.random.Generator, prep: np.ndarray, window: float) -> np.ndarray:
     """A window shorter than the preparation time makes bidding infeasible for some."""
-    ok = np.ones(prep.shape, dtype=bool)
     short = window < prep
-    if short.any():
-        ok[short] = rng.random(int(short.sum())) <= window / prep[short]
+    k = np.count_nonzero(short)
+    if not k:
+        return np.ones(prep.shape, dtype=bool)
+    ok = ~short
+    ok[short] = rng.random(k) <= window / prep[short]
     return ok
 
 
@@ -335,21 +340,43 @@ class RoundBids:
         n = self.rows.size
         if collaborative is None:
             collaborative = [model.commissioners[t.commissioner].collaborative for t in tenders]
-
-        def per_tender(values: list[float]) -> np.ndarray:
-            return np.asarray(values, dtype=float)[self.tender_of]
-
-        self.volume = per_tender([t.volume_gbp for t in tenders])
-        self.volume_total = per_tender([t.volume_gbp * t.years for t in tenders])
-        self.ceiling_total = per_tender([t.ceiling_gbp * t.years for t in tenders])
-        self.eligibility = per_tender([t.eligibility_turnover_gbp for t in tenders])
-        self.sv_weight = per_tender([t.sv_weight for t in tenders])
-        self.bid_base = per_tender([_bid_base_gbp(t.ceiling_gbp, b) for t in tenders])
-        self.framing = per_tender([b.collaborative_framing_logit if c else 0.0 for c in collaborative])
+        # The per-tender figures, one row each, spread to the tender's pairs in one call (the
+        # same Python floats as one array per figure).
+        framing_logit = b.collaborative_framing_logit
+        self._per_tender = per_tender = np.take(
+            np.array(
+                [
+                    [t.volume_gbp for t in tenders],
+                    [t.volume_gbp * t.years for t in tenders],
+                    [t.ceiling_gbp * t.years for t in tenders],
+                    [t.eligibility_turnover_gbp for t in tenders],
+                    [t.sv_weight for t in tenders],
+                    [_bid_base_gbp(t.ceiling_gbp, b) for t in tenders],
+                    [framing_logit if c else 0.0 for c in collaborative],
+                ],
+                dtype=float,
+            ).reshape(7, len(tenders)),
+            self.tender_of,
+            axis=1,
+        )
+        (
+            self.volume,
+            self.volume_total,
+            self.ceiling_total,
+            self.eligibility,
+            self.sv_weight,
+            self.bid_base,
+            self.framing,
+        ) = per_tender
         self.areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
         window = model.policies.tender_window_weeks
         prep = T.tender_prep_weeks[self.rows]
-        self.prep_ok = _prep_feasible(model.streams.tendering, prep, window)
+        # The pairs' flags (want, blocked, prep_ok), terms (price, cost, sv_true, p_win), the
+        # inputs of each pair's p_win when last computed (NaN: none yet) and the kernels' scratch
+        # lists of pairs, each one block (one argument of the screen's kernels).
+        self._flags = np.zeros((3, n), dtype=bool)
+        self._flags[2] = _prep_feasible(model.streams.tendering, prep, window)
+        self.want, self.blocked, self.prep_ok = self._flags
         self.window_factor = _window_factor(prep, window, b)
         self.noise = b.quality_noise_sd * model.streams.tendering.normal(size=n)
         self.is_vso = T.kind[self.rows] == VSO
@@ -357,42 +384,25 @@ class RoundBids:
         # Per tender, as Python ints: where its pairs start and end, its local small VSOs.
         self._bounds = self.offsets.tolist()
         self._n_vso = np.diff(self.vso_before[self.offsets]).tolist()
-        self.want = np.zeros(n, dtype=bool)
-        self.blocked = np.zeros(n, dtype=bool)
-        self.price = np.zeros(n)
-        self.cost = np.zeros(n)
-        self.sv_true = np.zeros(n)
+        self._terms = np.zeros((4, n))
+        self.price, self.cost, self.sv_true, self.p_win = self._terms
         self.bid_cost = self.bid_base * self.window_factor
-        self.p_win = np.zeros(n)
-        self.belief_seen = np.full(n, np.nan)  # inputs of each pair's p_win (NaN: none yet)
-        self.sensitivity_seen = np.full(n, np.nan)
-        self._decide = np.zeros(n, np.int64)  # scratch lists of pairs for the kernels
-        self._fresh = np.zeros(n, np.int64)
-        T.changed[: T.n] = False
-        self._screen(0, n, False)
-
-    def _screen(self, lo: int, hi: int, only_changed: bool) -> None:
-        """Screen the pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``)
-        with the providers' current state.
-
-        The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_pairs``) of
-        ``_eligibility``, ``_terms`` and ``_wants_to_bid``; the chance of winning comes from
-        ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
-        last computed (``screen_reference`` is the same screen in plain NumPy).
-        """
-        T = self.model.pop
-        n_decide, n_fresh = screen_pairs(
-            lo,
-            hi,
-            only_changed,
+        self._seen = np.full((2, n), np.nan)
+        self.belief_seen, self.sensitivity_seen = self._seen
+        self._fresh = np.zeros(n, np.int64)  # scratch list of pairs for the kernels
+        self._odds = np.zeros(n)  # and the odds of their providers' beliefs
+        # The arguments of the screen's kernels after its first three (the table's columns do not
+        # move during a round: it grows only at entry, after the round).
+        self._screen_args = (
             self.rows,
             self.areas,
-            self.sv_weight,
-            self.volume,
-            self.eligibility,
-            self.volume_total,
-            self.ceiling_total,
-            self.prep_ok,
+            self._per_tender,
+            self._flags,
+            self._terms,
+            self._seen,
+            self._fresh,
+            self._odds,
+            self.bid_cost,
             T.changed,
             T.areas_mask,
             T.bids_this_year,
@@ -407,25 +417,46 @@ class RoundBids:
             T.markup,
             T.belief,
             T.sv_weight_sensitivity,
+            T.reserves_gbp,
+            T.min_win_probability,
+            T.mission_weight,
+            b.max_loss_share_of_reserves,
+            _LOGIT_CLIP,
+            1.0 - _LOGIT_CLIP,
             VSO,
-            self.want,
-            self.blocked,
-            self.price,
-            self.cost,
-            self.sv_true,
-            self.belief_seen,
-            self.sensitivity_seen,
-            self._decide,
-            self._fresh,
         )
+        self._decide_args = (
+            self.rows,
+            self._terms,
+            self.bid_cost,
+            T.reserves_gbp,
+            T.min_win_probability,
+            T.mission_weight,
+            b.max_loss_share_of_reserves,
+            self.want,
+        )
+        T.changed[: T.n] = False
+        self._screen(0, n, False)
+
+    def _screen(self, lo: int, hi: int, only_changed: bool) -> tuple[int, int]:
+        """Screen the pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``)
+        with the providers' current state; returns how many of them want to bid and how many
+        are blocked small VSOs.
+
+        The compiled twin (``kernels.screen_pairs`` and ``kernels.decide_fresh``) of
+        ``_eligibility``, ``_terms`` and ``_wants_to_bid``; the chance of winning comes from
+        ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
+        last computed (``screen_reference`` is the same screen in plain NumPy).
+        """
+        T = self.model.pop
+        n_fresh, n_want, n_blocked = screen_pairs(lo, hi, only_changed, *self._screen_args)
         if n_fresh:
             # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
             f = self._fresh
-            odds = win_odds(f, n_fresh, self.rows, T.belief, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
             half = win_half_logit(
                 f,
                 n_fresh,
-                np.log(odds),
+                np.log(self._odds[:n_fresh]),  # the odds that screen_pairs worked out (kernels.win_odds)
                 self.rows,
                 T.sv_weight_sensitivity,
                 self.sv_weight,
@@ -434,23 +465,8 @@ class RoundBids:
                 CORPORATE,
                 self.model.behaviour.sv_weight_reference,
             )
-            set_win_chance(f, n_fresh, np.tanh(half), self.p_win)
-        if n_decide:
-            decide_pairs(
-                self._decide,
-                n_decide,
-                self.rows,
-                self.price,
-                self.cost,
-                self.sv_true,
-                self.bid_cost,
-                self.p_win,
-                T.reserves_gbp,
-                T.min_win_probability,
-                T.mission_weight,
-                self.model.behaviour.max_loss_share_of_reserves,
-                self.want,
-            )
+            n_want += decide_fresh(f, n_fresh, np.tanh(half), *self._decide_args)
+        return n_want, n_blocked
 
     def screen_reference(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """The screen of pairs ``idx`` with the current state, in plain NumPy: the rule functions
@@ -553,6 +569,17 @@ class RoundBids:
         """Which of ``local_rows(i)`` are small VSOs (a mask)."""
         return self.is_vso[self._bounds[i] : self._bounds[i + 1]]
 
+    def local_participants(self, i: int) -> int:
+        """How many of ``local_rows(i)`` are small VSOs that have taken part in co-design: the
+        compiled (``kernels.count_participants``) ``local_participants_reference``."""
+        return count_participants(
+            self._bounds[i], self._bounds[i + 1], self.rows, self.is_vso, self.model.pop.codesign_participant
+        )
+
+    def local_participants_reference(self, i: int) -> int:
+        """How many of ``local_rows(i)`` are small VSOs that have taken part in co-design (NumPy)."""
+        return int(np.count_nonzero(self.local_vsos(i) & self.model.pop.codesign_participant[self.local_rows(i)]))
+
     def bids(self, i: int, tender: Tender) -> BidBook | None:
         """The bids on tender ``i`` (as specified after engagement): single providers that want
         to bid, then at most one consortium of small VSOs too small to bid alone.
@@ -564,16 +591,17 @@ class RoundBids:
         lo, hi = self._bounds[i], self._bounds[i + 1]
         if hi == lo:
             return None
+        n_want, n_blocked = self._screen(lo, hi, True)
         rows = self.rows[lo:hi]
-        self._screen(lo, hi, True)
         want = self.want[lo:hi]
         blocked = self.blocked[lo:hi]
         if tender.excluded:
             barred = np.isin(rows, np.fromiter(tender.excluded, np.int64))
             want = want & ~barred
             blocked = blocked & ~barred
-        consortium = model.policies.consortia and np.count_nonzero(blocked) >= 2
-        if not consortium and not np.count_nonzero(want):
+            n_want, n_blocked = np.count_nonzero(want), np.count_nonzero(blocked)
+        consortium = model.policies.consortia and n_blocked >= 2
+        if not consortium and not n_want:
             return None
         book = self.book(i, tender, want)
         if consortium:
@@ -700,10 +728,14 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
     A consortium's bid costs what its slowest writer's would.  The compiled twin
     (``kernels.pay_bids``) of ``pay_bid_costs_reference``.
     """
+    count_bid_costs(model, book, pay_bids(*bid_cost_args(model, tender, book)))
+
+
+def bid_cost_args(model: FieldModel, tender: Tender, book: BidBook) -> tuple:
+    """The arguments of ``kernels.pay_bids`` for ``book`` (``pay_bid_costs``)."""
     T = model.pop
-    tot = model.totals
     b = model.behaviour
-    n_vso, n_participants, awareness = pay_bids(
+    return (
         book.rows,
         book.which,
         book.shares,
@@ -720,8 +752,15 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
         T.codesign_participant,
         T.criteria_awareness,
         VSO,
-        float(tot.awareness_bidders_sum),
+        float(model.totals.awareness_bidders_sum),
     )
+
+
+def count_bid_costs(model: FieldModel, book: BidBook, paid: tuple[int, int, float]) -> None:
+    """The run's bid counters after ``kernels.pay_bids`` paid ``book``'s bid costs (``paid``:
+    what it returned)."""
+    n_vso, n_participants, awareness = paid
+    tot = model.totals
     tot.participant_bids += n_participants
     # What the commissioner sees of bidders' grasp of its criteria (F16).
     tot.awareness_bidders_sum = np.float64(awareness)  # the reference's running NumPy sum
@@ -732,7 +771,8 @@ def pay_bid_costs(model: FieldModel, tender: Tender, book: BidBook) -> None:
 
 
 def learn(model: FieldModel, book: BidBook, winner: int) -> None:
-    """Win beliefs and markups of every bidder after an award (step part 10).
+    """Win beliefs and markups of every bidder after an award (step part 10); the bidders are
+    marked changed for the rest of the round (``ProviderTable.mark_changed``).
 
     The compiled twin (``kernels.learn_bids``) of ``learn_reference``.
     """
@@ -756,6 +796,7 @@ def learn(model: FieldModel, book: BidBook, winner: int) -> None:
         T.criteria_awareness,
         T.kind,
         VSO,
+        T.changed,
     )
     model.totals.vso_wins += n_vso
     model.step_acc.vso_wins += n_vso
@@ -806,7 +847,8 @@ def learn_reference(model: FieldModel, book: BidBook, winner: int) -> None:
 
     Losers stop expecting to win (Th §5.4); a win lets the markup rise by
     ``behaviour.markup_win_step_share`` of a step, a loss on price cuts it a step; a debrief
-    (``policies.feedback_to_participants``) teaches losers the criteria.  The readable
+    (``policies.feedback_to_participants``) teaches losers the criteria; the bidders are marked
+    changed for the rest of the round (``ProviderTable.mark_changed``).  The readable
     reference of ``learn``, in plain Python (tests/test_kernels.py checks they agree).
     """
     T = model.pop
@@ -830,3 +872,4 @@ def learn_reference(model: FieldModel, book: BidBook, winner: int) -> None:
             T.criteria_awareness[r] += b.feedback_awareness_gain * (1.0 - T.criteria_awareness[r])
     model.totals.vso_wins += int(n_vso)
     model.step_acc.vso_wins += int(n_vso)
+    T.mark_changed(book.rows)

@@ -9,6 +9,8 @@ Objects:
     deliver: one step of delivery on every live contract: social value, claims, payments.
     end_contracts: close contracts (completed or lost on exit) and free their service lines.
     review_monitored: the yearly review of monitored contracts and drift on unmonitored ones.
+    review_holders_reference: what the checks do to their holders, the readable rule that
+        review_monitored runs compiled.
 
 Sources and equations are in docs/ODD.md, "Submodels: delivery and money".
 """
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safsim.config import PROVIDER_KINDS
-from safsim.kernels import deliver_contracts, pay_members, pay_rows, release_holders, spend_rows
+from safsim.kernels import deliver_contracts, pay_members, pay_rows, release_holders, review_holders, spend_rows
 from safsim.population import ProviderTable
 from safsim.tendering import Bid, Tender, soft_legibility
 
@@ -39,6 +41,7 @@ __all__ = [
     "end_contracts_reference",
     "open_contract",
     "pay",
+    "review_holders_reference",
     "review_monitored",
     "spend",
 ]
@@ -319,7 +322,12 @@ def open_contract(
     for line, frac in tender.portions:
         comm.line_free[line] = max(0.0, comm.line_free[line] - frac)
         comm.line_failures[line] = 0
-    model.pop.contracted_annual_gbp[rows] += shares * tender.volume_gbp
+    contracted = model.pop.contracted_annual_gbp
+    if rows.size == 1:  # one holder: the same product and sum on Python floats
+        r = rows.item(0)
+        contracted[r] = contracted.item(r) + shares.item(0) * tender.volume_gbp
+    else:
+        contracted[rows] += shares * tender.volume_gbp
     return book.records[cid]
 
 
@@ -358,12 +366,14 @@ def deliver(model: FieldModel, step: int) -> None:
         len(model.commissioners),
         step + 1,
     )
-    sv, claim, claim_hard, payment, cost = cols
-    t.sv_delivered += float(sv.sum())
-    t.sv_claimed += float(claim.sum())
-    t.sv_claimed_hard += float(claim_hard.sum())
-    t.contract_payments += float(payment.sum())
-    t.delivery_cost += float(cost.sum())
+    # NumPy's pairwise sum of each of the five rows (summing along rows adds each row as
+    # ndarray.sum adds it alone).
+    sv, claim, claim_hard, payment, cost = cols.sum(axis=1).tolist()
+    t.sv_delivered += sv
+    t.sv_claimed += claim
+    t.sv_claimed_hard += claim_hard
+    t.contract_payments += payment
+    t.delivery_cost += cost
     present = np.flatnonzero(kind_n).tolist()
     sums = by_kind.tolist()
     for acc, w in (
@@ -376,8 +386,9 @@ def deliver(model: FieldModel, step: int) -> None:
         for k in present:
             acc[BID_KINDS[k]] += w[k]
     if mon.shape[1]:
-        t.sv_claimed_monitored += float(mon[1].sum())
-        t.sv_delivered_monitored += float(mon[0].sum())
+        mon_sv, mon_claim = mon.sum(axis=1).tolist()
+        t.sv_claimed_monitored += mon_claim
+        t.sv_delivered_monitored += mon_sv
     year_sv, year_paid = by_comm.tolist()
     for i in np.flatnonzero(comm_n).tolist():
         c = model.commissioners[i]
@@ -568,6 +579,24 @@ def review_monitored(model: FieldModel) -> None:
     # it by credibility_penalty towards the share of the promise the check saw (1 - shortfall), so a
     # provider that keeps over-claiming settles at the discount its record earns instead of sinking for
     # decades, and a clean check restores some belief (Th §6.1).
+    _review_holders(model, checked, shortfall, failed)
+    # Following contracts up teaches the commissioner what is really delivered (yearly).
+    for ci in np.unique(book.commissioner[checked]):
+        comm = model.commissioners[ci]
+        comm.sv_understanding += b.monitoring_understanding_gain * (1.0 - comm.sv_understanding)
+
+
+def review_holders_reference(model: FieldModel, checked: np.ndarray, shortfall: np.ndarray, failed: np.ndarray) -> None:
+    """What the checks of the contracts ``checked`` (with their ``shortfall`` and whether they
+    ``failed``) do to their holders, contract after contract: the readable rule that
+    ``review_monitored`` runs compiled (``kernels.review_holders``; tests/test_delivery.py).
+
+    Every check moves credibility towards the share of the promise it saw; a failed one also
+    lowers the track record and corrects claim inflation.
+    """
+    b = model.behaviour
+    book = model.contracts
+    T = model.pop
     for i, s, fail in zip(checked, shortfall, failed, strict=True):
         rows = book.records[int(i)].rows
         cred = T.credibility[rows]
@@ -580,7 +609,27 @@ def review_monitored(model: FieldModel) -> None:
         T.claim_inflation[rows] = np.maximum(
             T.claim_framing[rows], T.claim_inflation[rows] * (1.0 - b.inflation_correction * s)
         )
-    # Following contracts up teaches the commissioner what is really delivered (yearly).
-    for ci in np.unique(book.commissioner[checked]):
-        comm = model.commissioners[ci]
-        comm.sv_understanding += b.monitoring_understanding_gain * (1.0 - comm.sv_understanding)
+
+
+def _review_holders(model: FieldModel, checked: np.ndarray, shortfall: np.ndarray, failed: np.ndarray) -> None:
+    """``review_holders_reference`` compiled (``kernels.review_holders``)."""
+    b = model.behaviour
+    book = model.contracts
+    T = model.pop
+    review_holders(
+        checked,
+        shortfall,
+        failed,
+        book.mem_start,
+        book.n,
+        book.m,
+        book.mem_row,
+        float(b.min_credibility),
+        float(b.credibility_penalty),
+        float(b.track_record_penalty),
+        float(b.inflation_correction),
+        T.credibility,
+        T.track_record,
+        T.claim_inflation,
+        T.claim_framing,
+    )

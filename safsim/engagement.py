@@ -23,7 +23,7 @@ import numpy as np
 
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
 from safsim.delivery import pay
-from safsim.kernels import codesign_part, invite, local_pool, take_part
+from safsim.kernels import codesign_part, invite, take_part
 from safsim.population import SE, VSO
 from safsim.tendering import Tender
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from safsim.model import FieldModel
 
 __all__ = ["engage", "engage_reference", "engagement_cost_gbp"]
+
+_RUNG = {e: e.rung for e in Engagement}  # ``Engagement.rung`` without its list search
 
 
 def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
@@ -44,9 +46,10 @@ def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
 def engage(model: FieldModel, tender: Tender) -> Tender:
     """The engagement round before ``tender`` (Th §4.3, §4.4).
 
-    The compiled twin (``kernels.local_pool``, ``invite``, ``take_part``, ``codesign_part``)
-    of ``engage_reference``, with the same draws from the same stream in the same order
-    (tests/test_kernels.py checks they agree).
+    The compiled twin (``kernels.invite``, ``take_part``, ``codesign_part``) of
+    ``engage_reference``, with the same draws from the same stream in the same order
+    (tests/test_kernels.py checks they agree); the pool of local small VSOs and social
+    enterprises is the table's cached ``serves_small``.
 
     Returns:
         The tender, with a co-defined social-value definition and barred participants where
@@ -61,7 +64,7 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
     rng = model.streams.tendering
     comm = model.commissioners[tender.commissioner]
     cost = engagement_cost_gbp(tender, b)
-    local = local_pool(T.serves(comm.index), T.kind, VSO, SE)
+    local = T.serves_small(comm.index)  # the reference's pool, kept while the field is unchanged
     n_invited = min(b.codesign_invitees, local.size)
     # The knowledge noise, then the willingness draws: the reference's two calls in one.
     u = rng.random(local.size + n_invited)
@@ -99,8 +102,9 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
         T.changed,
     )
     engaged = model.engaged_this_step
-    engaged[comm.index] = max(engaged.get(comm.index, 0), level.rung)
-    if level.rung < 2:
+    rung = _RUNG[level]
+    engaged[comm.index] = max(engaged.get(comm.index, 0), rung)
+    if rung < 2:
         return tender
     definition = tender.sv_definition
     if rng.random() < comm.social_skill:

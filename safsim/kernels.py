@@ -7,7 +7,11 @@ Objects:
         afresh are handed back to Python (``bidding._p_win``).
     win_odds, win_half_logit, set_win_chance: the arithmetic of ``bidding._p_win`` for those
         pairs, around its ``log`` and ``tanh`` (which stay NumPy's).
-    decide_pairs: the bid/no-bid rule for those pairs once their chance is known.
+    decide_pairs, decide_fresh: the bid/no-bid rule for pairs once their chance is known
+        (``screen_pairs`` decides the pairs whose chance it knows itself; ``decide_fresh`` sets
+        the chance of the others from Python's ``tanh`` and decides them).
+    count_participants: how many of a tender's local small VSOs have taken part in co-design
+        (``procurement``'s count of their opportunities to bid).
     gather_bids: the bids of the pairs that want to bid, as ``bidding.BidBook`` columns: the
         compiled form of ``bidding._articulation``, ``bidding._claims`` and the quality rule.
     score_pick: the MEAT scores of a tender's bids and the tied best bids, with and without
@@ -15,18 +19,26 @@ Objects:
         ``tendering.score_and_pick`` (the tie-break draw itself stays in Python).
     pay_bids: bid-writing costs and bid counters of a tender's bidders: the compiled form of
         ``bidding.pay_bid_costs_reference``.
+    pay_and_score: ``pay_bids`` and ``score_pick`` of a tender in one call.
     learn_bids: win beliefs, markups and criteria awareness after an award: the compiled
         form of ``bidding.learn_reference``.
-    local_pool, invite, take_part, codesign_part: the engagement round's invitations,
-        participants and what taking part does to them: the compiled form of
-        ``engagement.engage_reference`` (the draws and the counters stay in Python).
+    invite, take_part, codesign_part: the engagement round's invitations, participants and
+        what taking part does to them: the compiled form of ``engagement.engage_reference``
+        (the draws and the counters stay in Python; the local pool of small VSOs and social
+        enterprises is ``population.ProviderTable.serves_small``, kept between tenders).
     deliver_contracts, pay_members: a step of delivery on the live contracts and the
         holders' payments and delivery costs: the compiled form of
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
     release_holders: the holders' capacity and track record when contracts end: the
         compiled form of the table updates of ``delivery.end_contracts_reference``.
+    review_holders: what the yearly checks of monitored contracts do to their holders: the
+        compiled form of ``delivery.review_holders_reference``.
     pay_rows, spend_rows: ``np.add.at`` on the money columns, for ``delivery.pay`` and
         ``delivery.spend``.
+    running_money: a step's fundraising, overheads, surplus spending and belief forgetting:
+        the compiled form of ``lifecycle.running_money_reference``.
+    yearly_exit_hazard: each provider's yearly exit hazard, background and runway: the
+        compiled form of ``lifecycle.exit_hazard_per_step_reference`` before its power.
     warm_up: compile (or load from Numba's cache) every kernel now.
 
 Why compiled: a tender has two or three bids and a few dozen local providers, so NumPy's
@@ -57,15 +69,19 @@ from numba import njit
 
 __all__ = [
     "codesign_part",
+    "count_participants",
+    "decide_fresh",
     "decide_pairs",
     "deliver_contracts",
     "gather_bids",
     "invite",
     "learn_bids",
-    "local_pool",
     "pay_members",
     "pay_rows",
     "release_holders",
+    "review_holders",
+    "running_money",
+    "pay_and_score",
     "pay_bids",
     "score_pick",
     "screen_pairs",
@@ -75,6 +91,7 @@ __all__ = [
     "warm_up",
     "win_half_logit",
     "win_odds",
+    "yearly_exit_hazard",
 ]
 
 
@@ -99,18 +116,34 @@ _TIE = 1e-12  # scores within this of the best tie (tendering._argmax_tiebreak)
 
 
 @_compiled
+def _wants_one(k, r, terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share):  # pragma: no cover
+    """``bidding._wants_to_bid`` for pair ``k`` (provider row ``r``; ``terms`` rows price, cost,
+    sv_true, p_win)."""
+    price = terms[0, k]
+    cost = terms[1, k]
+    p_win = terms[3, k]
+    res = t_reserves[r]
+    if res < 0.0:  # np.maximum(res, 0.0), NaN propagating
+        res = 0.0
+    afford = cost - price <= max_loss_share * res
+    gain = price - cost + t_mission[r] * terms[2, k]
+    return afford and p_win >= t_min_win_probability[r] and p_win * gain - bid_cost[k] > 0.0
+
+
+@_compiled
 def screen_pairs(
     lo,
     hi,
     only_changed,
     rows,
     areas,
-    sv_weight,
-    volume,
-    eligibility,
-    volume_total,
-    ceiling_total,
-    prep_ok,
+    per_tender,
+    flags,
+    terms,
+    seen,
+    fresh,
+    odds,
+    bid_cost,
     t_changed,
     t_areas,
     t_bids_this_year,
@@ -125,33 +158,54 @@ def screen_pairs(
     t_markup,
     t_belief,
     t_sensitivity,
+    t_reserves,
+    t_min_win_probability,
+    t_mission,
+    max_loss_share,
+    odds_lo,
+    odds_hi,
     vso,
-    want,
-    blocked,
-    price,
-    cost,
-    sv_true,
-    belief_seen,
-    sensitivity_seen,
-    decide,
-    fresh,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
     """Screen pairs ``lo..hi-1`` (only those whose provider changed, if ``only_changed``).
 
-    Fills ``blocked``, ``price``, ``cost`` and ``sv_true`` and sets ``want`` to False.  Lists
-    in ``decide`` the screened pairs that may and can bid (the reference's ``alone & prep_ok``),
-    whose bid/no-bid decision ``decide_pairs`` takes, and in ``fresh`` those of them whose
-    chance of winning is not known yet: its inputs (belief, SV-weight sensitivity) differ from
-    ``belief_seen``/``sensitivity_seen`` of the pair's last screen (NaN: never screened).
+    The pairs' columns come in blocks (``bidding.RoundBids``): ``per_tender`` rows volume,
+    volume over the term, ceiling over the term, eligibility turnover, SV weight; ``flags`` rows
+    want, blocked, prep_ok; ``terms`` rows price, cost, sv_true, p_win; ``seen`` rows
+    belief_seen, sensitivity_seen.
+
+    Fills ``blocked``, ``price``, ``cost`` and ``sv_true``.  A screened pair that may and can
+    bid (the reference's ``alone & prep_ok``) gets its bid/no-bid decision (``want``,
+    ``_wants_one``) here when its chance of winning is known, that is when its inputs (belief,
+    SV-weight sensitivity) equal ``belief_seen``/``sensitivity_seen`` of its last screen;
+    otherwise it is listed in ``fresh``, with ``want`` False and the odds of its belief in
+    ``odds`` (``win_odds``, clipped to ``odds_lo..odds_hi``), for ``decide_fresh`` once Python
+    has worked its chance out.  Other screened pairs get ``want`` False.
 
     Returns:
-        (number of pairs put in ``decide``, number put in ``fresh``).
+        (number of pairs put in ``fresh``, pairs of ``lo..hi-1`` whose ``want`` is True and
+        whose ``blocked`` is True after the screen).
     """
-    n_decide = 0
+    volume = per_tender[0]
+    volume_total = per_tender[1]
+    ceiling_total = per_tender[2]
+    eligibility = per_tender[3]
+    sv_weight = per_tender[4]
+    want = flags[0]
+    blocked = flags[1]
+    prep_ok = flags[2]
+    price = terms[0]
+    cost = terms[1]
+    sv_true = terms[2]
+    belief_seen = seen[0]
+    sensitivity_seen = seen[1]
     n_fresh = 0
+    n_want = 0
+    n_blocked = 0
     for k in range(lo, hi):
         r = rows[k]
         if only_changed and not t_changed[r]:
+            n_want += want[k]
+            n_blocked += blocked[k]
             continue
         # _eligibility
         may = (
@@ -161,6 +215,7 @@ def screen_pairs(
         )
         fits = t_capacity[r] - t_contracted[r] >= volume[k] and t_turnover[r] >= eligibility[k]
         blocked[k] = may and not fits and t_kind[r] == vso
+        n_blocked += blocked[k]
         # _terms
         c = t_unit_cost[r] * volume_total[k]
         p = c * (1.0 + t_markup[r])
@@ -171,14 +226,17 @@ def screen_pairs(
         sv_true[k] = t_sv_intrinsic[r] * volume_total[k]
         want[k] = False
         if may and fits and prep_ok[k]:
-            decide[n_decide] = k
-            n_decide += 1
             if belief_seen[k] != t_belief[r] or sensitivity_seen[k] != t_sensitivity[r]:
                 belief_seen[k] = t_belief[r]
                 sensitivity_seen[k] = t_sensitivity[r]
                 fresh[n_fresh] = k
+                odds[n_fresh] = _odds(t_belief[r], odds_lo, odds_hi)
                 n_fresh += 1
-    return n_decide, n_fresh
+            else:
+                w = _wants_one(k, r, terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share)
+                want[k] = w
+                n_want += w
+    return n_fresh, n_want, n_blocked
 
 
 @_compiled
@@ -186,45 +244,76 @@ def decide_pairs(
     pairs,
     n,
     rows,
-    price,
-    cost,
-    sv_true,
+    terms,
     bid_cost,
-    p_win,
     t_reserves,
     t_min_win_probability,
     t_mission,
     max_loss_share,
     want,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
-    """``bidding._wants_to_bid`` for the first ``n`` of ``pairs``; returns how many want to bid."""
+    """``bidding._wants_to_bid`` for the first ``n`` of ``pairs`` (``terms`` rows price, cost,
+    sv_true, p_win); returns how many want to bid."""
     n_want = 0
     for j in range(n):
         k = pairs[j]
-        r = rows[k]
-        res = t_reserves[r]
-        if res < 0.0:  # np.maximum(res, 0.0), NaN propagating
-            res = 0.0
-        afford = cost[k] - price[k] <= max_loss_share * res
-        gain = price[k] - cost[k] + t_mission[r] * sv_true[k]
-        w = afford and p_win[k] >= t_min_win_probability[r] and p_win[k] * gain - bid_cost[k] > 0.0
+        w = _wants_one(k, rows[k], terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share)
         want[k] = w
         n_want += w
     return n_want
 
 
 @_compiled
+def decide_fresh(
+    fresh,
+    n,
+    tanh_half,
+    rows,
+    terms,
+    bid_cost,
+    t_reserves,
+    t_min_win_probability,
+    t_mission,
+    max_loss_share,
+    want,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """``set_win_chance`` then ``decide_pairs`` for the first ``n`` ``fresh`` pairs of a screen;
+    returns how many want to bid."""
+    set_win_chance(fresh, n, tanh_half, terms[3])
+    return decide_pairs(
+        fresh, n, rows, terms, bid_cost, t_reserves, t_min_win_probability, t_mission, max_loss_share, want
+    )
+
+
+@_compiled
+def count_participants(lo, hi, rows, is_vso, t_codesign):  # pragma: no cover - compiled; tests/test_kernels.py
+    """How many of pairs ``lo..hi-1`` are small VSOs that have taken part in co-design: the
+    compiled form of ``np.count_nonzero(is_vso[lo:hi] & t_codesign[rows[lo:hi]])``."""
+    n = 0
+    for k in range(lo, hi):
+        if is_vso[k] and t_codesign[rows[k]]:
+            n += 1
+    return n
+
+
+@_compiled
+def _odds(p, lo, hi):  # pragma: no cover - compiled
+    """p / (1 - p) of ``p`` clipped to ``lo..hi``: the arithmetic of ``bidding._logit``."""
+    if p < lo:  # np.maximum(p, lo), NaN propagating
+        p = lo
+    if p > hi:  # np.minimum(p, hi), NaN propagating
+        p = hi
+    return p / (1.0 - p)
+
+
+@_compiled
 def win_odds(fresh, n, rows, t_belief, lo, hi):  # pragma: no cover - compiled; checked by tests/test_kernels.py
     """The odds p / (1 - p) of each of the first ``n`` ``fresh`` pairs' provider's belief p,
-    clipped to ``lo..hi`` first: the arithmetic of ``bidding._logit`` before its ``log``."""
+    clipped to ``lo..hi`` first: the arithmetic of ``bidding._logit`` before its ``log``
+    (``screen_pairs`` works the same odds out for the pairs it lists as fresh)."""
     q = np.empty(n)
     for j in range(n):
-        p = t_belief[rows[fresh[j]]]
-        if p < lo:  # np.maximum(p, lo), NaN propagating
-            p = lo
-        if p > hi:  # np.minimum(p, hi), NaN propagating
-            p = hi
-        q[j] = p / (1.0 - p)
+        q[j] = _odds(t_belief[rows[fresh[j]]], lo, hi)
     return q
 
 
@@ -475,6 +564,87 @@ def pay_bids(
 
 
 @_compiled
+def pay_and_score(
+    rows,
+    which,
+    shares,
+    n_bids,
+    base,
+    window,
+    exponent,
+    t_prep,
+    t_reserves,
+    t_spent_bids,
+    t_bids_this_year,
+    t_bids,
+    t_kind,
+    t_codesign,
+    t_awareness,
+    vso,
+    awareness_sum,
+    prices,
+    quality,
+    sv_true,
+    claim_hard,
+    claim_soft,
+    credibility,
+    track_record,
+    understanding,
+    legibility,
+    price_weight,
+    quality_weight,
+    sv_weight,
+    track_weight,
+    levels,
+    sv_range,
+    cf_price_weight,
+    cf_quality_weight,
+    counterfactual,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against pay_bids and score_pick
+    """``pay_bids`` then ``score_pick`` in one call (a tender's bid costs, then its scores; the
+    scores do not read what the costs change); returns both results."""
+    paid = pay_bids(
+        rows,
+        which,
+        shares,
+        n_bids,
+        base,
+        window,
+        exponent,
+        t_prep,
+        t_reserves,
+        t_spent_bids,
+        t_bids_this_year,
+        t_bids,
+        t_kind,
+        t_codesign,
+        t_awareness,
+        vso,
+        awareness_sum,
+    )
+    return paid, score_pick(
+        prices,
+        quality,
+        sv_true,
+        claim_hard,
+        claim_soft,
+        credibility,
+        track_record,
+        understanding,
+        legibility,
+        price_weight,
+        quality_weight,
+        sv_weight,
+        track_weight,
+        levels,
+        sv_range,
+        cf_price_weight,
+        cf_quality_weight,
+        counterfactual,
+    )
+
+
+@_compiled
 def learn_bids(
     rows,
     which,
@@ -493,14 +663,16 @@ def learn_bids(
     t_awareness,
     t_kind,
     vso,
+    t_changed,
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
-    """Move every bidder's belief, markup and awareness after the award; returns how many
-    members of the winning bid are small VSOs."""
+    """Move every bidder's belief, markup and awareness after the award and mark it changed
+    (``t_changed``); returns how many members of the winning bid are small VSOs."""
     win_price = prices[winner]
     n_vso = 0
     for j in range(rows.size):
         r = rows[j]
         w = which[j]
+        t_changed[r] = True
         if w == winner:
             t_belief[r] += rate * (1.0 - t_belief[r])
             up = t_markup[r] + win_step
@@ -515,18 +687,6 @@ def learn_bids(
         if debrief:
             t_awareness[r] += gain * (1.0 - t_awareness[r])
     return n_vso
-
-
-@_compiled
-def local_pool(rows, t_kind, vso, se):  # pragma: no cover - compiled; tests/test_kernels.py checks it
-    """The rows among ``rows`` of small VSOs and social enterprises, in order."""
-    out = np.empty(rows.size, np.int64)
-    n = 0
-    for r in rows:
-        if t_kind[r] == vso or t_kind[r] == se:
-            out[n] = r
-            n += 1
-    return out[:n]
 
 
 @_compiled
@@ -762,6 +922,95 @@ def release_holders(
 
 
 @_compiled
+def review_holders(
+    checked,
+    shortfall,
+    failed,
+    mem_start,
+    n_contracts,
+    m,
+    mem_row,
+    min_credibility,
+    credibility_penalty,
+    track_record_penalty,
+    inflation_correction,
+    t_credibility,
+    t_track_record,
+    t_claim_inflation,
+    t_claim_framing,
+):  # pragma: no cover - compiled; tests/test_delivery.py checks it against the reference
+    """What the checks of the contracts ``checked`` do to their holders, contract after
+    contract: the compiled form of ``delivery.review_holders_reference``.  Each contract's
+    update of a column reads its members' values before writing any (as NumPy's
+    ``a[rows] = f(a[rows])`` does); ``lo if lo >= x else x`` is ``np.maximum(lo, x)``."""
+    for q in range(checked.size):
+        i = checked[q]
+        start = mem_start[i]
+        stop = mem_start[i + 1] if i + 1 < n_contracts else m
+        k = stop - start
+        s = shortfall[q]
+        new = np.empty(k)
+        for j in range(k):
+            cred = t_credibility[mem_row[start + j]]
+            x = cred + credibility_penalty * ((1.0 - s) - cred)
+            new[j] = min_credibility if min_credibility >= x else x
+        for j in range(k):
+            t_credibility[mem_row[start + j]] = new[j]
+        if not failed[q]:
+            continue
+        for j in range(k):
+            x = t_track_record[mem_row[start + j]] - track_record_penalty * s
+            new[j] = 0.0 if 0.0 >= x else x
+        for j in range(k):
+            t_track_record[mem_row[start + j]] = new[j]
+        for j in range(k):
+            r = mem_row[start + j]
+            framing = t_claim_framing[r]
+            x = t_claim_inflation[r] * (1.0 - inflation_correction * s)
+            new[j] = framing if (framing >= x or np.isnan(framing)) else x
+        for j in range(k):
+            t_claim_inflation[mem_row[start + j]] = new[j]
+
+
+@_compiled
+def yearly_exit_hazard(
+    rows,
+    t_kind,
+    rates,
+    t_overhead,
+    t_fundraising,
+    t_reserves,
+    margin,
+    steps_per_year,
+    runway_years,
+    hazard_per_year,
+    use_runway,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
+    """Each row's yearly exit hazard (background and runway, as independent risks): the
+    compiled form of ``lifecycle.exit_hazard_per_step_reference`` before its power (which
+    stays NumPy's).  ``margin``: each row's contract margin per step (by table row)."""
+    out = np.empty(rows.size)
+    for j in range(rows.size):
+        r = rows[j]
+        background = rates[t_kind[r]]
+        runway = 0.0
+        if use_runway:
+            burn = t_overhead[r] - t_fundraising[r] - margin[r]
+            res = t_reserves[r]
+            if not (res >= 0.0 or np.isnan(res)):  # np.maximum(res, 0.0)
+                res = 0.0
+            years = res / (burn * steps_per_year) if burn > 0 else np.inf
+            x = 1.0 - years / runway_years
+            if not (np.isnan(x) or x > 0.0):  # np.clip(x, 0.0, 1.0), NaN kept
+                x = 0.0
+            if not (np.isnan(x) or x < 1.0):
+                x = 1.0
+            runway = hazard_per_year * x
+        out[j] = 1.0 - (1.0 - background) * (1.0 - runway)
+    return out
+
+
+@_compiled
 def pay_rows(rows, amounts, t_reserves, t_year_income, t_income):  # pragma: no cover - compiled
     """Add ``amounts`` to three columns at ``rows`` (which may repeat), in order: the compiled
     form of ``np.add.at`` on each of them (``delivery.pay``; tests/test_kernels.py)."""
@@ -785,28 +1034,109 @@ def spend_rows(rows, amounts, t_reserves, t_spent):  # pragma: no cover - compil
         t_spent[r] += a
 
 
+@_compiled
+def running_money(
+    rows,
+    t_fundraising,
+    t_overhead,
+    t_contracted,
+    t_unit_cost,
+    t_belief_prior,
+    t_reserves,
+    t_income_fundraising,
+    t_year_income,
+    t_spent_overhead,
+    t_spent_mission,
+    t_belief,
+    steps_per_year,
+    reserves_target_years,
+    surplus_share_per_step,
+    belief_forgetting,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it
+    """A step's fundraising, overheads, surplus spending and belief forgetting of ``rows`` (each
+    once): the compiled form of ``lifecycle.running_money_reference``, row by row (each row's
+    own columns in the reference's order, so every row gets the same arithmetic)."""
+    for j in range(rows.size):
+        r = rows[j]
+        fund = t_fundraising[r]
+        t_reserves[r] += fund
+        t_income_fundraising[r] += fund
+        t_year_income[r] += fund
+        over = t_overhead[r]
+        t_reserves[r] += -over
+        t_spent_overhead[r] += over
+        running = steps_per_year * t_overhead[r] + t_contracted[r] * t_unit_cost[r]
+        excess = t_reserves[r] - reserves_target_years * running
+        spent = excess * surplus_share_per_step if excess > 0.0 else 0.0
+        t_reserves[r] += -spent
+        t_spent_mission[r] += spent
+        t_belief[r] += belief_forgetting * (t_belief_prior[r] - t_belief[r])
+
+
 def warm_up() -> None:
     """Compile every kernel now (or load it from the cache), e.g. before forking workers."""
     z = np.ones(1)
     i = np.zeros(1, dtype=np.int64)
     b = np.zeros(1, dtype=np.bool_)
+    z2 = np.ones((7, 1))
+    b2 = np.zeros((3, 1), dtype=np.bool_)
     screen_pairs(
-        0, 1, False, i, i, z, z, z, z, z, b, b, i, z, z, z, z, z, z, i, z, z, z, z, z, 0, b, b, z, z, z, z, z, i, i
+        0,
+        1,
+        False,
+        i,
+        i,
+        z2,
+        b2,
+        z2[:4].copy(),
+        z2[:2].copy(),
+        i,
+        z.copy(),
+        z,
+        b,
+        i,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        i,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        z,
+        0.0,
+        0.1,
+        0.9,
+        0,
     )
-    decide_pairs(i, 0, i, z, z, z, z, z, z, z, z, 0.0, b)
+    decide_pairs(i, 0, i, z2[:4].copy(), z, z, z, z, 0.0, b)
+    decide_fresh(i, 0, z, i, z2[:4].copy(), z, z, z, z, 0.0, b)
+    count_participants(0, 1, i, b, b)
     win_odds(i, 1, i, z, 1e-6, 1.0 - 1e-6)
     win_half_logit(i, 1, z, i, z, z, z, i, 0, 0.0)
     set_win_chance(i, 1, z, z.copy())
     gather_bids(0, b, i, z, z, z, z, i, z, z, z, z, z, z, z, z, z, 0.0, 0.0, 0, 0.0, 0.0)
     score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
     pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)
-    learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0)
-    local_pool(i, i, 0, 1)
+    pay_and_score(
+        *(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0),
+        *(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True),
+    )
+    learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0, b.copy())
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
     take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())
     codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())
     deliver_contracts(i, z, z, z, z, z, z, i, i, b, i, z.copy(), z.copy(), z.copy(), z.copy(), 1, 1, 0)
     pay_members(i, i, z, 1, b, z, z, z.copy(), z.copy(), z.copy(), z.copy())
     release_holders(i, i, 1, 1, i, z, z, b, True, 0.1, z.copy(), z.copy())
+    review_holders(i, z, b, i, 1, 1, i, 0.0, 0.1, 0.1, 0.1, z.copy(), z.copy(), z.copy(), z)
     pay_rows(i, z, z.copy(), z.copy(), z.copy())
     spend_rows(i, z, z.copy(), z.copy())
+    yearly_exit_hazard(i, i, z, z, z, z, z, 4.0, 0.5, 0.1, True)
+    running_money(i, z, z, z, z, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), 4.0, 1.0, 0.1, 0.1)

@@ -5,9 +5,12 @@ Objects:
     new_year: yearly reset of bid counts and smoothing of turnover.
     money_and_lifecycle: grants, broker support, fundraising, overheads, forgetting, exits
         (below zero reserves, on a short runway, or by background closure), and entry (step part 9).
+    running_money_reference: the fundraising, overheads, surplus spending and forgetting of
+        a step, the readable rule that ``money_and_lifecycle`` runs compiled.
     runway_years: how many years each provider's reserves cover the running cost that its
         fundraising and live contracts do not.
-    exit_hazard_per_step: each provider's chance of closing this step (runway and background).
+    exit_hazard_per_step: each provider's chance of closing this step (runway and background);
+        the rule is exit_hazard_per_step_reference, compiled.
     exit_providers: providers leave the field: contracts end, agents are removed.
     entry: new providers arrive at a rate that scales with the money in the field.
 
@@ -23,6 +26,7 @@ import numpy as np
 from safsim.agents import Provider
 from safsim.config import PROVIDER_KINDS, ProviderKind, draw
 from safsim.delivery import end_contracts, pay, spend
+from safsim.kernels import running_money, yearly_exit_hazard
 from safsim.population import KIND_OF_CODE, LEDGER_COLUMNS, PROVIDER_DRAWN, PROVIDER_KIND_CONSTANTS, VSO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,9 +36,11 @@ __all__ = [
     "add_providers",
     "entry",
     "exit_hazard_per_step",
+    "exit_hazard_per_step_reference",
     "exit_providers",
     "money_and_lifecycle",
     "new_year",
+    "running_money_reference",
     "runway_years",
 ]
 
@@ -147,14 +153,7 @@ def money_and_lifecycle(model: FieldModel) -> int:
         )
     if pol.publish_sv_criteria:  # published criteria diffuse (Th §4.4, K210)
         T.criteria_awareness[active] += b.publish_awareness_gain * (1.0 - T.criteria_awareness[active])
-    fund = T.fundraising_gbp[active]
-    T.reserves_gbp[active] += fund
-    T.income_fundraising_gbp[active] += fund
-    T.year_income_gbp[active] += fund
-    spend(T, active, T.overhead_gbp[active], "overhead")
-    spend(T, active, surplus_spending_per_step(model, active), "mission")
-    # Beliefs drift back towards the prior when not refreshed by new outcomes.
-    T.belief[active] += b.belief_forgetting * (T.belief_prior[active] - T.belief[active])
+    _running_money(model, active)
     broke = T.reserves_gbp[active] < 0.0
     hazard = exit_hazard_per_step(model, active)
     closing = model.streams.stream("exit").random(active.size) < hazard
@@ -164,6 +163,46 @@ def money_and_lifecycle(model: FieldModel) -> int:
         exit_providers(model, leaving)
     entry(model)
     return vso_exits
+
+
+def running_money_reference(model: FieldModel, active: np.ndarray) -> None:
+    """A step's fundraising, overheads, surplus spending and belief forgetting of the active
+    providers ``active`` (each once): the readable rule that ``money_and_lifecycle`` runs
+    compiled (``kernels.running_money``; tests/test_kernels.py checks they agree)."""
+    T = model.pop
+    b = model.behaviour
+    fund = T.fundraising_gbp[active]
+    T.reserves_gbp[active] += fund
+    T.income_fundraising_gbp[active] += fund
+    T.year_income_gbp[active] += fund
+    spend(T, active, T.overhead_gbp[active], "overhead")
+    spend(T, active, surplus_spending_per_step(model, active), "mission")
+    # Beliefs drift back towards the prior when not refreshed by new outcomes.
+    T.belief[active] += b.belief_forgetting * (T.belief_prior[active] - T.belief[active])
+
+
+def _running_money(model: FieldModel, active: np.ndarray) -> None:
+    """``running_money_reference`` compiled (``kernels.running_money``)."""
+    T = model.pop
+    b = model.behaviour
+    running_money(
+        active,
+        T.fundraising_gbp,
+        T.overhead_gbp,
+        T.contracted_annual_gbp,
+        T.unit_cost,
+        T.belief_prior,
+        T.reserves_gbp,
+        T.income_fundraising_gbp,
+        T.year_income_gbp,
+        T.spent_overhead_gbp,
+        T.spent_mission_gbp,
+        T.belief,
+        float(model.steps_per_year),
+        float(b.reserves_target_years),
+        b.surplus_spending_per_year / model.steps_per_year,
+        float(b.belief_forgetting),
+    )
 
 
 def _contract_margin_per_step(model: FieldModel) -> np.ndarray:
@@ -195,6 +234,34 @@ def runway_years(model: FieldModel, rows: np.ndarray) -> np.ndarray:
 
 
 def exit_hazard_per_step(model: FieldModel, rows: np.ndarray) -> np.ndarray:
+    """Chance that each provider in ``rows`` closes this step (its reserves still positive).
+
+    The compiled twin (``kernels.yearly_exit_hazard``, then NumPy's power) of
+    ``exit_hazard_per_step_reference``, which gives the rule (tests/test_kernels.py checks they
+    agree).
+    """
+    T = model.pop
+    b = model.behaviour
+    spy = model.steps_per_year
+    rates = np.array([float(model.scenario.providers.of(kind).exit_rate_per_year) for kind in PROVIDER_KINDS])
+    use_runway = b.exit_runway_years > 0 and b.exit_runway_hazard_per_year > 0
+    yearly = yearly_exit_hazard(
+        rows,
+        T.kind,
+        rates,
+        T.overhead_gbp,
+        T.fundraising_gbp,
+        T.reserves_gbp,
+        _contract_margin_per_step(model) if use_runway else rates,
+        float(spy),
+        float(b.exit_runway_years),
+        float(b.exit_runway_hazard_per_year),
+        use_runway,
+    )
+    return 1.0 - (1.0 - yearly) ** (1.0 / spy)
+
+
+def exit_hazard_per_step_reference(model: FieldModel, rows: np.ndarray) -> np.ndarray:
     """Chance that each provider in ``rows`` closes this step (its reserves still positive).
 
     Two hazards, combined as independent risks: a background closure rate of its kind

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.config import PROVIDER_KINDS, ProviderKind
+from safsim.config import PROVIDER_KINDS, Engagement, ProviderKind
 from safsim.delivery import BID_KINDS
 from safsim.outcomes import AUTHORITY, ID_COLUMNS, OUTCOMES, TIMESERIES
 
@@ -49,9 +49,19 @@ HEADLINE_OUTCOMES: tuple[str, ...] = (
 
 TIMESERIES_COLUMNS: tuple[str, ...] = tuple(TIMESERIES)
 
+# Engagement levels at co-design or above (``rung >= 2``).
+_CODESIGN_LEVELS = frozenset(e for e in Engagement if e.rung >= 2)
+
 
 def _safe_div(a: float, b: float, default: float = float("nan")) -> float:
     return float(a) / float(b) if b else default
+
+
+_KIND_VALUES = tuple(k.value for k in PROVIDER_KINDS)
+_INCOME_KEYS = tuple((f"income_{v}_gbp", v) for v in _KIND_VALUES)
+_ACTIVE_KEYS = tuple(f"active_{v}" for v in _KIND_VALUES)
+_EXIT_KEYS = tuple((f"exits_{v}", v) for v in _KIND_VALUES)
+_ENTRY_KEYS = tuple((f"entries_{v}", v) for v in _KIND_VALUES)
 
 
 def step_record(model: FieldModel) -> dict[str, object]:
@@ -63,21 +73,40 @@ def step_record(model: FieldModel) -> dict[str, object]:
         "field_state": model.field_state.value,
         "budget_gbp": float(sum(c.budget_gbp for c in comms)),
     }
-    for k in PROVIDER_KINDS:
-        row[f"income_{k.value}_gbp"] = float(acc.income_by_kind.get(k.value, 0.0))
-    row["income_consortium_gbp"] = float(acc.income_by_kind.get("consortium", 0.0))
-    for k in PROVIDER_KINDS:
-        row[f"active_{k.value}"] = int(model.active_count(k))
+    income = acc.income_by_kind
+    for key, v in _INCOME_KEYS:
+        row[key] = float(income.get(v, 0.0))
+    row["income_consortium_gbp"] = float(income.get("consortium", 0.0))
+    # Active providers of each kind (the table's kind codes are positions in PROVIDER_KINDS).
+    T = model.pop
+    active = np.bincount(T.kind[: T.n][T.active[: T.n]], minlength=len(_KIND_VALUES)).tolist()
+    for key, count in zip(_ACTIVE_KEYS, active, strict=False):
+        row[key] = count
     row.update(_flows(model))
-    row["trust"] = float(np.mean([c.trust for c in comms]))
-    row["legitimacy"] = float(np.mean([c.legitimacy for c in comms]))
+    # The commissioners' means, each over its own row (NumPy's mean of that row, as of a list).
+    means = np.mean(
+        np.array(
+            [
+                [c.trust for c in comms],
+                [c.legitimacy for c in comms],
+                [c.sv_weight for c in comms],
+                [c.engagement in _CODESIGN_LEVELS for c in comms],
+                [c.has_sv_policy for c in comms],
+                [c.sv_understanding for c in comms],
+            ],
+            dtype=float,
+        ),
+        axis=1,
+    ).tolist()
+    row["trust"] = means[0]
+    row["legitimacy"] = means[1]
     row["contention"] = float(model.contention)
-    row["mean_sv_weight"] = float(np.mean([c.sv_weight for c in comms]))
-    row["codesign_rate"] = float(np.mean([c.engagement.rung >= 2 for c in comms]))
-    row["policy_adoption_share"] = float(np.mean([c.has_sv_policy for c in comms]))
+    row["mean_sv_weight"] = means[2]
+    row["codesign_rate"] = means[3]
+    row["policy_adoption_share"] = means[4]
     row["bid_rate_sme_vso"] = _safe_div(acc.vso_bids, acc.vso_opportunities)
     row["tenders"] = int(acc.tenders)
-    row["mean_understanding"] = float(np.mean([c.sv_understanding for c in comms]))
+    row["mean_understanding"] = means[5]
     return row
 
 
@@ -85,10 +114,12 @@ def _flows(model: FieldModel) -> dict[str, object]:
     """Grants to small VSOs, exits and entries by kind in the step just run."""
     acc = model.step_acc
     out: dict[str, object] = {"grants_sme_vso_gbp": float(acc.grants_sme_vso)}
-    for k in PROVIDER_KINDS:
-        out[f"exits_{k.value}"] = int(acc.exits_by_kind.get(k.value, 0))
-    for k in PROVIDER_KINDS:
-        out[f"entries_{k.value}"] = int(acc.entries_by_kind.get(k.value, 0))
+    exits = acc.exits_by_kind
+    for key, v in _EXIT_KEYS:
+        out[key] = int(exits.get(v, 0))
+    entries = acc.entries_by_kind
+    for key, v in _ENTRY_KEYS:
+        out[key] = int(entries.get(v, 0))
     return out
 
 

@@ -101,7 +101,8 @@ class ProviderTable:
     (int codes), ``active``, ``initial`` and ``codesign_participant`` (bool), ``areas_mask``
     (int64 bit masks of the service areas covered), ``unique_id`` (the Mesa agent id) and
     ``changed`` (the provider's state changed during the current tender round) are the others.  Arrays are allocated with spare room; only the first ``n`` rows are providers.
-    ``serves(a)`` gives the rows of the active providers serving authority ``a``.
+    ``serves(a)`` gives the rows of the active providers serving authority ``a``, ``serves_small(a)``
+    those of them that are small VSOs or social enterprises.
     """
 
     def __init__(self, n_authorities: int, capacity: int = 64) -> None:
@@ -119,6 +120,7 @@ class ProviderTable:
         self.authorities: list[list[int]] = []
         self._local: list[list[int]] = [[] for _ in range(n_authorities)]
         self._local_arrays: list[np.ndarray | None] = [None] * n_authorities
+        self._small_arrays: list[np.ndarray | None] = [None] * n_authorities
 
     # ---------------------------------------------------------------- structure
 
@@ -176,6 +178,7 @@ class ProviderTable:
             for a in served:
                 self._local[a].append(int(row))
                 self._local_arrays[a] = None
+                self._small_arrays[a] = None
         return rows
 
     def mark_changed(self, rows: np.ndarray) -> None:
@@ -193,6 +196,7 @@ class ProviderTable:
         for a in touched:
             self._local[a] = [r for r in self._local[a] if r not in gone]
             self._local_arrays[a] = None
+            self._small_arrays[a] = None
 
     def serves(self, authority: int) -> np.ndarray:
         """Rows of the active providers that serve ``authority`` (in order of entry)."""
@@ -200,6 +204,17 @@ class ProviderTable:
         if arr is None:
             arr = np.asarray(self._local[authority], dtype=np.int64)
             self._local_arrays[authority] = arr
+        return arr
+
+    def serves_small(self, authority: int) -> np.ndarray:
+        """Rows of the active small VSOs and social enterprises that serve ``authority`` (in order
+        of entry; kept, like ``serves``, until the authority's providers change)."""
+        arr = self._small_arrays[authority]
+        if arr is None:
+            rows = self.serves(authority)
+            kinds = self.kind[rows]
+            arr = rows[(kinds == VSO) | (kinds == SE)]
+            self._small_arrays[authority] = arr
         return arr
 
     # ---------------------------------------------------------------- queries

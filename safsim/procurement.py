@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.bidding import BidBook, RoundBids, learn, pay_bid_costs
-from safsim.config import SvDefinition
+from safsim.bidding import BidBook, RoundBids, bid_cost_args, count_bid_costs, learn
+from safsim.config import Engagement, SvDefinition
 from safsim.delivery import open_contract
 from safsim.engagement import engage
+from safsim.kernels import pay_and_score
 from safsim.population import VSO
-from safsim.tendering import Scored, Tender, score_and_pick
+from safsim.tendering import Scored, Tender, pick_winner, score_args
 
 if TYPE_CHECKING:  # pragma: no cover
     from safsim.agents import Commissioner
@@ -32,6 +33,9 @@ __all__ = ["MAX_FAILED_ROUNDS", "make_tender", "run_tender", "tender_round"]
 # A lot re-specified after this many rounds without bids is not cut further (a numerical
 # floor on the re-specification rule, not a behavioural parameter).
 MAX_FAILED_ROUNDS = 10
+
+# Engagement levels at co-design or above (``rung >= 2``), looked up without ``Engagement.rung``.
+_CODESIGN_LEVELS = frozenset(e for e in Engagement if e.rung >= 2)
 
 
 def make_tender(
@@ -49,6 +53,7 @@ def make_tender(
     spy = model.steps_per_year
     duration = model.scenario.commissioners.contract_years * spy
     weights = (c.price_weight, c.quality_weight, c.sv_weight)
+    bits = c.line_area_bits()
     if c.sv_weight > 0 and not c.has_sv_policy and not model.government.in_scope(ceiling * duration / spy):
         pq = c.price_weight + c.quality_weight
         weights = (c.price_weight / pq, c.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
@@ -66,7 +71,7 @@ def make_tender(
         engagement=c.engagement,
         sv_definition=c.sv_definition,
         eligibility_turnover_gbp=model.behaviour.eligibility_turnover_multiple * c.risk_aversion * ceiling,
-        areas_mask=int(sum(1 << int(c.line_areas[i]) for i, _ in portions)),
+        areas_mask=sum(bits[i] for i, _ in portions),
         years=duration / spy,
     )
 
@@ -132,7 +137,7 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
     t.tenders += 1
     model.step_acc.tenders += 1
     t.sv_weight_sum += tender.sv_weight
-    t.codesign_tenders += tender.engagement.rung >= 2
+    t.codesign_tenders += tender.engagement in _CODESIGN_LEVELS
     t.supplier_defined_tenders += tender.sv_definition is SvDefinition.supplier_open
     t.codefined_tenders += tender.sv_definition is SvDefinition.co_defined_local
     comm.record_tender(tender)
@@ -142,11 +147,14 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
     t.vso_opportunities += n_vso
     model.step_acc.vso_opportunities += n_vso
     if n_vso and model.codesign_happened:
-        rows = screened.local_rows(i)
-        part = screened.local_vsos(i) & model.pop.codesign_participant[rows]
-        if tender.excluded and part.any():
-            part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
-        t.participant_opportunities += np.count_nonzero(part)
+        if not tender.excluded:
+            t.participant_opportunities += screened.local_participants(i)
+        else:
+            rows = screened.local_rows(i)
+            part = screened.local_vsos(i) & model.pop.codesign_participant[rows]
+            if part.any():
+                part &= ~np.isin(rows, np.fromiter(tender.excluded, np.int64))
+            t.participant_opportunities += np.count_nonzero(part)
 
 
 def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None:
@@ -157,9 +165,9 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
         for line, _ in tender.portions:
             comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
         return
-    pay_bid_costs(model, tender, book)
-    scored = score_and_pick(
-        tender,
+    # pay_bid_costs, then score_and_pick, their kernels in one call (kernels.pay_and_score).
+    paid, result = pay_and_score(
+        *bid_cost_args(model, tender, book),
         book.price_gbp,
         book.quality,
         book.sv_true,
@@ -167,15 +175,12 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
         book.sv_claim_soft,
         book.credibility,
         book.track_record,
-        comm.sv_understanding,
-        comm.risk_aversion,
-        model.behaviour,
-        model.streams.tendering,
-        model.streams.diagnostics,
+        *score_args(tender, comm.sv_understanding, comm.risk_aversion, model.behaviour),
     )
+    count_bid_costs(model, book, paid)
+    scored = pick_winner(result, tender, model.streams.tendering, model.streams.diagnostics)
     _award(model, comm, tender, book, scored)
-    learn(model, book, scored.winner)
-    model.pop.mark_changed(book.rows)
+    learn(model, book, scored.winner)  # also marks the bidders changed for the round's later tenders
 
 
 def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook, scored: Scored) -> None:
@@ -188,9 +193,15 @@ def _award(model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook,
     # How the commissioner marked small VSOs' social-value answers (F16: bid quality), on the
     # tenders that scored social value at all.
     if tender.sv_weight > 0:
-        vso_bids = book.kind_code == VSO
-        t.vso_sv_score_sum += float(scored.sv_scores[vso_bids].sum())
-        t.vso_sv_score_n += np.count_nonzero(vso_bids)
+        kinds = book.kind_code.tolist()
+        n_vso = kinds.count(VSO)
+        # NumPy's sum of no score adds nothing to a total that is never -0.0, and its sum of one
+        # score is 0.0 + that score; two or more are summed by NumPy, as before.
+        if n_vso == 1:
+            t.vso_sv_score_sum += 0.0 + scored.sv_scores.item(kinds.index(VSO))
+        elif n_vso:
+            t.vso_sv_score_sum += float(scored.sv_scores[book.kind_code == VSO].sum())
+        t.vso_sv_score_n += n_vso
     price = win_bid.price_gbp
     t.value_by_kind[win_bid.kind] += price
     for r, s in zip(rows.tolist(), win_bid.shares, strict=True):

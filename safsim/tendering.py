@@ -9,7 +9,8 @@ Objects:
     score_bids: vectorised MEAT scores for all bids of a tender.
     Scored: the award decision on bids given as arrays.
     score_and_pick: score bids given as arrays, break ties through the run's generator, and
-        record the counterfactual winner without social value.
+        record the counterfactual winner without social value (score_args, the compiled
+        scores, then pick_winner; the tender round calls the two parts around one kernel).
     award: the same for a list of ``Bid`` records.
 
 Everything here is a pure function of its arguments; randomness comes in as ``rng``.
@@ -34,7 +35,9 @@ __all__ = [
     "award",
     "effective_understanding",
     "perceived_social_value",
+    "pick_winner",
     "score_and_pick",
+    "score_args",
     "score_bids",
     "soft_legibility",
 ]
@@ -288,6 +291,15 @@ def score_and_pick(
     """
     if prices.size == 0:
         raise ValueError("a tender with no bids cannot be awarded")
+    # Compiled twin of perceived_social_value + score_bids and the tie rule of _argmax_tiebreak
+    # (tests/test_kernels.py checks it equals them); the tie-break draws stay in pick_winner.
+    args = score_args(tender, understanding, risk_aversion, behaviour)
+    scored = score_pick(prices, quality, sv_true, claim_hard, claim_soft, credibility, track_record, *args)
+    return pick_winner(scored, tender, rng, diagnostics_rng)
+
+
+def score_args(tender: Tender, understanding: float, risk_aversion: float, behaviour: BehaviourConfig) -> tuple:
+    """The arguments of ``kernels.score_pick`` after the seven columns of the bids (``score_and_pick``)."""
     u_eff = effective_understanding(understanding, tender.sv_definition, behaviour)
     legibility = soft_legibility(tender.sv_definition, behaviour)
     track_weight = behaviour.track_record_weight * risk_aversion
@@ -295,19 +307,9 @@ def score_and_pick(
     # ("a weak understanding of social value often attracts a low score", Th §4.3, §6.1; scoring
     # "depends on the commissioner's understanding", Th §6.1).
     sv_range = u_eff if behaviour.sv_score_range_by_understanding else 1.0
-    with_cf = tender.sv_weight > 0.0
     pq = tender.price_weight + tender.quality_weight
     cf_w = (tender.price_weight / pq, tender.quality_weight / pq) if pq > 0 else (1.0, 0.0)
-    # Compiled twin of perceived_social_value + score_bids and the tie rule of _argmax_tiebreak
-    # (tests/test_kernels.py checks it equals them); the tie-break draws stay here.
-    scores, ps, qs, ss, best, cf_best = score_pick(
-        prices,
-        quality,
-        sv_true,
-        claim_hard,
-        claim_soft,
-        credibility,
-        track_record,
+    return (
         float(u_eff),
         float(legibility),
         float(tender.price_weight),
@@ -318,10 +320,18 @@ def score_and_pick(
         float(sv_range),
         float(cf_w[0]),
         float(cf_w[1]),
-        with_cf,
+        tender.sv_weight > 0.0,
     )
+
+
+def pick_winner(
+    scored: tuple, tender: Tender, rng: np.random.Generator, diagnostics_rng: np.random.Generator | None = None
+) -> Scored:
+    """The winner and the counterfactual winner from what ``kernels.score_pick`` returned,
+    ties broken by draws (``score_and_pick``)."""
+    scores, ps, qs, ss, best, cf_best = scored
     winner = int(best[0]) if best.size == 1 else int(best[rng.integers(best.size)])
-    if with_cf:
+    if tender.sv_weight > 0.0:
         # The counterfactual keeps the actual winner when it is among the tied best, so that a
         # tie-break alone never counts as a change of winner.
         if winner in cf_best.tolist():

@@ -11,12 +11,14 @@ from model_fixtures import bid_of, rows_of, tender_for, tiny
 
 from safsim.config import ProviderKind
 from safsim.delivery import (
+    _review_holders,
     deliver,
     deliver_reference,
     end_contracts,
     end_contracts_reference,
     open_contract,
     pay,
+    review_holders_reference,
     review_monitored,
     spend,
 )
@@ -378,5 +380,30 @@ def test_compiled_end_contracts_equals_the_reference(seed, n_contracts, complete
         T.track_record[: T.n] = g.uniform(0, 1, T.n)
         ids = np.flatnonzero(g.random(book.n) < 0.6)
         fn(m, ids, completed)
+        out.append(_state(m))
+    _assert_same(*out)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 14))
+def test_compiled_review_of_holders_equals_the_reference(seed, n_contracts):
+    """What review_monitored does to the holders of checked contracts (compiled,
+    ``delivery._review_holders``) is bit for bit what ``review_holders_reference`` does: random
+    shortfalls, passed and failed checks, consortia, holders of several checked contracts,
+    credibility and claim inflation on both sides of their floors."""
+    out = []
+    for fn in (_review_holders, review_holders_reference):
+        m = tiny({"field.n_authorities": 3}, seed=1)
+        g = np.random.default_rng(seed)
+        _random_contracts(m, g, n_contracts)
+        T, book = m.pop, m.contracts
+        T.credibility[: T.n] = g.uniform(0, 1, T.n)
+        T.track_record[: T.n] = g.uniform(0, 1, T.n)
+        T.claim_inflation[: T.n] = g.uniform(0.8, 1.6, T.n)
+        T.claim_framing[: T.n] = g.uniform(0.8, 1.6, T.n)
+        checked = np.flatnonzero(g.random(book.n) < 0.7)
+        shortfall = g.choice([0.0, 0.05, 0.5, 1.0], checked.size) * g.uniform(0, 1, checked.size) ** g.integers(0, 2)
+        failed = shortfall > 0.1
+        fn(m, checked, shortfall, failed)
         out.append(_state(m))
     _assert_same(*out)

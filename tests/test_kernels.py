@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_fixtures import tender_for, tiny
+from model_fixtures import append_rows, tender_for, tiny
 
 from safsim.bidding import (
     _LOGIT_CLIP,
@@ -23,10 +24,26 @@ from safsim.bidding import (
     pay_bid_costs,
     pay_bid_costs_reference,
 )
-from safsim.config import BehaviourConfig, Engagement, SvDefinition
+from safsim.config import BehaviourConfig, Engagement, ProviderKind, SvDefinition
 from safsim.engagement import engage, engage_reference
-from safsim.kernels import pay_rows, set_win_chance, spend_rows, warm_up, win_half_logit, win_odds
-from safsim.population import CORPORATE, PROVIDER_COLUMNS
+from safsim.kernels import (
+    pay_and_score,
+    pay_bids,
+    pay_rows,
+    score_pick,
+    set_win_chance,
+    spend_rows,
+    warm_up,
+    win_half_logit,
+    win_odds,
+)
+from safsim.lifecycle import (
+    _running_money,
+    exit_hazard_per_step,
+    exit_hazard_per_step_reference,
+    running_money_reference,
+)
+from safsim.population import CORPORATE, PROVIDER_COLUMNS, ProviderTable
 from safsim.tendering import (
     Tender,
     _argmax_tiebreak,
@@ -320,7 +337,7 @@ def engagement_model(seed: int, g: np.random.Generator, overrides: dict):
     st.integers(0, 15),
 )
 def test_compiled_engagement_equals_the_reference(seed, level, reimburse, exclude, invitees):
-    """engage (kernels.local_pool, invite, take_part, codesign_part) changes the table, the run
+    """engage (ProviderTable.serves_small, kernels.invite, take_part, codesign_part) changes the table, the run
     totals and the stream exactly as engage_reference does and returns the same tender, tied
     invitations (NumPy's sort order) included."""
     overrides = {
@@ -402,4 +419,126 @@ def test_compiled_money_columns_equal_np_add_at(seed, k, n):
     np.add.at(want[0], rows, -amounts)
     np.add.at(want[1], rows, amounts)
     for x, y in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds, st.integers(1, 40), st.sampled_from([1, 4, 12]))
+def test_compiled_running_money_equals_the_reference(seed, n, spy):
+    """kernels.running_money (lifecycle._running_money) changes the table exactly as
+    lifecycle.running_money_reference does: fundraising, overheads, surplus spending above the
+    reserves policy (reserves on both sides of it, below zero too) and belief forgetting."""
+    g = np.random.default_rng(seed)
+    behaviour = BehaviourConfig(
+        reserves_target_years=float(g.choice([0.0, 0.25, 1.5])),
+        surplus_spending_per_year=float(g.choice([0.0, 0.5, 3.0])),
+        belief_forgetting=float(g.choice([0.0, 0.05, 1.0])),
+    )
+    tables = []
+    for _ in range(2):
+        t = ProviderTable(1)
+        append_rows(t, ProviderKind.sme_vso, [[0]] * n)
+        tables.append(t)
+    for name in (
+        "fundraising_gbp",
+        "overhead_gbp",
+        "contracted_annual_gbp",
+        "unit_cost",
+        "belief_prior",
+        "reserves_gbp",
+        "income_fundraising_gbp",
+        "year_income_gbp",
+        "spent_overhead_gbp",
+        "spent_mission_gbp",
+        "belief",
+    ):
+        values = g.uniform(-1, 1, n) * 10.0 ** g.integers(-3, 7, n)
+        for t in tables:
+            getattr(t, name)[:n] = values
+    active = np.flatnonzero(g.random(n) < 0.8)
+    got, want = (SimpleNamespace(pop=t, behaviour=behaviour, steps_per_year=spy) for t in tables)
+    _running_money(got, active)
+    running_money_reference(want, active)
+    for name in PROVIDER_COLUMNS:
+        np.testing.assert_array_equal(getattr(got.pop, name), getattr(want.pop, name), strict=True, err_msg=name)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seeds, st.integers(1, 6))
+def test_compiled_participant_count_equals_numpy(seed, n_tenders):
+    """RoundBids.local_participants (kernels.count_participants) counts each tender's local small
+    VSOs that have taken part in co-design exactly as the NumPy expression does."""
+    g = np.random.default_rng(seed)
+    m = tiny(seed=seed % 1000)
+    rows = m.pop.serves(0)
+    scramble(m, g, rows)
+    screened = RoundBids(m, random_tenders(m, g, n_tenders))
+    for i in range(n_tenders):
+        m.pop.codesign_participant[rows] = g.random(rows.size) < g.random()
+        assert screened.local_participants(i) == screened.local_participants_reference(i)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seeds, st.booleans())
+def test_compiled_exit_hazard_equals_the_reference(seed, runway):
+    """lifecycle.exit_hazard_per_step (kernels.yearly_exit_hazard) equals
+    exit_hazard_per_step_reference bit for bit: reserves below zero, zero and above, burn
+    above and below zero (live contracts' margins), runways beyond the threshold and none."""
+    g = np.random.default_rng(seed)
+    m = tiny(seed=seed % 1000)
+    T = m.pop
+    n = T.n
+    T.overhead_gbp[:n] = g.uniform(0, 2e4, n) * (g.random(n) < 0.9)
+    T.fundraising_gbp[:n] = g.uniform(0, 2e4, n)
+    T.reserves_gbp[:n] = g.choice([-1.0, 0.0, 1.0, 1.0], n) * g.uniform(0, 1e5, n)
+    if not runway:
+        m.behaviour = m.behaviour.model_copy(update={"exit_runway_years": 0.0})
+    rows = np.flatnonzero(g.random(n) < 0.8)
+    np.testing.assert_array_equal(exit_hazard_per_step(m, rows), exit_hazard_per_step_reference(m, rows), strict=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seeds, st.integers(1, 6), st.booleans())
+def test_pay_and_score_equals_pay_bids_then_score_pick(seed, n_bids, with_cf):
+    """kernels.pay_and_score returns and changes exactly what pay_bids and then score_pick do."""
+    g = np.random.default_rng(seed)
+    n_rows = 8
+    rows = g.choice(n_rows, n_bids, replace=False).astype(np.int64)
+    which = np.arange(n_bids)
+    table = [g.uniform(0, 10, n_rows) for _ in range(6)]
+    kind = g.integers(0, 4, n_rows)
+    codesign = g.random(n_rows) < 0.5
+    bids = [g.uniform(0.1, 1.0, n_bids) * 10.0 ** g.integers(0, 6) for _ in range(7)]
+    scalars = (*g.uniform(0, 1, 6).tolist(), int(g.integers(0, 5)), float(g.uniform(0, 1)), 0.6, 0.4, with_cf)
+
+    def pay_args(t):
+        return (
+            rows,
+            which,
+            np.ones(n_bids),
+            n_bids,
+            1e3,
+            6.0,
+            1.5,
+            t[0],
+            t[1],
+            t[2],
+            t[3],
+            t[4],
+            kind,
+            codesign,
+            t[5],
+            0,
+            0.5,
+        )
+
+    got_table = [a.copy() for a in table]
+    paid, scored = pay_and_score(*pay_args(got_table), *bids, *scalars)
+    want_table = [a.copy() for a in table]
+    want_paid = pay_bids(*pay_args(want_table))
+    want_scored = score_pick(*bids, *scalars)
+    assert paid == want_paid
+    for x, y in zip(scored, want_scored, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+    for x, y in zip(got_table, want_table, strict=True):
         np.testing.assert_array_equal(x, y, strict=True)
