@@ -86,18 +86,26 @@ if os.environ.get("SAFSIM_BENCH_STUB"):
 
 
 def _stub_dir(tmp: Path, overrides: list[str]) -> Path:
-    """A folder with the stub's sitecustomize.py and one recorded run (``run.pkl``) of the sweep's scenario."""
-    import pickle
+    """A folder with the stub's sitecustomize.py and one recorded run (``run.pkl``) of the sweep's scenario.
 
-    from safsim.experiments.design import point_scenarios
-    from safsim.experiments.experiment import load_experiment
-    from safsim.runner import run_scenario
+    The run is recorded in a child process: the sweep command is started from this process, and
+    a process's ``ru_maxrss`` starts from its parent's resident set at the fork and survives the
+    exec, so running the model here (about 370 MB) would hide the parent's own peak.
+    """
+    import subprocess
 
     site = tmp / "stub"
     site.mkdir()
     (site / "sitecustomize.py").write_text(_STUB_SITE)
-    exp = load_experiment(EXPERIMENT, overrides)
-    (site / "run.pkl").write_bytes(pickle.dumps(run_scenario(point_scenarios(exp)[0], 1)))
+    code = (
+        "import pickle, sys\n"
+        "from safsim.experiments.design import point_scenarios\n"
+        "from safsim.experiments.experiment import load_experiment\n"
+        "from safsim.runner import run_scenario\n"
+        "exp = load_experiment(sys.argv[1], sys.argv[3:])\n"
+        "open(sys.argv[2], 'wb').write(pickle.dumps(run_scenario(point_scenarios(exp)[0], 1)))\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(EXPERIMENT), str(site / "run.pkl"), *overrides], check=True)
     return site
 
 
