@@ -116,6 +116,7 @@ def test_merged_files_equal_an_in_memory_sweep(tmp_path, monkeypatch):
     same schema, so the merge streams (no fallback to the in-memory concatenation).
     """
     monkeypatch.setattr(sweep_module, "_MERGE_ROWS", 3)
+    monkeypatch.setattr(sweep_module, "_CONCAT_PARTS", 2)  # the runs parts concatenated in several batches
     exp = _exp(record={"timeseries": True, "awards": True}, replicates=3)
     memory = run_sweep(exp, backend="serial", progress=False)
     assert len(memory.awards) and len(memory.timeseries)
@@ -230,6 +231,61 @@ def test_the_parent_keeps_no_chunk_tables_with_out(tmp_path, monkeypatch, backen
     alive_at_yield.clear()
     run_sweep(exp, backend=backend, workers=workers, progress=False)
     assert alive_at_yield[-1] == 2 * (len(alive_at_yield) - 1)  # in memory: every chunk's rows and time series
+
+
+def _fake_chunk(first: int, n: int, *, failed: bool = False) -> dict:
+    rows = pd.DataFrame(
+        {
+            "run_id": range(first, first + n),
+            "status": "failed" if failed else "ok",
+            "elapsed_s": float("nan") if failed else 0.5,
+            "a": None if failed else 1.0,
+            "b": [float(i) for i in range(first, first + n)],
+        }
+    ).astype({"run_id": "int64", "a": "float64"})
+    return {"rows": rows, "timeseries": None, "awards": None, "failures": None}
+
+
+def test_reading_the_committed_runs_parts_keeps_few_frames_alive(tmp_path, monkeypatch):
+    """At the end of a sweep the parent holds at most a batch of runs-part frames at once, however many parts.
+
+    Holding one DataFrame per part until a single concat made the parent's memory grow with the
+    number of chunks (tens of KB of objects for a few KB of data a part).  The check counts the
+    frames that pd.read_parquet returned and that are still alive (weak references) at each
+    read, and the table must equal one concat of every part.
+    """
+    monkeypatch.setattr(sweep_module, "_CONCAT_PARTS", 4)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for k in range(60):
+        sweep_module._write_chunk(parts, _fake_chunk(3 * k, 3, failed=k % 7 == 3))
+    real = pd.read_parquet
+    returned: list[weakref.ref] = []
+    alive: list[int] = []
+
+    def watched(*args, **kw):
+        gc.collect()
+        alive.append(sum(r() is not None for r in returned))
+        frame = real(*args, **kw)
+        returned.append(weakref.ref(frame))
+        return frame
+
+    monkeypatch.setattr(pd, "read_parquet", watched)
+    ranges, rows = sweep_module._committed(parts)
+    monkeypatch.setattr(pd, "read_parquet", real)
+    assert len(alive) == 60 and max(alive) <= 4, alive
+    expected = pd.concat([real(f) for f in sorted(parts.glob("*.runs.parquet"))], ignore_index=True)
+    pd.testing.assert_frame_equal(rows, expected, check_exact=True)
+    assert sorted(ranges.values()) == [(3 * k, 3 * k + 2) for k in range(60)]
+
+
+def test_manifest_text_is_json_dumps_of_it(tmp_path):
+    """_write_json streams the text (json.dump) and writes exactly json.dumps(indent=2) plus a newline."""
+    data = {"a": 1, "runs": [{"run_id": i, "elapsed_s": None if i % 2 else 0.25, "p": Path("x")} for i in range(5)]}
+    sweep_module._write_json(data, tmp_path / "m.json")
+    text = (tmp_path / "m.json").read_text(encoding="utf-8")
+    assert text == json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
 
 
 def test_manifest_is_rewritten_at_chunk_commits(tmp_path, monkeypatch):
