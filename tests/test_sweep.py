@@ -449,7 +449,9 @@ def test_cli_check_and_schema_know_experiment_files(tmp_path, capsys):
 def test_ctrl_c_exits_130_and_leaves_resumable_parts(tmp_path):
     """Ctrl-C (SIGINT) during `safsim sweep` exits 130 with one line, and --resume completes the sweep."""
     exp = tmp_path / "exp.yaml"
-    exp.write_text(EXPERIMENT_YAML.replace("[0.1, 0.3]", "[0.1, 0.2, 0.3, 0.4, 0.5]") % 8)
+    # 200 runs (25 chunks), so that the sweep is still running when the signal lands even on a
+    # loaded machine (with 40 runs it could finish between the first part and the signal).
+    exp.write_text(EXPERIMENT_YAML.replace("[0.1, 0.3]", "[0.1, 0.2, 0.3, 0.4, 0.5]") % 40)
     out = tmp_path / "out"
     safsim_bin = Path(sys.executable).with_name("safsim")
     cmd = [str(safsim_bin), "sweep", str(exp), "--backend", "serial", "--out", str(out)]
@@ -462,8 +464,8 @@ def test_ctrl_c_exits_130_and_leaves_resumable_parts(tmp_path):
     assert proc.returncode == 130, err
     assert err.count("\n") == 1 and "--resume" in err
     done = subprocess.run([*cmd, "--resume", "--quiet"], capture_output=True, text=True, check=True)
-    assert done.stdout.startswith("40 runs (")
-    assert len(pd.read_parquet(out / "runs.parquet")) == 40
+    assert done.stdout.startswith("200 runs (")
+    assert len(pd.read_parquet(out / "runs.parquet")) == 200
 
 
 @pytest.mark.slow
