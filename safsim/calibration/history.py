@@ -421,6 +421,11 @@ def _earlier_screen(out: Path | None, setup: Setup, candidates: pd.DataFrame) ->
     return earlier
 
 
+def _pool_size(workers: int | None) -> int:
+    """Worker processes for the screen and the check: as the waves' sweeps (every core when None)."""
+    return int(workers) if workers is not None else (os.cpu_count() or 1)
+
+
 @contextlib.contextmanager
 def _run_bar(show: bool, desc: str) -> Any:
     """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, or None when not shown."""
@@ -462,7 +467,7 @@ def _facts_screen(
                 facts,
                 m.facts_replicates,
                 mode=Mode.quick,
-                workers=workers or 1,
+                workers=_pool_size(workers),
                 root_seed=VALIDATION_SEED,
                 base=settings,
                 progress=bar,
@@ -587,7 +592,7 @@ def calibrate(
     chosen = {p.name: float(row[p.name]) for p in priors}
     overrides = {name: point_overrides(setup, name, chosen) for name in setup.experiments}
     log(f"checking the chosen point with {n_check} fresh runs per experiment")
-    fit = fit_table(setup, overrides, n=n_check, workers=workers or 1)
+    fit = fit_table(setup, overrides, n=n_check, workers=_pool_size(workers))
     result = CalibrationResult(
         setup=setup,
         points=pts,
