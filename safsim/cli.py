@@ -1242,8 +1242,8 @@ def _add_calibrate_parser(sub: Any) -> None:
             "points whose largest implausibility over the calibrate targets exceeds the cutoff are "
             "ruled out and the next wave samples what is left; the best point is checked on fresh "
             "seeds against every target, holdouts included. With a facts screen (--facts-candidates), "
-            "the least implausible points are first judged against the stylized facts and the one "
-            "keeping the most emergent facts is chosen. Writes points.csv, posterior.csv, fit.csv, "
+            "the least implausible points are first judged against the stylized facts and, of those "
+            "not ruled out, the one keeping the most emergent facts is chosen. Writes points.csv, posterior.csv, fit.csv, "
             "facts_screen.csv, calibrated.yaml, report.md and manifest.json (and wave-K/ sweeps) "
             "into --out."
         ),
@@ -1278,8 +1278,9 @@ def _add_calibrate_parser(sub: Any) -> None:
         type=_int_at_least(0, "--facts-candidates"),
         default=None,
         metavar="K",
-        help="judge the K least implausible points against the stylized facts and choose the one "
-        "keeping the most emergent facts; 0 chooses by implausibility alone (default: the set-up's)",
+        help="judge the K least implausible points against the stylized facts and choose, of those "
+        "not ruled out, the one keeping the most emergent facts; 0 chooses by implausibility alone "
+        "(default: the set-up's)",
     )
     _add_workers(cal, default=None)
     _add_output_options(
