@@ -700,7 +700,8 @@ def _screen_section(result: CalibrationResult) -> list[str]:
         "",
         f"The {len(result.screen)} least implausible points, each judged against the stylized facts "
         f"({m.facts_replicates} replicates per arm, by the direction of every criterion's estimate); "
-        "the chosen point keeps the most emergent facts (ties: NROY first, then the smallest I_max).",
+        "the chosen point is the NROY candidate (any candidate when none is NROY) keeping the most "
+        "emergent facts, ties broken by the smallest I_max.",
         "",
         _md_table(result.screen),
         "",
