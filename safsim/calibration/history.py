@@ -414,7 +414,9 @@ def _earlier_screen(out: Path | None, setup: Setup, candidates: pd.DataFrame) ->
         and manifest.get("targets_text") == targets_path.read_text(encoding="utf-8")
     )
     keys = ["wave", "design_point"]
-    if not same_files or earlier[keys].to_numpy().tolist() != candidates[keys].astype(int).to_numpy().tolist():
+    if not same_files or not set(SCREEN_COLUMNS) <= set(earlier.columns):
+        return None
+    if earlier[keys].to_numpy().tolist() != candidates[keys].astype(int).to_numpy().tolist():
         return None
     earlier["chosen"] = False
     earlier.loc[choose_screened(earlier), "chosen"] = True
