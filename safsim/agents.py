@@ -147,6 +147,7 @@ class Commissioner(mesa.Agent):
         self.budget_multiplier = 1.0  # cumulative austerity
         self.service_lines = params.service_lines
         self.grant_share = params.grant_share
+        self.grant_multiplier = 1.0  # share of the grant pot left by grants_to_contracts shifts
         w = np.array([params.price_weight, params.quality_weight, params.sv_weight], dtype=float)
         # Weights drawn from distributions are renormalised to sum to 1 (scenario reference).
         w = w / w.sum() if w.sum() > 0 else np.array([1.0, 0.0, 0.0])
@@ -203,17 +204,19 @@ class Commissioner(mesa.Agent):
 
     @property
     def grant_share_now(self) -> float:
-        """The share of the budget given as grants under the cuts so far.
+        """The share of the budget given as grants under the cuts and shifts so far.
 
         Grants are cut faster than the budget (``commissioners.grant_budget_elasticity`` e):
-        the share is ``grant_share x budget_multiplier ** e`` (e = 0: in proportion), the money
-        taken from grants staying with contracts (grants "largely replaced" by contracts,
-        Th §1.1, §6.1).
+        the share is ``grant_share x grant_multiplier x budget_multiplier ** e`` (e = 0: in
+        proportion), the money taken from grants staying with contracts (grants "largely
+        replaced" by contracts, Th §1.1, §6.1); ``grant_multiplier`` is what a
+        ``grants_to_contracts`` shift has left of the grant pot (1 without one).
         """
         e = self.model.scenario.commissioners.grant_budget_elasticity
+        g = self.grant_share * self.grant_multiplier
         if e == 0.0 or self.budget_multiplier == 1.0:
-            return self.grant_share
-        return min(1.0, self.grant_share * max(self.budget_multiplier, 0.0) ** e)
+            return g
+        return min(1.0, g * max(self.budget_multiplier, 0.0) ** e)
 
     def contract_budget_gbp(self) -> float:
         """Annual money for contracts (the rest is grants)."""
@@ -224,13 +227,18 @@ class Commissioner(mesa.Agent):
 
         Need fixes the volume at the base budget; under cuts the commissioner buys less, but
         asks for more per pound than the cut alone allows (``squeeze``: "low-cost contracts",
-        Th §3.4, §5.2).  A lot that drew no bids is re-specified 10% smaller.
+        Th §3.4, §5.2).  A ``grants_to_contracts`` shift puts the grant money it moves out to
+        contract, so the volume grows by that money.  A lot that drew no bids is re-specified
+        10% smaller.
         """
         kept = self.budget_multiplier
         g_now = self.grant_share_now
-        if g_now != self.grant_share and self.grant_share < 1.0:  # money moved from grants to contracts
-            kept *= (1.0 - g_now) / (1.0 - self.grant_share)
+        g_shifted = self.grant_share * self.grant_multiplier  # the grant share after shifts, before cuts
+        if g_now != g_shifted and g_shifted < 1.0:  # money moved from grants to contracts by cuts
+            kept *= (1.0 - g_now) / (1.0 - g_shifted)
         m = min(1.0, kept * (1.0 + squeeze * self.budget_pressure))
+        if g_shifted != self.grant_share:  # grant money moved to contracts by a shift
+            m *= (1.0 - g_shifted) / (1.0 - self.grant_share)
         base = self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share) * m
         return base * (1.0 - self.model.behaviour.failed_tender_volume_cut) ** self.line_failures
 

@@ -178,6 +178,7 @@ class ShockKind(StrEnum):
     austerity = "austerity"
     political_crisis = "political_crisis"
     regulation_change = "regulation_change"
+    grants_to_contracts = "grants_to_contracts"
     # Governance unit: central government (law and capability)
     sva_enacted = "sva_enacted"
     guidance = "guidance"
@@ -968,10 +969,12 @@ class BehaviourConfig(_Frozen):
 class Shock(_Frozen):
     """A scheduled exogenous event (governance unit or environment)."""
 
-    kind: ShockKind  # environment: austerity, political_crisis, regulation_change; government: sva_enacted, guidance, review, training, threshold_change, sva_strengthened
+    kind: ShockKind  # environment: austerity, political_crisis, regulation_change, grants_to_contracts; government: sva_enacted, guidance, review, training, threshold_change, sva_strengthened
     at_step: int = Field(ge=0)  # step (quarter, from 0) the event happens or starts
     budget_cut: float | None = Field(None, ge=0, lt=1)  # austerity: total cut
-    over_steps: int | None = Field(None, ge=1)  # austerity: phased in over these steps (default 4)
+    over_steps: int | None = Field(None, ge=1)  # austerity, grants_to_contracts: phased in over these steps (default 4)
+    # grants_to_contracts: share of the grant pot moved to contracts (default 1: every grant)
+    grant_cut: float | None = Field(None, ge=0, le=1)
     legitimacy_drop: float | None = Field(None, ge=0, le=1)  # political_crisis (default 0.4)
     intensity: float | None = Field(None, ge=0, le=1)  # regulation_change: contention shock (default 0.5)
     understanding_gain: float | None = Field(None, ge=0, le=1)  # guidance, review, training (default 0.1)
@@ -986,6 +989,7 @@ class Shock(_Frozen):
             ShockKind.austerity: {"budget_cut", "over_steps"},
             ShockKind.political_crisis: {"legitimacy_drop"},
             ShockKind.regulation_change: {"intensity", "threshold_gbp"},
+            ShockKind.grants_to_contracts: {"grant_cut", "over_steps"},
             ShockKind.sva_enacted: set(),
             ShockKind.guidance: {"understanding_gain"},
             ShockKind.review: {"understanding_gain", "threshold_gbp"},
@@ -996,6 +1000,7 @@ class Shock(_Frozen):
         extras = {
             "budget_cut",
             "over_steps",
+            "grant_cut",
             "legitimacy_drop",
             "intensity",
             "understanding_gain",

@@ -10,7 +10,9 @@ Objects:
 
 Environment kinds: ``austerity`` (a budget cut phased over ``over_steps``; Th §2.2, §3.4),
 ``political_crisis`` (legitimacy falls; Th §3.5, §5.4, §5.5), ``regulation_change`` (new procurement
-rules: a contention shock and possibly a new threshold; Th §2.5, §5.2).  Government kinds:
+rules: a contention shock and possibly a new threshold; Th §2.5, §5.2), ``grants_to_contracts``
+(the shift from grants to contracts: an authority's grant pot phased out over ``over_steps``
+and its money put out to contract, the budget unchanged; Th §1.1, §4.4, §6.1).  Government kinds:
 ``sva_enacted`` (Th §2.5), ``guidance`` (Th §1.1, §2.5), ``review`` (the 2015 Lord Young review; Th
 §2.5, §5.3), ``training`` (Commissioning Academy; K199-202, K443), ``threshold_change`` (K50-54, Th
 §5.3), ``sva_strengthened`` (social value mandatory with a minimum weight; Th §4.2, §5.3).
@@ -38,6 +40,7 @@ DEFAULT_SKILL_GAIN = 0.1
 DEFAULT_MIN_SV_WEIGHT = 0.1
 DEFAULT_AUSTERITY_STEPS = 4
 DEFAULT_REGULATION_INTENSITY = 0.5
+DEFAULT_GRANT_CUT = 1.0
 
 
 @dataclass(slots=True)
@@ -115,6 +118,15 @@ def apply_shocks(model: FieldModel, step: int) -> ShockEffects:
                 for c in targets:
                     c.budget_multiplier = max(floor, c.budget_multiplier - per_step)
                 fx.budget_cut += per_step
+            continue
+        if shock.kind is ShockKind.grants_to_contracts:
+            over = int(shock.value("over_steps", DEFAULT_AUSTERITY_STEPS))
+            if shock.at_step <= step < shock.at_step + over:
+                # The grant pot falls linearly by grant_cut / over a step, its money put out to
+                # contract (Commissioner.line_volume_gbp); the budget stays as it is.
+                per_step = shock.value("grant_cut", DEFAULT_GRANT_CUT) / over
+                for c in targets:
+                    c.grant_multiplier = max(0.0, c.grant_multiplier - per_step)
             continue
         if step != shock.at_step:
             continue

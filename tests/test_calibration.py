@@ -476,6 +476,12 @@ def test_calibration_with_a_facts_screen_chooses_a_screened_point_and_reports_it
     assert layered == []
     pd.testing.assert_frame_equal(again.screen, screen)
     assert again.chosen == res.chosen
+    # ... but not when the facts it judged are defined differently since (another digest)
+    from safsim.calibration import history
+
+    monkeypatch.setattr(history, "facts_digest", lambda setup: "another definition")
+    calibrate(setup, out=out, resume=True, backend="serial", progress=False)
+    assert len(layered) == 2
 
 
 def test_an_unknown_fact_in_the_screen_is_one_line_naming_the_key(tmp_path):

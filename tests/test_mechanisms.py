@@ -88,6 +88,17 @@ def test_removing_grants_lowers_small_vso_survival():
     assert_effect(a["survival_sme_vso"], b["survival_sme_vso"], -1, "survival_sme_vso")
 
 
+def test_moving_grants_to_contracts_lowers_small_vso_survival():
+    """F12, the shift itself: the same settled field loses more of its small VSOs when its grants are
+    moved to contracts at step 0 than when they are kept (the grant money is still spent, on contracts)."""
+    names = ["survival_sme_vso"]
+    grants = {"horizon_steps": 24, "warmup_steps": 12, "commissioners.grant_share": 0.1}
+    shift = {"shocks": [{"kind": "grants_to_contracts", "at_step": 0, "over_steps": 4}]}
+    a = outcomes("baseline", grants, names)
+    b = outcomes("baseline", grants | shift, names)
+    assert_effect(a["survival_sme_vso"], b["survival_sme_vso"], -1, "survival_sme_vso")
+
+
 def test_monitoring_narrows_the_claimed_delivered_gap():
     """F5: following up every contract gives a smaller gap between claimed and delivered SV."""
     names = ["sv_gap"]

@@ -200,6 +200,18 @@ def test_shock_list_item_path_and_line(write_yaml: Any) -> None:
     _expect(err, "shocks[1].budget_cut", 7, "does not apply to a guidance shock")
 
 
+def test_grant_shift_fields_belong_to_their_kind(write_yaml: Any) -> None:
+    """grant_cut is a grants_to_contracts field, budget_cut an austerity one: each is refused on the other."""
+    text = "shocks:\n  - kind: grants_to_contracts\n    at_step: 0\n    budget_cut: 0.2\n"
+    err, _ = _file_error(write_yaml, text)
+    _expect(err, "shocks[0].budget_cut", 4, "does not apply to a grants_to_contracts shock")
+    text = "shocks:\n  - kind: austerity\n    at_step: 0\n    budget_cut: 0.2\n    grant_cut: 1\n"
+    err, _ = _file_error(write_yaml, text)
+    _expect(err, "shocks[0].grant_cut", 5, "does not apply to a austerity shock")
+    err, _ = _file_error(write_yaml, "shocks:\n  - {kind: grants_to_contracts, at_step: 0, grant_cut: 1.5}\n")
+    _expect(err, "shocks[0].grant_cut", 2, "1")
+
+
 def test_shock_missing_field(write_yaml: Any) -> None:
     """A missing required key is reported at its mapping's line."""
     err, _ = _file_error(write_yaml, "shocks:\n  - kind: guidance\n")

@@ -1202,18 +1202,29 @@ F12 = Fact(
     "fall and the share relying on donations and fundraising rises.",
     strength="strong",
     evidence="Th §1.1, §4.4, §5.5, §6.1",
-    experiment="Baseline with commissioners.grant_share 0 vs 0.10.",
+    experiment="The shift itself: the baseline with commissioners.grant_share 0.10 (Case B's hybrid "
+    "funding) kept through the run, against the same field (settled through the warm-up with "
+    "those grants) whose authorities move every grant to contracts over the first year of the "
+    "counted horizon (a grants_to_contracts shock at step 0 over 4 steps; the budget is "
+    "unchanged and the grant money is put out to contract).",
     arms=(
-        Arm("grant share 0.10", "baseline", {"commissioners.grant_share": 0.10}),
-        Arm("grant share 0", "baseline", {"commissioners.grant_share": 0.0}),
+        Arm("grants kept", "baseline", {"commissioners.grant_share": 0.10}),
+        Arm(
+            "grants moved to contracts",
+            "baseline",
+            {
+                "commissioners.grant_share": 0.10,
+                "shocks": [{"kind": "grants_to_contracts", "at_step": 0, "grant_cut": 1.0, "over_steps": 4}],
+            },
+        ),
     ),
     criteria=(
         Contrast(
             "F12a",
-            "SME-VSO survival falls (grants 0 - grants 0.10 < 0)",
+            "SME-VSO survival falls (grants moved to contracts - grants kept < 0)",
             (
-                (1.0, _q("grant share 0", "survival_sme_vso")),
-                (-1.0, _q("grant share 0.10", "survival_sme_vso")),
+                (1.0, _q("grants moved to contracts", "survival_sme_vso")),
+                (-1.0, _q("grants kept", "survival_sme_vso")),
             ),
             _L,
             origin=Origin.emergent,
@@ -1225,8 +1236,8 @@ F12 = Fact(
             "F12b",
             "LA-funded share of small-VSO income falls",
             (
-                (1.0, _q("grant share 0", "vso_la_income_share")),
-                (-1.0, _q("grant share 0.10", "vso_la_income_share")),
+                (1.0, _q("grants moved to contracts", "vso_la_income_share")),
+                (-1.0, _q("grants kept", "vso_la_income_share")),
             ),
             _L,
             origin=Origin.constrained,
@@ -1239,8 +1250,8 @@ F12 = Fact(
             "F12c",
             "fundraising share of small-VSO income rises",
             (
-                (1.0, _q("grant share 0", "vso_fundraising_share")),
-                (-1.0, _q("grant share 0.10", "vso_fundraising_share")),
+                (1.0, _q("grants moved to contracts", "vso_fundraising_share")),
+                (-1.0, _q("grants kept", "vso_fundraising_share")),
             ),
             _G,
             origin=Origin.constrained,
@@ -1251,7 +1262,11 @@ F12 = Fact(
         ),
     ),
     notes="vso_fundraising_share is the complement of vso_la_income_share (the two income "
-    "sources of small VSOs), so F12b and F12c are one finding seen from both sides.",
+    "sources of small VSOs), so F12b and F12c are one finding seen from both sides. Until "
+    "2026-12-02 the arms were two fields with grant share 0 and 0.10 from the first warm-up "
+    "quarter: where small VSOs hold little in reserve, the warm-up had already closed those "
+    "that needed grants in the field without them, so survival from step 0 compared two "
+    "selected populations rather than the shift the fact describes.",
 )
 
 F13 = Fact(

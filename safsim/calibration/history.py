@@ -397,9 +397,20 @@ def choose_screened(screen: pd.DataFrame) -> int:
     return int(order.index[0])
 
 
+def facts_digest(setup: Setup) -> str:
+    """A digest of the stylized facts the screen judges (their arms, levers and criteria), so that
+    ``--resume`` does not reuse a screen of facts defined differently since."""
+    import hashlib
+
+    from safsim.analysis.facts import get_facts
+
+    return hashlib.sha256(repr(tuple(get_facts(setup.method.facts))).encode("utf-8")).hexdigest()
+
+
 def _earlier_screen(out: Path | None, setup: Setup, candidates: pd.DataFrame) -> pd.DataFrame | None:
     """The facts screen of an earlier run in ``out`` when it judged the same candidates under the
-    same set-up and targets text (so ``--resume`` does not repeat the costliest stage), else None."""
+    same set-up and targets text and the same fact definitions (so ``--resume`` does not repeat
+    the costliest stage), else None."""
     if out is None or not (out / "facts_screen.csv").is_file() or not (out / "manifest.json").is_file():
         return None
     try:
@@ -412,6 +423,7 @@ def _earlier_screen(out: Path | None, setup: Setup, candidates: pd.DataFrame) ->
         setup_path.is_file()
         and manifest.get("setup_text") == setup_path.read_text(encoding="utf-8")
         and manifest.get("targets_text") == targets_path.read_text(encoding="utf-8")
+        and manifest.get("facts_digest") == facts_digest(setup)
     )
     keys = ["wave", "design_point"]
     if not same_files or not set(SCREEN_COLUMNS) <= set(earlier.columns):
@@ -734,6 +746,7 @@ def write_calibration(result: CalibrationResult, out: Path) -> None:
         "setup_text": setup_path.read_text(encoding="utf-8") if setup_path.is_file() else "",
         "targets": result.setup.targets_file.source,
         "targets_text": Path(result.setup.targets_file.source).read_text(encoding="utf-8"),
+        "facts_digest": facts_digest(result.setup),
         "chosen": result.chosen,
         "overrides": result.overrides,
         "wall_time_s": result.wall_time_s,
