@@ -6,6 +6,7 @@ steps, invented figures) so that a whole calibration takes seconds.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -310,6 +311,21 @@ def test_calibrate_cli_refuses_a_used_directory(tmp_path, capsys):
     assert main(["calibrate", "--calibration", str(SETUP), "--out", str(out), "--quiet"]) == 2
     assert "already holds files" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_resuming_waves_run_with_other_settings_is_one_line_saying_force(tmp_path, capsys):
+    """--resume onto a calibration whose wave sweep was run with other settings (here: its recorded
+    identity differs, as after a model or default change) is a one-line error naming --force, exit 2."""
+    out = tmp_path / "cal"
+    calibrate(load_setup(SETUP), out=out, waves=1, backend="serial", progress=False, check_replicates=2)
+    manifest = next(out.glob("wave-1/*/manifest.json"))
+    data = json.loads(manifest.read_text())
+    data["sweep_sha256"] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    argv = ["calibrate", "--calibration", str(SETUP), "--out", str(out), "--resume", "--quiet", "--waves", "1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be resumed" in err and "--force" in err
 
 
 def test_a_repeated_target_id_is_refused(tmp_path):
