@@ -12,6 +12,7 @@ contract is ``safsim.delivery``.  See docs/ODD.md, "Submodels: tender round".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -108,20 +109,28 @@ def tender_round(model: FieldModel, step: int) -> None:
     whole round are screened together (``bidding.RoundBids``).
     """
     lots: list[Tender] = []
+    ids: list[int] = []
     for c in model.commissioners:
         last = None
         for lot in c.package_lots(model.behaviour):
-            if lot is last:  # the next equal part of a split lot: the same tender, a new id
-                lots.append(_next_part(model, lots[-1]))
+            if lot is last:
+                # The next equal part of a split lot: the same tender with the next id
+                # (``_next_part``), its record made only if it is awarded (``_run``).
+                lots.append(lots[-1])
+                ids.append(model.next_tender_id)
+                model.next_tender_id += 1
             else:
-                lots.append(make_tender(model, c, step, *lot))
+                tender = make_tender(model, c, step, *lot)
+                lots.append(tender)
+                ids.append(tender.tender_id)
                 last = lot
     if not lots:
         return
-    tenders = [lots[i] for i in model.streams.tendering.permutation(len(lots))]
+    order = model.streams.tendering.permutation(len(lots)).tolist()
+    tenders = [lots[i] for i in order]
     screened = RoundBids(model, tenders)
     for i, tender in enumerate(tenders):
-        _run(model, engage(model, tender), screened, i)
+        _run(model, engage(model, tender), screened, i, ids[order[i]])
 
 
 def run_tender(model: FieldModel, tender: Tender) -> None:
@@ -157,7 +166,10 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
             t.participant_opportunities += np.count_nonzero(part)
 
 
-def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None:
+def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int, tender_id: int | None = None) -> None:
+    """Tender ``i`` of ``screened`` (as specified after engagement); ``tender_id``: its id where
+    ``tender`` is the record of an earlier equal part of the same split lot (every field but
+    the id the same), which is then given its own id if it is awarded."""
     comm = model.commissioners[tender.commissioner]
     _count_tender(model, tender, comm, screened, i)
     book = screened.bids(i, tender)
@@ -165,6 +177,8 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None
         for line, _ in tender.portions:
             comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
         return
+    if tender_id is not None and tender_id != tender.tender_id:
+        tender = replace(tender, tender_id=tender_id)
     # pay_bid_costs, then score_and_pick, their kernels in one call (kernels.pay_and_score).
     paid, result = pay_and_score(
         *bid_cost_args(model, tender, book),
