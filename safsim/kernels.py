@@ -26,6 +26,8 @@ Objects:
         what taking part does to them: the compiled form of ``engagement.engage_reference``
         (the draws and the counters stay in Python; the local pool of small VSOs and social
         enterprises is ``population.ProviderTable.serves_small``, kept between tenders).
+    invite_take_part: ``invite`` then, in a round that is not reimbursed, ``take_part``, in
+        one call (the participants in a scratch array the caller keeps).
     deliver_contracts, pay_members: a step of delivery on the live contracts and the
         holders' payments and delivery costs: the compiled form of
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
@@ -75,6 +77,7 @@ __all__ = [
     "deliver_contracts",
     "gather_bids",
     "invite",
+    "invite_take_part",
     "learn_bids",
     "pay_members",
     "pay_rows",
@@ -690,6 +693,29 @@ def learn_bids(
 
 
 @_compiled
+def _invite_into(
+    local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part, out
+):  # pragma: no cover - compiled; checked through invite and invite_take_part
+    """``invite`` with its participants written to ``out``; returns how many (-1: not ok)."""
+    m = local.size
+    neg = np.empty(m)
+    for j in range(m):
+        neg[j] = -(t_knowledge[local[j]] + 1e-6 * u[j])
+    s = np.sort(neg)
+    for j in range(m):
+        if np.isnan(s[j]) or (j > 0 and s[j] == s[j - 1]):
+            return -1
+    order = np.argsort(neg, kind="mergesort")  # all distinct: the one ascending order
+    n = 0
+    for j in range(n_invited):
+        r = local[order[j]]
+        if (reimburse or t_reserves[r] > threshold) and u[m + j] < p_take_part:
+            out[n] = r
+            n += 1
+    return n
+
+
+@_compiled
 def invite(
     local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
@@ -705,23 +731,42 @@ def invite(
         values tie (or one is NaN): the order of tied values is NumPy's sort's to decide, so
         the caller then uses the reference.
     """
-    m = local.size
-    neg = np.empty(m)
-    for j in range(m):
-        neg[j] = -(t_knowledge[local[j]] + 1e-6 * u[j])
-    s = np.sort(neg)
-    for j in range(m):
-        if np.isnan(s[j]) or (j > 0 and s[j] == s[j - 1]):
-            return False, np.empty(0, np.int64)
-    order = np.argsort(neg, kind="mergesort")  # all distinct: the one ascending order
     out = np.empty(n_invited, np.int64)
-    n = 0
-    for j in range(n_invited):
-        r = local[order[j]]
-        if (reimburse or t_reserves[r] > threshold) and u[m + j] < p_take_part:
-            out[n] = r
-            n += 1
+    n = _invite_into(local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part, out)
+    if n < 0:
+        return False, np.empty(0, np.int64)
     return True, out[:n]
+
+
+@_compiled
+def invite_take_part(
+    local,
+    t_knowledge,
+    u,
+    n_invited,
+    t_reserves,
+    threshold,
+    reimburse,
+    p_take_part,
+    cost,
+    gain,
+    t_spent,
+    t_awareness,
+    t_changed,
+    out,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against invite and take_part
+    """``invite`` into ``out`` (at least ``n_invited`` long), then, for a round that is not
+    reimbursed, ``take_part`` of its participants (a reimbursed round pays them first, so the
+    caller does that part).
+
+    Returns:
+        How many participants (the first of ``out``), or -1 when ``invite`` is not ok (tied
+        knowledge; nothing taken part in then).
+    """
+    n = _invite_into(local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part, out)
+    if n > 0 and not reimburse:
+        take_part(out[:n], cost, gain, t_reserves, t_spent, t_awareness, t_changed)
+    return n
 
 
 @_compiled
@@ -1130,6 +1175,7 @@ def warm_up() -> None:
     )
     learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0, b.copy())
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
+    invite_take_part(i, z, np.ones(2), 1, z.copy(), 0.0, False, 0.5, 0.0, 0.0, z.copy(), z.copy(), b.copy(), i.copy())
     take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())
     codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())
     deliver_contracts(i, z, z, z, z, z, z, i, i, b, i, z.copy(), z.copy(), z.copy(), z.copy(), 1, 1, 0)

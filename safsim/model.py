@@ -85,6 +85,7 @@ class FieldModel(mesa.Model):
         self.timeseries_rows: list[dict[str, object]] = []
         self.award_rows: list[dict[str, object]] = []
         self.next_tender_id = 0
+        self.invite_scratch = np.zeros(0, np.int64)  # engagement's participants (engagement.engage)
         # The actors.
         self.commissioners: list[Commissioner] = self._make_commissioners()
         self.government = Government(self)

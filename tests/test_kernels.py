@@ -27,12 +27,15 @@ from safsim.bidding import (
 from safsim.config import BehaviourConfig, Engagement, ProviderKind, SvDefinition
 from safsim.engagement import engage, engage_reference
 from safsim.kernels import (
+    invite,
+    invite_take_part,
     pay_and_score,
     pay_bids,
     pay_rows,
     score_pick,
     set_win_chance,
     spend_rows,
+    take_part,
     warm_up,
     win_half_logit,
     win_odds,
@@ -542,3 +545,38 @@ def test_pay_and_score_equals_pay_bids_then_score_pick(seed, n_bids, with_cf):
         np.testing.assert_array_equal(x, y, strict=True)
     for x, y in zip(got_table, want_table, strict=True):
         np.testing.assert_array_equal(x, y, strict=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds, st.integers(0, 12), st.integers(0, 15), st.booleans(), st.booleans())
+def test_invite_take_part_equals_invite_then_take_part(seed, m, invitees, reimburse, ties):
+    """kernels.invite_take_part returns and changes exactly what invite, then (in a round that
+    is not reimbursed) take_part of its participants, do; nothing where invite is not ok."""
+    g = np.random.default_rng(seed)
+    n_rows = 16
+    local = np.sort(g.choice(n_rows, m, replace=False)).astype(np.int64)
+    knowledge = np.where(g.random(n_rows) < (0.3 if ties else 0.0), 1e12, g.uniform(0, 1, n_rows))
+    n_invited = min(invitees, m)
+    u = g.random(m + n_invited)
+    threshold, p_take_part, cost, gain = (float(x) for x in g.uniform(0, 1, 4))
+    table = [g.uniform(-1, 2, n_rows), g.uniform(0, 1, n_rows), g.uniform(0, 1, n_rows)]
+    changed = g.random(n_rows) < 0.3
+
+    got = [a.copy() for a in table]
+    got_changed = changed.copy()
+    out = np.full(n_invited + int(g.integers(0, 3)), -7, np.int64)
+    n = invite_take_part(
+        local, knowledge, u, n_invited, got[0], threshold, reimburse, p_take_part, cost, gain, got[1], got[2],
+        got_changed, out,
+    )  # fmt: skip
+    want = [a.copy() for a in table]
+    want_changed = changed.copy()
+    ok, participants = invite(local, knowledge, u, n_invited, want[0], threshold, reimburse, p_take_part)
+    if ok and not reimburse:
+        take_part(participants, cost, gain, want[0], want[1], want[2], want_changed)
+    assert n == (participants.size if ok else -1)
+    if ok:
+        np.testing.assert_array_equal(out[:n], participants, strict=True)
+    for x, y in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+    np.testing.assert_array_equal(got_changed, want_changed, strict=True)
