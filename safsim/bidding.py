@@ -383,7 +383,8 @@ class RoundBids:
         self.vso_before = np.concatenate(([0], np.cumsum(self.is_vso)))
         # Per tender, as Python ints: where its pairs start and end, its local small VSOs.
         self._bounds = self.offsets.tolist()
-        self._n_vso = np.diff(self.vso_before[self.offsets]).tolist()
+        self.n_vso = np.diff(self.vso_before[self.offsets])
+        self._n_vso = self.n_vso.tolist()
         self._terms = np.zeros((4, n))
         self.price, self.cost, self.sv_true, self.p_win = self._terms
         self.bid_cost = self.bid_base * self.window_factor
@@ -448,25 +449,30 @@ class RoundBids:
         ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
         last computed (``screen_reference`` is the same screen in plain NumPy).
         """
-        T = self.model.pop
         n_fresh, n_want, n_blocked = screen_pairs(lo, hi, only_changed, *self._screen_args)
         if n_fresh:
-            # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
-            f = self._fresh
-            half = win_half_logit(
-                f,
-                n_fresh,
-                np.log(self._odds[:n_fresh]),  # the odds that screen_pairs worked out (kernels.win_odds)
-                self.rows,
-                T.sv_weight_sensitivity,
-                self.sv_weight,
-                self.framing,
-                T.kind,
-                CORPORATE,
-                self.model.behaviour.sv_weight_reference,
-            )
-            n_want += decide_fresh(f, n_fresh, np.tanh(half), *self._decide_args)
+            n_want += self._decide_fresh(n_fresh)
         return n_want, n_blocked
+
+    def _decide_fresh(self, n_fresh: int) -> int:
+        """The chance of winning and the decision of the ``n_fresh`` pairs that the last screen
+        listed as fresh; returns how many of them want to bid."""
+        T = self.model.pop
+        # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
+        f = self._fresh
+        half = win_half_logit(
+            f,
+            n_fresh,
+            np.log(self._odds[:n_fresh]),  # the odds that screen_pairs worked out (kernels.win_odds)
+            self.rows,
+            T.sv_weight_sensitivity,
+            self.sv_weight,
+            self.framing,
+            T.kind,
+            CORPORATE,
+            self.model.behaviour.sv_weight_reference,
+        )
+        return decide_fresh(f, n_fresh, np.tanh(half), *self._decide_args)
 
     def screen_reference(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """The screen of pairs ``idx`` with the current state, in plain NumPy: the rule functions
@@ -587,11 +593,22 @@ class RoundBids:
         Returns:
             The tender's bids, or None when nobody bids.
         """
-        model = self.model
         lo, hi = self._bounds[i], self._bounds[i + 1]
         if hi == lo:
             return None
         n_want, n_blocked = self._screen(lo, hi, True)
+        return self._bids(i, tender, n_want, n_blocked)
+
+    def bids_screened(self, i: int, tender: Tender, n_fresh: int, n_want: int, n_blocked: int) -> BidBook | None:
+        """``bids`` of tender ``i`` after ``kernels.quiet_tenders`` screened its pairs (and
+        returned the screen's counts)."""
+        if n_fresh:
+            n_want += self._decide_fresh(n_fresh)
+        return self._bids(i, tender, n_want, n_blocked)
+
+    def _bids(self, i: int, tender: Tender, n_want: int, n_blocked: int) -> BidBook | None:
+        model = self.model
+        lo, hi = self._bounds[i], self._bounds[i + 1]
         rows = self.rows[lo:hi]
         want = self.want[lo:hi]
         blocked = self.blocked[lo:hi]

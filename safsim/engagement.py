@@ -43,13 +43,16 @@ def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
     return cost
 
 
-def engage(model: FieldModel, tender: Tender) -> Tender:
+def engage(model: FieldModel, tender: Tender, u: np.ndarray | None = None) -> Tender:
     """The engagement round before ``tender`` (Th §4.3, §4.4).
 
     The compiled twin (``kernels.invite_take_part``, ``take_part``, ``codesign_part``) of
     ``engage_reference``, with the same draws from the same stream in the same order
     (tests/test_kernels.py checks they agree); the pool of local small VSOs and social
     enterprises is the table's cached ``serves_small``.
+
+    ``u``: the round's knowledge and willingness draws if the caller has drawn them from the
+    stream already (``procurement``'s fast path).
 
     Returns:
         The tender, with a co-defined social-value definition and barred participants where
@@ -67,7 +70,8 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
     local = T.serves_small(comm.index)  # the reference's pool, kept while the field is unchanged
     n_invited = min(b.codesign_invitees, local.size)
     # The knowledge noise, then the willingness draws: the reference's two calls in one.
-    u = rng.random(local.size + n_invited)
+    if u is None:
+        u = rng.random(local.size + n_invited)
     slope = b.participation_trust_slope
     p_take_part = 1.0 - slope + slope * comm.trust
     threshold = b.engagement_reserve_multiple * cost

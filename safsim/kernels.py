@@ -28,6 +28,9 @@ Objects:
         enterprises is ``population.ProviderTable.serves_small``, kept between tenders).
     invite_take_part: ``invite`` then, in a round that is not reimbursed, ``take_part``, in
         one call (the participants in a scratch array the caller keeps).
+    quiet_tenders: a round's tenders one after another while they draw no bid (engagement
+        by consultation or none, the tender's count and its screen), stopping where Python
+        must go on: the tender round's fast path for tenders without bids.
     deliver_contracts, pay_members: a step of delivery on the live contracts and the
         holders' payments and delivery costs: the compiled form of
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
@@ -81,6 +84,7 @@ __all__ = [
     "learn_bids",
     "pay_members",
     "pay_rows",
+    "quiet_tenders",
     "release_holders",
     "review_holders",
     "running_money",
@@ -769,6 +773,188 @@ def invite_take_part(
     return n
 
 
+# What ``quiet_tenders`` returns as its status: every tender run; stopped before a tender
+# (Python runs all of it); stopped after a tender's engagement, count and screen (Python
+# finishes its bids).
+QUIET_DONE, QUIET_BEFORE, QUIET_SCREENED = 0, 1, 2
+
+
+@_compiled
+def quiet_tenders(
+    start,
+    stop,
+    comm,
+    rung,
+    definition,
+    sv_weight,
+    cost,
+    threshold,
+    n_vso,
+    bounds,
+    pools,
+    pool_lo,
+    n_invited,
+    p_take_part,
+    gain,
+    u,
+    t_knowledge,
+    t_spent,
+    t_awareness,
+    out,
+    count_part,
+    is_vso,
+    t_codesign,
+    consortia,
+    ints,
+    floats,
+    comm_ints,
+    comm_sv,
+    engaged_first,
+    engaged_flag,
+    rows,
+    areas,
+    per_tender,
+    flags,
+    terms,
+    seen,
+    fresh,
+    odds,
+    bid_cost,
+    t_changed,
+    t_areas,
+    t_bids_this_year,
+    t_bid_capacity,
+    t_min_sv_weight,
+    t_capacity,
+    t_contracted,
+    t_turnover,
+    t_kind,
+    t_unit_cost,
+    t_sv_intrinsic,
+    t_markup,
+    t_belief,
+    t_sensitivity,
+    t_reserves,
+    t_min_win_probability,
+    t_mission,
+    max_loss_share,
+    odds_lo,
+    odds_hi,
+    vso,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the tender round in Python
+    """Tenders ``start..stop-1`` of a round, one after another, for as long as each draws no
+    bid: the engagement round (``invite_take_part``, for ``rung`` 1, consultation, without
+    reimbursement; nothing for ``rung`` 0), the tender's count (``procurement._count_tender``)
+    and its screen (``screen_pairs``), as ``engagement.engage`` and ``procurement._run`` do
+    them.  ``rung`` must be 0 or 1 (co-design draws and decides more: Python's part).
+
+    Per tender: ``comm``, ``definition`` (OPEN, COMMISSIONER_LIST, CO_DEFINED), ``sv_weight``,
+    ``cost`` and ``threshold`` of its engagement, ``n_vso`` (its local small VSOs), ``bounds``
+    (its pairs, ``bidding.RoundBids``).  Per commissioner: its pool of small VSOs and social
+    enterprises (``pools[pool_lo[c]:pool_lo[c + 1]]``), ``n_invited`` and ``p_take_part``.
+    ``u`` holds the stream's next uniforms, each engaged tender taking its pool's size plus its
+    invitees from them in turn (the draws of ``engage``).  ``count_part[0]``: whether co-design
+    has happened (participants' opportunities are counted).
+
+    Adds to ``ints`` (tenders, supplier-defined, co-defined, small VSOs' opportunities,
+    participants' opportunities, engaged tenders, invited, participants, engagement rounds,
+    entries of ``engaged_first``), ``floats`` (the SV weights' and the unpaid engagement costs'
+    running sums), ``comm_ints`` (rows tenders, supplier-defined) and ``comm_sv`` (SV weights'
+    running sums); lists the commissioners whose engagement had participants in the order they
+    first had them (``engaged_first``, ``engaged_flag``).
+
+    Stops at the first tender that Python must run on: before it (QUIET_BEFORE) when ``u``
+    has too few draws left or the invitations tie (``invite`` not ok; nothing done then);
+    after its screen (QUIET_SCREENED) when a pair's chance of winning must be worked out
+    afresh, one wants to bid or a consortium may form.
+
+    Returns:
+        (the tender it stopped at, or ``stop``; the status; the screen's fresh, want and
+        blocked counts at a QUIET_SCREENED stop; the draws of ``u`` used).
+    """
+    pos = 0
+    for k in range(start, stop):
+        c = comm[k]
+        if rung[k] == 1:
+            pool = pools[pool_lo[c] : pool_lo[c + 1]]
+            m = pool.size
+            ni = n_invited[c]
+            need = m + ni
+            if pos + need > u.size:
+                return k, QUIET_BEFORE, 0, 0, 0, pos
+            n = _invite_into(
+                pool, t_knowledge, u[pos : pos + need], ni, t_reserves, threshold[k], False, p_take_part[c], out
+            )
+            if n < 0:
+                return k, QUIET_BEFORE, 0, 0, 0, pos
+            pos += need
+            ints[5] += 1
+            ints[6] += ni
+            ints[7] += n
+            if n > 0:
+                take_part(out[:n], cost[k], gain, t_reserves, t_spent, t_awareness, t_changed)
+                ints[8] += 1
+                floats[1] += cost[k] * n
+                if not engaged_flag[c]:
+                    engaged_flag[c] = True
+                    engaged_first[ints[9]] = c
+                    ints[9] += 1
+        # procurement._count_tender
+        ints[0] += 1
+        floats[0] += sv_weight[k]
+        ints[1] += definition[k] == OPEN
+        ints[2] += definition[k] == CO_DEFINED
+        comm_ints[0, c] += 1
+        comm_sv[c] += sv_weight[k]
+        comm_ints[1, c] += definition[k] == OPEN
+        lo = bounds[k]
+        hi = bounds[k + 1]
+        nv = n_vso[k]
+        ints[3] += nv
+        if nv and count_part[0]:
+            ints[4] += count_participants(lo, hi, rows, is_vso, t_codesign)
+        if hi == lo:
+            continue
+        n_fresh, n_want, n_blocked = screen_pairs(
+            lo,
+            hi,
+            True,
+            rows,
+            areas,
+            per_tender,
+            flags,
+            terms,
+            seen,
+            fresh,
+            odds,
+            bid_cost,
+            t_changed,
+            t_areas,
+            t_bids_this_year,
+            t_bid_capacity,
+            t_min_sv_weight,
+            t_capacity,
+            t_contracted,
+            t_turnover,
+            t_kind,
+            t_unit_cost,
+            t_sv_intrinsic,
+            t_markup,
+            t_belief,
+            t_sensitivity,
+            t_reserves,
+            t_min_win_probability,
+            t_mission,
+            max_loss_share,
+            odds_lo,
+            odds_hi,
+            vso,
+        )
+        if n_fresh or n_want or (consortia and n_blocked >= 2):
+            return k, QUIET_SCREENED, n_fresh, n_want, n_blocked, pos
+    return stop, QUIET_DONE, 0, 0, 0, pos
+
+
 @_compiled
 def take_part(
     participants, cost, gain, t_reserves, t_spent, t_awareness, t_changed
@@ -1125,10 +1311,7 @@ def warm_up() -> None:
     b = np.zeros(1, dtype=np.bool_)
     z2 = np.ones((7, 1))
     b2 = np.zeros((3, 1), dtype=np.bool_)
-    screen_pairs(
-        0,
-        1,
-        False,
+    screen_args = (
         i,
         i,
         z2,
@@ -1159,6 +1342,12 @@ def warm_up() -> None:
         0.1,
         0.9,
         0,
+    )
+    screen_pairs(0, 1, False, *screen_args)
+    quiet_tenders(
+        *(0, 0, i, i, i, z, z, z, i, i, i, i, i, z, 0.0, z, z, z.copy(), z.copy(), i.copy(), b, b, b, False),
+        *(np.zeros(10, np.int64), np.zeros(2), np.zeros((2, 1), np.int64), z.copy(), i.copy(), b.copy()),
+        *screen_args,
     )
     decide_pairs(i, 0, i, z2[:4].copy(), z, z, z, z, 0.0, b)
     decide_fresh(i, 0, z, i, z2[:4].copy(), z, z, z, z, 0.0, b)

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.bidding import BidBook, RoundBids, bid_cost_args, count_bid_costs, learn
+from safsim.bidding import _DEFINITION_CODE, BidBook, RoundBids, bid_cost_args, count_bid_costs, learn
 from safsim.config import Engagement, SvDefinition
 from safsim.delivery import open_contract
-from safsim.engagement import engage
-from safsim.kernels import pay_and_score
+from safsim.engagement import engage, engagement_cost_gbp
+from safsim.kernels import QUIET_BEFORE, QUIET_DONE, QUIET_SCREENED, pay_and_score, quiet_tenders
 from safsim.population import VSO
 from safsim.tendering import Scored, Tender, pick_winner, score_args
 
@@ -37,6 +37,16 @@ MAX_FAILED_ROUNDS = 10
 
 # Engagement levels at co-design or above (``rung >= 2``), looked up without ``Engagement.rung``.
 _CODESIGN_LEVELS = frozenset(e for e in Engagement if e.rung >= 2)
+_RUNG = {e: e.rung for e in Engagement}
+_NO_DRAWS = np.zeros(0)
+
+# Rounds of at least this many tenders run their tenders without bids in compiled batches
+# (``_run_quietly``; the same draws and decisions as tender by tender, faster where many
+# tenders draw no bid, as with many small lots) ...
+QUIET_MIN_TENDERS = 32
+# ... when at most this share of the last round's tenders were awarded (a tender that draws a
+# bid costs a little more on that path than tender by tender).
+QUIET_MAX_AWARD_SHARE = 0.5
 
 
 def make_tender(
@@ -129,8 +139,184 @@ def tender_round(model: FieldModel, step: int) -> None:
     order = model.streams.tendering.permutation(len(lots)).tolist()
     tenders = [lots[i] for i in order]
     screened = RoundBids(model, tenders)
-    for i, tender in enumerate(tenders):
-        _run(model, engage(model, tender), screened, i, ids[order[i]])
+    awards = model.totals.awards
+    if len(tenders) >= QUIET_MIN_TENDERS and model.quiet_rounds:
+        _run_quietly(model, tenders, [ids[i] for i in order], screened)
+    else:
+        for i, tender in enumerate(tenders):
+            _run(model, engage(model, tender), screened, i, ids[order[i]])
+    # The next round's path: compiled batches pay where most tenders draw no bid.
+    model.quiet_rounds = model.totals.awards - awards <= QUIET_MAX_AWARD_SHARE * len(tenders)
+
+
+def _run_quietly(model: FieldModel, tenders: list[Tender], tender_ids: list[int], screened: RoundBids) -> None:
+    """The round's tenders in order, those that draw no bid in compiled batches.
+
+    ``kernels.quiet_tenders`` runs tenders one after another (their engagement by consultation
+    or none, their count, their screen) until one must go on in Python: one that may draw a
+    bid is finished here from its screen (``RoundBids.bids_screened``, ``_conclude``); a
+    co-design round, a reimbursed round, a tender with barred participants or tied invitations
+    is run as ``engage`` and ``_run`` run it.  The engagement draws of a batch are drawn from
+    the tendering stream up front, and the stream is set back to just after the draws the
+    batch used, so every draw is the one the tender-by-tender round makes.  Same counters,
+    in the same order where they are running float sums.
+    """
+    T = model.pop
+    b = model.behaviour
+    pol = model.policies
+    comms = model.commissioners
+    rng = model.streams.tendering
+    bg = rng.bit_generator
+    n = len(tenders)
+    n_comm = len(comms)
+    reimburse = pol.reimburse_engagement
+    multiple = b.engagement_reserve_multiple
+    # Per tender record (equal parts of a split lot share one): commissioner, engagement code
+    # (0 none, 1 consultation, 2 Python's), definition code, SV weight, engagement cost, threshold.
+    per: dict[int, tuple[int, int, int, float, float, float]] = {}
+    for t in tenders:
+        key = id(t)
+        if key not in per:
+            code = _RUNG[t.engagement]
+            if code >= 2 or (code == 1 and reimburse) or t.excluded:
+                code = 2
+            cost = engagement_cost_gbp(t, b) if code == 1 else 0.0
+            per[key] = (t.commissioner, code, _DEFINITION_CODE[t.sv_definition], t.sv_weight, cost, multiple * cost)
+    cols = list(zip(*[per[id(t)] for t in tenders], strict=True))
+    comm = np.array(cols[0], np.int64)
+    rung = np.array(cols[1], np.int64)
+    definition = np.array(cols[2], np.int64)
+    sv_weight = np.array(cols[3], float)
+    cost = np.array(cols[4], float)
+    threshold = np.array(cols[5], float)
+    # Per commissioner: the engagement pool (ProviderTable.serves_small), invitees, take-up.
+    consulting = set(comm[rung == 1].tolist())
+    empty = np.zeros(0, np.int64)
+    pools = [T.serves_small(c) if c in consulting else empty for c in range(n_comm)]
+    pool_size = np.fromiter((p.size for p in pools), np.int64, n_comm)
+    pool_lo = np.concatenate(([0], np.cumsum(pool_size)))
+    pool_rows = np.concatenate(pools) if n_comm else empty
+    n_invited = np.minimum(pool_size, b.codesign_invitees)
+    slope = b.participation_trust_slope
+    p_take_part = np.array([1.0 - slope + slope * c.trust for c in comms], float)
+    need = np.where(rung == 1, (pool_size + n_invited)[comm], 0)
+    drawn_before = np.concatenate(([0], np.cumsum(need))).tolist()
+    python_at = [*np.flatnonzero(rung == 2).tolist(), n]
+    out = model.invite_scratch
+    if out.size < b.codesign_invitees:
+        out = model.invite_scratch = np.empty(b.codesign_invitees, np.int64)
+    # Counters (kernels.quiet_tenders), put on the totals at the end; running float sums kept
+    # here and handed to and from the tenders that run in Python.
+    t = model.totals
+    ints = np.zeros(10, np.int64)
+    floats = np.array([t.sv_weight_sum, t.engagement_cost_unpaid], float)
+    comm_ints = np.zeros((2, n_comm), np.int64)
+    comm_sv = np.array([c.sv_weight_sum for c in comms], float)
+    engaged_first = np.zeros(n_comm, np.int64)
+    engaged_flag = np.zeros(n_comm, bool)
+    engaged = model.engaged_this_step
+    count_part = np.array([model.codesign_happened])  # co-design in a tender run in Python sets it
+    fixed = (
+        cost,
+        threshold,
+        screened.n_vso,
+        screened.offsets,
+        pool_rows,
+        pool_lo,
+        n_invited,
+        p_take_part,
+        b.participant_awareness_gain,
+    )
+    rest = (
+        T.local_knowledge,
+        T.spent_engagement_gbp,
+        T.criteria_awareness,
+        out,
+        count_part,
+        screened.is_vso,
+        T.codesign_participant,
+        pol.consortia,
+        ints,
+        floats,
+        comm_ints,
+        comm_sv,
+        engaged_first,
+        engaged_flag,
+        *screened._screen_args,
+    )
+    batch = 1
+    i = 0
+    next_python = 0  # index into python_at
+    while i < n:
+        while python_at[next_python] < i:
+            next_python += 1
+        stop = min(python_at[next_python], i + batch)
+        k = stop
+        status = QUIET_BEFORE
+        if stop > i:
+            n_draws = drawn_before[stop] - drawn_before[i]
+            saved = bg.state if n_draws and stop - i > 1 else None
+            u = rng.random(n_draws) if n_draws else _NO_DRAWS
+            k, status, n_fresh, n_want, n_blocked, used = quiet_tenders(
+                i, stop, comm, rung, definition, sv_weight, *fixed, u, *rest
+            )
+            if ints[9]:  # commissioners whose consultation had participants, in order
+                for c in engaged_first[: ints[9]].tolist():
+                    engaged[c] = max(engaged.get(c, 0), 1)
+                    engaged_flag[c] = False
+                ints[9] = 0
+            for j in range(i, k):  # the batch's tenders drew no bid
+                for line, _ in tenders[j].portions:
+                    fails = comms[tenders[j].commissioner].line_failures
+                    fails[line] = min(fails[line] + 1, MAX_FAILED_ROUNDS)
+            if used < n_draws:
+                if saved is None:  # one tender, stopped before its engagement: its own draws
+                    u_left = u
+                else:
+                    bg.state = saved
+                    if used:
+                        rng.random(used)
+                    u_left = None
+            else:
+                u_left = None
+            batch = min(2 * batch, n) if status == QUIET_DONE else 1
+        else:
+            u_left = None
+        if status == QUIET_DONE:
+            i = stop
+            continue
+        tender = tenders[k]
+        c = comms[tender.commissioner]
+        if status == QUIET_SCREENED:
+            _conclude(model, c, tender, screened.bids_screened(k, tender, n_fresh, n_want, n_blocked), tender_ids[k])
+        else:  # the tender in Python, the running sums handed over and back
+            t.sv_weight_sum = float(floats[0])
+            t.engagement_cost_unpaid = float(floats[1])
+            c.sv_weight_sum = float(comm_sv[c.index])
+            _run(model, engage(model, tender, u_left), screened, k, tender_ids[k])
+            floats[0] = t.sv_weight_sum
+            floats[1] = t.engagement_cost_unpaid
+            comm_sv[c.index] = c.sv_weight_sum
+            count_part[0] = model.codesign_happened
+        i = k + 1
+    t.sv_weight_sum = float(floats[0])
+    t.engagement_cost_unpaid = float(floats[1])
+    (n_tenders, n_supplier, n_codefined, n_vso, n_participant, n_engaged, n_inv, n_part, n_rounds, _) = ints.tolist()
+    t.tenders += n_tenders
+    model.step_acc.tenders += n_tenders
+    t.supplier_defined_tenders += n_supplier
+    t.codefined_tenders += n_codefined
+    t.vso_opportunities += n_vso
+    model.step_acc.vso_opportunities += n_vso
+    t.participant_opportunities += n_participant
+    t.engaged_tenders += n_engaged
+    t.engagement_invited += n_inv
+    t.engagement_participants += n_part
+    t.engagement_rounds += n_rounds
+    for c, n_c, n_open, sv in zip(comms, *comm_ints.tolist(), comm_sv.tolist(), strict=True):
+        c.tenders_n += n_c
+        c.supplier_defined_n += n_open
+        c.sv_weight_sum = sv
 
 
 def run_tender(model: FieldModel, tender: Tender) -> None:
@@ -172,7 +358,13 @@ def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int, tender_
     the id the same), which is then given its own id if it is awarded."""
     comm = model.commissioners[tender.commissioner]
     _count_tender(model, tender, comm, screened, i)
-    book = screened.bids(i, tender)
+    _conclude(model, comm, tender, screened.bids(i, tender), tender_id)
+
+
+def _conclude(
+    model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook | None, tender_id: int | None
+) -> None:
+    """A tender's bid costs, award, learning and contract once its bids are known (``_run``)."""
     if book is None:
         for line, _ in tender.portions:
             comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
