@@ -332,33 +332,44 @@ class RoundBids:
         T = model.pop
         b = model.behaviour
         self.model = model
+        # The round's distinct records (equal parts of a split lot share one, see
+        # procurement.tender_round), and each tender's.
+        slot: dict[int, int] = {}
+        self.records: list[Tender] = []
+        record_of = []
+        for t in tenders:
+            j = slot.get(id(t))
+            if j is None:
+                j = slot[id(t)] = len(self.records)
+                self.records.append(t)
+            record_of.append(j)
+        self.record_of = np.array(record_of, np.int64)
+        records = self.records
         local = [T.serves(t.commissioner) for t in tenders]
         sizes = np.fromiter((r.size for r in local), np.int64, len(tenders))
         self.offsets = np.concatenate(([0], np.cumsum(sizes)))
         self.rows = np.concatenate(local) if local else np.zeros(0, np.int64)
         self.tender_of = np.repeat(np.arange(len(tenders)), sizes)
         n = self.rows.size
-        if collaborative is None:
-            collaborative = [model.commissioners[t.commissioner].collaborative for t in tenders]
-        # The per-tender figures, one row each, spread to the tender's pairs in one call (the
-        # same Python floats as one array per figure).
+        # The per-tender figures, one row each, worked out once per record and spread to the
+        # tender's pairs in one call (the same Python floats as one array per figure).
         framing_logit = b.collaborative_framing_logit
-        self._per_tender = per_tender = np.take(
-            np.array(
-                [
-                    [t.volume_gbp for t in tenders],
-                    [t.volume_gbp * t.years for t in tenders],
-                    [t.ceiling_gbp * t.years for t in tenders],
-                    [t.eligibility_turnover_gbp for t in tenders],
-                    [t.sv_weight for t in tenders],
-                    [_bid_base_gbp(t.ceiling_gbp, b) for t in tenders],
-                    [framing_logit if c else 0.0 for c in collaborative],
-                ],
-                dtype=float,
-            ).reshape(7, len(tenders)),
-            self.tender_of,
-            axis=1,
-        )
+        figures = np.array(
+            [
+                [t.volume_gbp for t in records],
+                [t.volume_gbp * t.years for t in records],
+                [t.ceiling_gbp * t.years for t in records],
+                [t.eligibility_turnover_gbp for t in records],
+                [t.sv_weight for t in records],
+                [_bid_base_gbp(t.ceiling_gbp, b) for t in records],
+                [framing_logit if model.commissioners[t.commissioner].collaborative else 0.0 for t in records],
+            ],
+            dtype=float,
+        ).reshape(7, len(records))
+        record_of_pair = self.record_of[self.tender_of]
+        self._per_tender = per_tender = np.take(figures, record_of_pair, axis=1)
+        if collaborative is not None:  # each tender's framing as given
+            per_tender[6] = np.array([framing_logit if c else 0.0 for c in collaborative], dtype=float)[self.tender_of]
         (
             self.volume,
             self.volume_total,
@@ -368,7 +379,7 @@ class RoundBids:
             self.bid_base,
             self.framing,
         ) = per_tender
-        self.areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
+        self.areas = np.asarray([t.areas_mask for t in records], dtype=np.int64)[record_of_pair]
         window = model.policies.tender_window_weeks
         prep = T.tender_prep_weeks[self.rows]
         # The pairs' flags (want, blocked, prep_ok), terms (price, cost, sv_true, p_win), the

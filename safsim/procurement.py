@@ -171,24 +171,20 @@ def _run_quietly(model: FieldModel, tenders: list[Tender], tender_ids: list[int]
     n_comm = len(comms)
     reimburse = pol.reimburse_engagement
     multiple = b.engagement_reserve_multiple
-    # Per tender record (equal parts of a split lot share one): commissioner, engagement code
-    # (0 none, 1 consultation, 2 Python's), definition code, SV weight, engagement cost, threshold.
-    per: dict[int, tuple[int, int, int, float, float, float]] = {}
-    for t in tenders:
-        key = id(t)
-        if key not in per:
-            code = _RUNG[t.engagement]
-            if code >= 2 or (code == 1 and reimburse) or t.excluded:
-                code = 2
-            cost = engagement_cost_gbp(t, b) if code == 1 else 0.0
-            per[key] = (t.commissioner, code, _DEFINITION_CODE[t.sv_definition], t.sv_weight, cost, multiple * cost)
-    cols = list(zip(*[per[id(t)] for t in tenders], strict=True))
-    comm = np.array(cols[0], np.int64)
-    rung = np.array(cols[1], np.int64)
-    definition = np.array(cols[2], np.int64)
-    sv_weight = np.array(cols[3], float)
-    cost = np.array(cols[4], float)
-    threshold = np.array(cols[5], float)
+    # Per record (equal parts of a split lot share one, RoundBids.records), then per tender:
+    # commissioner, engagement code (0 none, 1 consultation, 2 Python's), definition code; SV
+    # weight, engagement cost, threshold.
+    codes, figures = [], []
+    for t in screened.records:
+        code = _RUNG[t.engagement]
+        if code >= 2 or (code == 1 and reimburse) or t.excluded:
+            code = 2
+        cost = engagement_cost_gbp(t, b) if code == 1 else 0.0
+        codes.append((t.commissioner, code, _DEFINITION_CODE[t.sv_definition]))
+        figures.append((t.sv_weight, cost, multiple * cost))
+    record_of = screened.record_of
+    comm, rung, definition = np.array(codes, np.int64).reshape(-1, 3)[record_of].T.copy()
+    sv_weight, cost, threshold = np.array(figures, float).reshape(-1, 3)[record_of].T.copy()
     # Per commissioner: the engagement pool (ProviderTable.serves_small), invitees, take-up.
     consulting = set(comm[rung == 1].tolist())
     empty = np.zeros(0, np.int64)
