@@ -65,6 +65,12 @@ def make_tender(
     duration = model.scenario.commissioners.contract_years * spy
     weights = (c.price_weight, c.quality_weight, c.sv_weight)
     bits = c.line_area_bits()
+    if len(portions) == 1:
+        areas = bits[portions[0][0]]  # sum() of one: 0 + bits
+    else:
+        areas = 0
+        for i, _ in portions:
+            areas += bits[i]
     if c.sv_weight > 0 and not c.has_sv_policy and not model.government.in_scope(ceiling * duration / spy):
         pq = c.price_weight + c.quality_weight
         weights = (c.price_weight / pq, c.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
@@ -82,7 +88,7 @@ def make_tender(
         engagement=c.engagement,
         sv_definition=c.sv_definition,
         eligibility_turnover_gbp=model.behaviour.eligibility_turnover_multiple * c.risk_aversion * ceiling,
-        areas_mask=sum(bits[i] for i, _ in portions),
+        areas_mask=areas,
         years=duration / spy,
     )
 
