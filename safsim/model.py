@@ -26,6 +26,10 @@ row per provider, so that a tender evaluates every candidate at once; the Provid
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import mesa
 import numpy as np
 
@@ -45,6 +49,25 @@ from safsim.streams import RunStreams
 from safsim.warmup import Institutions
 
 __all__ = ["FieldModel"]
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off for a run's steps (speed only).
+
+    A run makes many long-lived records (contracts, tenders, bids, agents) and no cyclic
+    garbage, so the collector's full passes over every live object, several a run in a large
+    field, find nothing to free; the objects made meanwhile are examined once, at the first
+    collection after the steps.  Nothing the model computes depends on when the collector runs.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class FieldModel(mesa.Model):
@@ -118,9 +141,10 @@ class FieldModel(mesa.Model):
         if self.in_warmup:
             # FieldModel's own step, not a subclass's (the dashboard's wrapper is not built yet);
             # the counter moves as Mesa's wrapper would move it.
-            for i in range(self.warmup_steps):
-                self.steps = i + 1
-                self._advance(i - self.warmup_steps)
+            with collection_paused():
+                for i in range(self.warmup_steps):
+                    self.steps = i + 1
+                    self._advance(i - self.warmup_steps)
             self._end_warmup()
 
     def _end_warmup(self) -> None:
@@ -195,8 +219,9 @@ class FieldModel(mesa.Model):
 
     def run(self) -> None:
         """Run ``scenario.horizon_steps`` counted steps (the warm-up ran when the model was built)."""
-        for _ in range(self.scenario.horizon_steps):
-            self.step()
+        with collection_paused():
+            for _ in range(self.scenario.horizon_steps):
+                self.step()
 
     def release(self) -> None:
         """Drop references that keep this model alive (Mesa 3.3.1's ``Agent._ids`` registry)."""
