@@ -109,7 +109,6 @@ class FieldModel(mesa.Model):
         self.award_rows: list[dict[str, object]] = []
         self.next_tender_id = 0
         self.invite_scratch = np.zeros(0, np.int64)  # engagement's participants (engagement.engage)
-        self.quiet_rounds = True  # the tender round's path (procurement.tender_round; speed only)
         # The actors.
         self.commissioners: list[Commissioner] = self._make_commissioners()
         self.government = Government(self)

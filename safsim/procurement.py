@@ -42,11 +42,9 @@ _NO_DRAWS = np.zeros(0)
 
 # Rounds of at least this many tenders run their tenders without bids in compiled batches
 # (``_run_quietly``; the same draws and decisions as tender by tender, faster where many
-# tenders draw no bid, as with many small lots) ...
+# tenders draw no bid, as with many small lots; in a small round its set-up costs more than
+# it saves).
 QUIET_MIN_TENDERS = 32
-# ... when at most this share of the last round's tenders were awarded (a tender that draws a
-# bid costs a little more on that path than tender by tender).
-QUIET_MAX_AWARD_SHARE = 0.5
 
 
 def make_tender(
@@ -145,14 +143,11 @@ def tender_round(model: FieldModel, step: int) -> None:
     order = model.streams.tendering.permutation(len(lots)).tolist()
     tenders = [lots[i] for i in order]
     screened = RoundBids(model, tenders)
-    awards = model.totals.awards
-    if len(tenders) >= QUIET_MIN_TENDERS and model.quiet_rounds:
+    if len(tenders) >= QUIET_MIN_TENDERS:
         _run_quietly(model, tenders, [ids[i] for i in order], screened)
-    else:
-        for i, tender in enumerate(tenders):
-            _run(model, engage(model, tender), screened, i, ids[order[i]])
-    # The next round's path: compiled batches pay where most tenders draw no bid.
-    model.quiet_rounds = model.totals.awards - awards <= QUIET_MAX_AWARD_SHARE * len(tenders)
+        return
+    for i, tender in enumerate(tenders):
+        _run(model, engage(model, tender), screened, i, ids[order[i]])
 
 
 def _run_quietly(model: FieldModel, tenders: list[Tender], tender_ids: list[int], screened: RoundBids) -> None:
