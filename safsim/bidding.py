@@ -346,8 +346,13 @@ class RoundBids:
         self.record_of = np.array(record_of, np.int64)
         records = self.records
         local = [T.serves(t.commissioner) for t in tenders]
-        sizes = np.fromiter((r.size for r in local), np.int64, len(tenders))
-        self.offsets = np.concatenate(([0], np.cumsum(sizes)))
+        sizes = [r.size for r in local]
+        # Per tender, as Python ints: where its pairs start and end.
+        bounds = [0]
+        for size in sizes:
+            bounds.append(bounds[-1] + size)
+        self._bounds = bounds
+        self.offsets = np.array(bounds, np.int64)
         self.rows = np.concatenate(local) if local else np.zeros(0, np.int64)
         self.tender_of = np.repeat(np.arange(len(tenders)), sizes)
         n = self.rows.size
@@ -391,10 +396,11 @@ class RoundBids:
         self.window_factor = _window_factor(prep, window, b)
         self.noise = b.quality_noise_sd * model.streams.tendering.normal(size=n)
         self.is_vso = T.kind[self.rows] == VSO
-        self.vso_before = np.concatenate(([0], np.cumsum(self.is_vso)))
-        # Per tender, as Python ints: where its pairs start and end, its local small VSOs.
-        self._bounds = self.offsets.tolist()
-        self.n_vso = np.diff(self.vso_before[self.offsets])
+        self.vso_before = np.zeros(n + 1, np.int64)
+        np.cumsum(self.is_vso, out=self.vso_before[1:])
+        # Per tender: its local small VSOs (also as Python ints).
+        at_bounds = self.vso_before[self.offsets]
+        self.n_vso = at_bounds[1:] - at_bounds[:-1]
         self._n_vso = self.n_vso.tolist()
         self._terms = np.zeros((4, n))
         self.price, self.cost, self.sv_true, self.p_win = self._terms
