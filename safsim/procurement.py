@@ -183,6 +183,7 @@ def _run_quietly(model: FieldModel, tenders: list[Tender], tender_ids: list[int]
         cost = engagement_cost_gbp(t, b) if code == 1 else 0.0
         codes.append((t.commissioner, code, _DEFINITION_CODE[t.sv_definition]))
         figures.append((t.sv_weight, cost, multiple * cost))
+    records = screened.records
     record_of = screened.record_of
     comm, rung, definition = np.array(codes, np.int64).reshape(-1, 3)[record_of].T.copy()
     sv_weight, cost, threshold = np.array(figures, float).reshape(-1, 3)[record_of].T.copy()
@@ -262,10 +263,20 @@ def _run_quietly(model: FieldModel, tenders: list[Tender], tender_ids: list[int]
                     engaged[c] = max(engaged.get(c, 0), 1)
                     engaged_flag[c] = False
                 ints[9] = 0
-            for j in range(i, k):  # the batch's tenders drew no bid
-                for line, _ in tenders[j].portions:
+            if k - i > 4:  # the batch's tenders drew no bid: their lines' failures, per record
+                # (a failure count is a whole number: adding 1 a time up to the cap, over the
+                # batch in any order, is adding them all at once up to the cap)
+                counts = np.bincount(record_of[i:k], minlength=len(records))
+                for j in np.flatnonzero(counts).tolist():
+                    record = records[j]
+                    fails = comms[record.commissioner].line_failures
+                    for line, _ in record.portions:
+                        fails[line] = min(fails[line] + int(counts[j]), MAX_FAILED_ROUNDS)
+            else:
+                for j in range(i, k):
                     fails = comms[tenders[j].commissioner].line_failures
-                    fails[line] = min(fails[line] + 1, MAX_FAILED_ROUNDS)
+                    for line, _ in tenders[j].portions:
+                        fails[line] = min(fails[line] + 1, MAX_FAILED_ROUNDS)
             if used < n_draws:
                 if saved is None:  # one tender, stopped before its engagement: its own draws
                     u_left = u

@@ -611,8 +611,8 @@ def _round_state(m) -> tuple:
     )
 
 
-@settings(max_examples=60, deadline=None)
-@given(seeds, st.integers(1, 80), st.booleans(), st.booleans(), st.booleans(), st.booleans())
+@settings(max_examples=100, deadline=None)
+@given(seeds, st.integers(1, 120), st.booleans(), st.booleans(), st.booleans(), st.booleans())
 def test_compiled_quiet_tenders_equal_the_round_tender_by_tender(seed, n, reimburse, consortia, ties, codesign):
     """procurement._run_quietly (kernels.quiet_tenders and the tenders it hands back to Python)
     changes the table, the totals, the commissioners' records, the engagement record, the
@@ -636,7 +636,7 @@ def test_compiled_quiet_tenders_equal_the_round_tender_by_tender(seed, n, reimbu
         T = m.pop
         rows = np.arange(T.n)
         if ties:
-            T.local_knowledge[rows] = np.where(g.random(T.n) < 0.3, 1e12, T.local_knowledge[rows])
+            T.local_knowledge[rows] = np.where(g.random(T.n) < 0.04, 1e12, T.local_knowledge[rows])
         T.belief[rows] = g.uniform(0, 1, T.n)
         m.codesign_happened = codesign
         T.codesign_participant[rows] = g.random(T.n) < 0.3
@@ -646,7 +646,7 @@ def test_compiled_quiet_tenders_equal_the_round_tender_by_tender(seed, n, reimbu
                 tenders.append(tenders[-1])
             else:
                 c = int(g.integers(0, 3))
-                volume = float(10.0 ** g.uniform(3, 6))
+                volume = float(10.0 ** g.uniform(3, 7))  # many too large for anyone: runs without bids
                 tenders.append(
                     tender_for(
                         m,
@@ -656,7 +656,7 @@ def test_compiled_quiet_tenders_equal_the_round_tender_by_tender(seed, n, reimbu
                         portions=((int(g.integers(0, m.commissioners[c].service_lines)), 1.0),),
                         sv_weight=float(g.choice([0.0, 0.05, 0.2])),
                         engagement=[Engagement.none, Engagement.consultation, Engagement.co_design][
-                            int(g.choice(3, p=[0.2, 0.7, 0.1]))
+                            int(g.choice(3, p=[0.25, 0.7, 0.05]))
                         ],
                         sv_definition=[SvDefinition.supplier_open, SvDefinition.commissioner_list][int(g.integers(2))],
                     )
