@@ -51,16 +51,23 @@ from safsim.warmup import Institutions
 __all__ = ["FieldModel"]
 
 
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector held off for a run's steps (speed only).
+# Fields of at least this many initial providers run their steps with the cyclic garbage
+# collector paused (``collection_paused``; speed only).
+PAUSE_COLLECTOR_PROVIDERS = 1000
 
-    A run makes many long-lived records (contracts, tenders, bids, agents) and no cyclic
-    garbage, so the collector's full passes over every live object, several a run in a large
-    field, find nothing to free; the objects made meanwhile are examined once, at the first
-    collection after the steps.  Nothing the model computes depends on when the collector runs.
+
+@contextmanager
+def collection_paused(pause: bool = True) -> Iterator[None]:
+    """Python's cyclic garbage collector held off for a run's steps if ``pause`` (speed only).
+
+    A large field makes many long-lived records (contracts, tenders, bids, agents), and the
+    collector's full passes over every live object, several a run in the national field, find
+    next to nothing to free; the objects made meanwhile are examined once, at the first
+    collection after the steps.  In a small field those passes are rare and the one deferred
+    pass costs more than it saves, so only fields of ``PAUSE_COLLECTOR_PROVIDERS`` or more pause
+    it.  Nothing the model computes depends on when the collector runs.
     """
-    if not gc.isenabled():
+    if not pause or not gc.isenabled():
         yield
         return
     gc.disable()
@@ -124,6 +131,7 @@ class FieldModel(mesa.Model):
         for kind in PROVIDER_KINDS:
             add_providers(self, kind, scenario.providers.of(kind).count, initial=True)
         self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)
+        self.pause_collector = self.pop.n >= PAUSE_COLLECTOR_PROVIDERS  # speed only
         self.providers_ever = len(self.providers)
         self.peers = peer_lists(len(self.commissioners), scenario.field.peer_network)
         # Warm-up (docs/ODD.md, "Initialisation"): steps numbered -warmup_steps..-1 run here, so the
@@ -140,7 +148,7 @@ class FieldModel(mesa.Model):
         if self.in_warmup:
             # FieldModel's own step, not a subclass's (the dashboard's wrapper is not built yet);
             # the counter moves as Mesa's wrapper would move it.
-            with collection_paused():
+            with collection_paused(self.pause_collector):
                 for i in range(self.warmup_steps):
                     self.steps = i + 1
                     self._advance(i - self.warmup_steps)
@@ -173,6 +181,7 @@ class FieldModel(mesa.Model):
         for name in LEDGER_COLUMNS:
             getattr(T, name)[:n] = 0.0
         self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)
+        self.pause_collector = self.pop.n >= PAUSE_COLLECTOR_PROVIDERS  # speed only
         self.providers_ever = int(np.count_nonzero(T.active[:n]))
 
     def _make_commissioners(self) -> list[Commissioner]:
@@ -218,7 +227,7 @@ class FieldModel(mesa.Model):
 
     def run(self) -> None:
         """Run ``scenario.horizon_steps`` counted steps (the warm-up ran when the model was built)."""
-        with collection_paused():
+        with collection_paused(self.pause_collector):
             for _ in range(self.scenario.horizon_steps):
                 self.step()
 
