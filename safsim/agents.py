@@ -369,16 +369,24 @@ class Commissioner(mesa.Agent):
             cap = shaping if cap is None else min(cap, shaping)
         lots: list[tuple[tuple[tuple[int, float], ...], float, float]] = []
         for start in range(0, len(order), group):
-            portions = tuple((i, line_free[i]) for i in order[start : start + group])
-            vol = ceil = 0.0  # summed left to right, as the lines are listed
-            for i, f in portions:
-                vol += volume[i] * f
-                ceil += ceiling[i] * f
-            n_split = 1
-            if cap is not None and ceil > cap:
-                n_split = int(math.ceil(ceil / cap))
+            if group == 1:  # one line a lot: the sums below, of one term
+                i = order[start]
+                f = line_free[i]
+                portions: tuple[tuple[int, float], ...] = ((i, f),)
+                vol = 0.0 + volume[i] * f
+                ceil = 0.0 + ceiling[i] * f
+            else:
+                portions = tuple([(i, line_free[i]) for i in order[start : start + group]])
+                vol = ceil = 0.0  # summed left to right, as the lines are listed
+                for i, f in portions:
+                    vol += volume[i] * f
+                    ceil += ceiling[i] * f
+            if cap is None or not ceil > cap:
+                lots.append((portions, vol, ceil))  # x / 1 is x: the record of a lot not split
+                continue
+            n_split = int(math.ceil(ceil / cap))
             # A split lot is n_split equal lots (one shared, immutable record).
-            lot = (tuple((i, f / n_split) for i, f in portions), vol / n_split, ceil / n_split)
+            lot = (tuple([(i, f / n_split) for i, f in portions]), vol / n_split, ceil / n_split)
             lots.extend([lot] * n_split)
         return lots
 

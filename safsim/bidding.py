@@ -332,33 +332,49 @@ class RoundBids:
         T = model.pop
         b = model.behaviour
         self.model = model
+        # The round's distinct records (equal parts of a split lot share one, see
+        # procurement.tender_round), and each tender's.
+        slot: dict[int, int] = {}
+        self.records: list[Tender] = []
+        record_of = []
+        for t in tenders:
+            j = slot.get(id(t))
+            if j is None:
+                j = slot[id(t)] = len(self.records)
+                self.records.append(t)
+            record_of.append(j)
+        self.record_of = np.array(record_of, np.int64)
+        records = self.records
         local = [T.serves(t.commissioner) for t in tenders]
-        sizes = np.fromiter((r.size for r in local), np.int64, len(tenders))
-        self.offsets = np.concatenate(([0], np.cumsum(sizes)))
+        sizes = [r.size for r in local]
+        # Per tender, as Python ints: where its pairs start and end.
+        bounds = [0]
+        for size in sizes:
+            bounds.append(bounds[-1] + size)
+        self._bounds = bounds
+        self.offsets = np.array(bounds, np.int64)
         self.rows = np.concatenate(local) if local else np.zeros(0, np.int64)
         self.tender_of = np.repeat(np.arange(len(tenders)), sizes)
         n = self.rows.size
-        if collaborative is None:
-            collaborative = [model.commissioners[t.commissioner].collaborative for t in tenders]
-        # The per-tender figures, one row each, spread to the tender's pairs in one call (the
-        # same Python floats as one array per figure).
+        # The per-tender figures, one row each, worked out once per record and spread to the
+        # tender's pairs in one call (the same Python floats as one array per figure).
         framing_logit = b.collaborative_framing_logit
-        self._per_tender = per_tender = np.take(
-            np.array(
-                [
-                    [t.volume_gbp for t in tenders],
-                    [t.volume_gbp * t.years for t in tenders],
-                    [t.ceiling_gbp * t.years for t in tenders],
-                    [t.eligibility_turnover_gbp for t in tenders],
-                    [t.sv_weight for t in tenders],
-                    [_bid_base_gbp(t.ceiling_gbp, b) for t in tenders],
-                    [framing_logit if c else 0.0 for c in collaborative],
-                ],
-                dtype=float,
-            ).reshape(7, len(tenders)),
-            self.tender_of,
-            axis=1,
-        )
+        figures = np.array(
+            [
+                [t.volume_gbp for t in records],
+                [t.volume_gbp * t.years for t in records],
+                [t.ceiling_gbp * t.years for t in records],
+                [t.eligibility_turnover_gbp for t in records],
+                [t.sv_weight for t in records],
+                [_bid_base_gbp(t.ceiling_gbp, b) for t in records],
+                [framing_logit if model.commissioners[t.commissioner].collaborative else 0.0 for t in records],
+            ],
+            dtype=float,
+        ).reshape(7, len(records))
+        record_of_pair = self.record_of[self.tender_of]
+        self._per_tender = per_tender = np.take(figures, record_of_pair, axis=1)
+        if collaborative is not None:  # each tender's framing as given
+            per_tender[6] = np.array([framing_logit if c else 0.0 for c in collaborative], dtype=float)[self.tender_of]
         (
             self.volume,
             self.volume_total,
@@ -368,7 +384,7 @@ class RoundBids:
             self.bid_base,
             self.framing,
         ) = per_tender
-        self.areas = np.asarray([t.areas_mask for t in tenders], dtype=np.int64)[self.tender_of]
+        self.areas = np.asarray([t.areas_mask for t in records], dtype=np.int64)[record_of_pair]
         window = model.policies.tender_window_weeks
         prep = T.tender_prep_weeks[self.rows]
         # The pairs' flags (want, blocked, prep_ok), terms (price, cost, sv_true, p_win), the
@@ -380,10 +396,12 @@ class RoundBids:
         self.window_factor = _window_factor(prep, window, b)
         self.noise = b.quality_noise_sd * model.streams.tendering.normal(size=n)
         self.is_vso = T.kind[self.rows] == VSO
-        self.vso_before = np.concatenate(([0], np.cumsum(self.is_vso)))
-        # Per tender, as Python ints: where its pairs start and end, its local small VSOs.
-        self._bounds = self.offsets.tolist()
-        self._n_vso = np.diff(self.vso_before[self.offsets]).tolist()
+        self.vso_before = np.zeros(n + 1, np.int64)
+        np.cumsum(self.is_vso, out=self.vso_before[1:])
+        # Per tender: its local small VSOs (also as Python ints).
+        at_bounds = self.vso_before[self.offsets]
+        self.n_vso = at_bounds[1:] - at_bounds[:-1]
+        self._n_vso = self.n_vso.tolist()
         self._terms = np.zeros((4, n))
         self.price, self.cost, self.sv_true, self.p_win = self._terms
         self.bid_cost = self.bid_base * self.window_factor
@@ -448,25 +466,30 @@ class RoundBids:
         ``_p_win``, recomputed only for pairs whose belief or sensitivity moved since it was
         last computed (``screen_reference`` is the same screen in plain NumPy).
         """
-        T = self.model.pop
         n_fresh, n_want, n_blocked = screen_pairs(lo, hi, only_changed, *self._screen_args)
         if n_fresh:
-            # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
-            f = self._fresh
-            half = win_half_logit(
-                f,
-                n_fresh,
-                np.log(self._odds[:n_fresh]),  # the odds that screen_pairs worked out (kernels.win_odds)
-                self.rows,
-                T.sv_weight_sensitivity,
-                self.sv_weight,
-                self.framing,
-                T.kind,
-                CORPORATE,
-                self.model.behaviour.sv_weight_reference,
-            )
-            n_want += decide_fresh(f, n_fresh, np.tanh(half), *self._decide_args)
+            n_want += self._decide_fresh(n_fresh)
         return n_want, n_blocked
+
+    def _decide_fresh(self, n_fresh: int) -> int:
+        """The chance of winning and the decision of the ``n_fresh`` pairs that the last screen
+        listed as fresh; returns how many of them want to bid."""
+        T = self.model.pop
+        # _p_win: the arithmetic compiled, its log and tanh NumPy's (see safsim.kernels).
+        f = self._fresh
+        half = win_half_logit(
+            f,
+            n_fresh,
+            np.log(self._odds[:n_fresh]),  # the odds that screen_pairs worked out (kernels.win_odds)
+            self.rows,
+            T.sv_weight_sensitivity,
+            self.sv_weight,
+            self.framing,
+            T.kind,
+            CORPORATE,
+            self.model.behaviour.sv_weight_reference,
+        )
+        return decide_fresh(f, n_fresh, np.tanh(half), *self._decide_args)
 
     def screen_reference(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
         """The screen of pairs ``idx`` with the current state, in plain NumPy: the rule functions
@@ -587,11 +610,22 @@ class RoundBids:
         Returns:
             The tender's bids, or None when nobody bids.
         """
-        model = self.model
         lo, hi = self._bounds[i], self._bounds[i + 1]
         if hi == lo:
             return None
         n_want, n_blocked = self._screen(lo, hi, True)
+        return self._bids(i, tender, n_want, n_blocked)
+
+    def bids_screened(self, i: int, tender: Tender, n_fresh: int, n_want: int, n_blocked: int) -> BidBook | None:
+        """``bids`` of tender ``i`` after ``kernels.quiet_tenders`` screened its pairs (and
+        returned the screen's counts)."""
+        if n_fresh:
+            n_want += self._decide_fresh(n_fresh)
+        return self._bids(i, tender, n_want, n_blocked)
+
+    def _bids(self, i: int, tender: Tender, n_want: int, n_blocked: int) -> BidBook | None:
+        model = self.model
+        lo, hi = self._bounds[i], self._bounds[i + 1]
         rows = self.rows[lo:hi]
         want = self.want[lo:hi]
         blocked = self.blocked[lo:hi]

@@ -23,7 +23,7 @@ import numpy as np
 
 from safsim.config import BehaviourConfig, Engagement, SvDefinition
 from safsim.delivery import pay
-from safsim.kernels import codesign_part, invite, take_part
+from safsim.kernels import codesign_part, invite_take_part, take_part
 from safsim.population import SE, VSO
 from safsim.tendering import Tender
 
@@ -43,13 +43,16 @@ def engagement_cost_gbp(tender: Tender, b: BehaviourConfig) -> float:
     return cost
 
 
-def engage(model: FieldModel, tender: Tender) -> Tender:
+def engage(model: FieldModel, tender: Tender, u: np.ndarray | None = None) -> Tender:
     """The engagement round before ``tender`` (Th §4.3, §4.4).
 
-    The compiled twin (``kernels.invite``, ``take_part``, ``codesign_part``) of
+    The compiled twin (``kernels.invite_take_part``, ``take_part``, ``codesign_part``) of
     ``engage_reference``, with the same draws from the same stream in the same order
     (tests/test_kernels.py checks they agree); the pool of local small VSOs and social
     enterprises is the table's cached ``serves_small``.
+
+    ``u``: the round's knowledge and willingness draws if the caller has drawn them from the
+    stream already (``procurement``'s fast path).
 
     Returns:
         The tender, with a co-defined social-value definition and barred participants where
@@ -67,40 +70,59 @@ def engage(model: FieldModel, tender: Tender) -> Tender:
     local = T.serves_small(comm.index)  # the reference's pool, kept while the field is unchanged
     n_invited = min(b.codesign_invitees, local.size)
     # The knowledge noise, then the willingness draws: the reference's two calls in one.
-    u = rng.random(local.size + n_invited)
+    if u is None:
+        u = rng.random(local.size + n_invited)
     slope = b.participation_trust_slope
     p_take_part = 1.0 - slope + slope * comm.trust
     threshold = b.engagement_reserve_multiple * cost
     reimburse = pol.reimburse_engagement
-    ok, participants = invite(local, T.local_knowledge, u, n_invited, T.reserves_gbp, threshold, reimburse, p_take_part)
-    if not ok:  # tied knowledge: NumPy's sort decides the order, as in the reference
+    gain = b.participant_awareness_gain
+    out = model.invite_scratch
+    if out.size < n_invited:
+        out = model.invite_scratch = np.empty(n_invited, np.int64)
+    # invite, then take_part where the round is not reimbursed (kernels.invite_take_part).
+    n = invite_take_part(
+        local,
+        T.local_knowledge,
+        u,
+        n_invited,
+        T.reserves_gbp,
+        threshold,
+        reimburse,
+        p_take_part,
+        cost,
+        gain,
+        T.spent_engagement_gbp,
+        T.criteria_awareness,
+        T.changed,
+        out,
+    )
+    if n >= 0:
+        participants = out[:n]  # read below, before the next round writes the scratch again
+        taken = not reimburse
+    else:  # tied knowledge: NumPy's sort decides the order, as in the reference
         knowledge = T.local_knowledge[local] + 1e-6 * u[: local.size]
         invited = local[np.argsort(-knowledge)[:n_invited]]
         willing = u[local.size :]
         keep = (reimburse | (T.reserves_gbp[invited] > threshold)) & (willing < p_take_part)
         participants = invited[keep]
+        n = participants.size
+        taken = False
     t = model.totals
     t.engaged_tenders += 1
     t.engagement_invited += n_invited
-    t.engagement_participants += participants.size
-    if not participants.size:
+    t.engagement_participants += n
+    if not n:
         return tender
     t.engagement_rounds += 1
     if reimburse:
-        pay(model, participants, np.full(participants.size, cost), "reimbursed")
+        pay(model, participants, np.full(n, cost), "reimbursed")
     else:
-        t.engagement_cost_unpaid += cost * participants.size
+        t.engagement_cost_unpaid += cost * n
     # The time spent is a real cost either way; taking part teaches what the commissioner
     # wants (Th §4.4); the participants' later decisions are screened again.
-    take_part(
-        participants,
-        cost,
-        b.participant_awareness_gain,
-        T.reserves_gbp,
-        T.spent_engagement_gbp,
-        T.criteria_awareness,
-        T.changed,
-    )
+    if not taken:
+        take_part(participants, cost, gain, T.reserves_gbp, T.spent_engagement_gbp, T.criteria_awareness, T.changed)
     engaged = model.engaged_this_step
     rung = _RUNG[level]
     engaged[comm.index] = max(engaged.get(comm.index, 0), rung)

@@ -26,6 +26,11 @@ Objects:
         what taking part does to them: the compiled form of ``engagement.engage_reference``
         (the draws and the counters stay in Python; the local pool of small VSOs and social
         enterprises is ``population.ProviderTable.serves_small``, kept between tenders).
+    invite_take_part: ``invite`` then, in a round that is not reimbursed, ``take_part``, in
+        one call (the participants in a scratch array the caller keeps).
+    quiet_tenders: a round's tenders one after another while they draw no bid (engagement
+        by consultation or none, the tender's count and its screen), stopping where Python
+        must go on: the tender round's fast path for tenders without bids.
     deliver_contracts, pay_members: a step of delivery on the live contracts and the
         holders' payments and delivery costs: the compiled form of
         ``delivery.deliver_reference`` (the pairwise NumPy sums stay in Python).
@@ -75,9 +80,11 @@ __all__ = [
     "deliver_contracts",
     "gather_bids",
     "invite",
+    "invite_take_part",
     "learn_bids",
     "pay_members",
     "pay_rows",
+    "quiet_tenders",
     "release_holders",
     "review_holders",
     "running_money",
@@ -690,6 +697,29 @@ def learn_bids(
 
 
 @_compiled
+def _invite_into(
+    local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part, out
+):  # pragma: no cover - compiled; checked through invite and invite_take_part
+    """``invite`` with its participants written to ``out``; returns how many (-1: not ok)."""
+    m = local.size
+    neg = np.empty(m)
+    for j in range(m):
+        neg[j] = -(t_knowledge[local[j]] + 1e-6 * u[j])
+    s = np.sort(neg)
+    for j in range(m):
+        if np.isnan(s[j]) or (j > 0 and s[j] == s[j - 1]):
+            return -1
+    order = np.argsort(neg, kind="mergesort")  # all distinct: the one ascending order
+    n = 0
+    for j in range(n_invited):
+        r = local[order[j]]
+        if (reimburse or t_reserves[r] > threshold) and u[m + j] < p_take_part:
+            out[n] = r
+            n += 1
+    return n
+
+
+@_compiled
 def invite(
     local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part
 ):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the reference
@@ -705,23 +735,224 @@ def invite(
         values tie (or one is NaN): the order of tied values is NumPy's sort's to decide, so
         the caller then uses the reference.
     """
-    m = local.size
-    neg = np.empty(m)
-    for j in range(m):
-        neg[j] = -(t_knowledge[local[j]] + 1e-6 * u[j])
-    s = np.sort(neg)
-    for j in range(m):
-        if np.isnan(s[j]) or (j > 0 and s[j] == s[j - 1]):
-            return False, np.empty(0, np.int64)
-    order = np.argsort(neg, kind="mergesort")  # all distinct: the one ascending order
     out = np.empty(n_invited, np.int64)
-    n = 0
-    for j in range(n_invited):
-        r = local[order[j]]
-        if (reimburse or t_reserves[r] > threshold) and u[m + j] < p_take_part:
-            out[n] = r
-            n += 1
+    n = _invite_into(local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part, out)
+    if n < 0:
+        return False, np.empty(0, np.int64)
     return True, out[:n]
+
+
+@_compiled
+def invite_take_part(
+    local,
+    t_knowledge,
+    u,
+    n_invited,
+    t_reserves,
+    threshold,
+    reimburse,
+    p_take_part,
+    cost,
+    gain,
+    t_spent,
+    t_awareness,
+    t_changed,
+    out,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against invite and take_part
+    """``invite`` into ``out`` (at least ``n_invited`` long), then, for a round that is not
+    reimbursed, ``take_part`` of its participants (a reimbursed round pays them first, so the
+    caller does that part).
+
+    Returns:
+        How many participants (the first of ``out``), or -1 when ``invite`` is not ok (tied
+        knowledge; nothing taken part in then).
+    """
+    n = _invite_into(local, t_knowledge, u, n_invited, t_reserves, threshold, reimburse, p_take_part, out)
+    if n > 0 and not reimburse:
+        take_part(out[:n], cost, gain, t_reserves, t_spent, t_awareness, t_changed)
+    return n
+
+
+# What ``quiet_tenders`` returns as its status: every tender run; stopped before a tender
+# (Python runs all of it); stopped after a tender's engagement, count and screen (Python
+# finishes its bids).
+QUIET_DONE, QUIET_BEFORE, QUIET_SCREENED = 0, 1, 2
+
+
+@_compiled
+def quiet_tenders(
+    start,
+    stop,
+    comm,
+    rung,
+    definition,
+    sv_weight,
+    cost,
+    threshold,
+    n_vso,
+    bounds,
+    pools,
+    pool_lo,
+    n_invited,
+    p_take_part,
+    gain,
+    u,
+    t_knowledge,
+    t_spent,
+    t_awareness,
+    out,
+    count_part,
+    is_vso,
+    t_codesign,
+    consortia,
+    ints,
+    floats,
+    comm_ints,
+    comm_sv,
+    engaged_first,
+    engaged_flag,
+    rows,
+    areas,
+    per_tender,
+    flags,
+    terms,
+    seen,
+    fresh,
+    odds,
+    bid_cost,
+    t_changed,
+    t_areas,
+    t_bids_this_year,
+    t_bid_capacity,
+    t_min_sv_weight,
+    t_capacity,
+    t_contracted,
+    t_turnover,
+    t_kind,
+    t_unit_cost,
+    t_sv_intrinsic,
+    t_markup,
+    t_belief,
+    t_sensitivity,
+    t_reserves,
+    t_min_win_probability,
+    t_mission,
+    max_loss_share,
+    odds_lo,
+    odds_hi,
+    vso,
+):  # pragma: no cover - compiled; tests/test_kernels.py checks it against the tender round in Python
+    """Tenders ``start..stop-1`` of a round, one after another, for as long as each draws no
+    bid: the engagement round (``invite_take_part``, for ``rung`` 1, consultation, without
+    reimbursement; nothing for ``rung`` 0), the tender's count (``procurement._count_tender``)
+    and its screen (``screen_pairs``), as ``engagement.engage`` and ``procurement._run`` do
+    them.  ``rung`` must be 0 or 1 (co-design draws and decides more: Python's part).
+
+    Per tender: ``comm``, ``definition`` (OPEN, COMMISSIONER_LIST, CO_DEFINED), ``sv_weight``,
+    ``cost`` and ``threshold`` of its engagement, ``n_vso`` (its local small VSOs), ``bounds``
+    (its pairs, ``bidding.RoundBids``).  Per commissioner: its pool of small VSOs and social
+    enterprises (``pools[pool_lo[c]:pool_lo[c + 1]]``), ``n_invited`` and ``p_take_part``.
+    ``u`` holds the stream's next uniforms, each engaged tender taking its pool's size plus its
+    invitees from them in turn (the draws of ``engage``).  ``count_part[0]``: whether co-design
+    has happened (participants' opportunities are counted).
+
+    Adds to ``ints`` (tenders, supplier-defined, co-defined, small VSOs' opportunities,
+    participants' opportunities, engaged tenders, invited, participants, engagement rounds,
+    entries of ``engaged_first``), ``floats`` (the SV weights' and the unpaid engagement costs'
+    running sums), ``comm_ints`` (rows tenders, supplier-defined) and ``comm_sv`` (SV weights'
+    running sums); lists the commissioners whose engagement had participants in the order they
+    first had them (``engaged_first``, ``engaged_flag``).
+
+    Stops at the first tender that Python must run on: before it (QUIET_BEFORE) when ``u``
+    has too few draws left or the invitations tie (``invite`` not ok; nothing done then);
+    after its screen (QUIET_SCREENED) when a pair's chance of winning must be worked out
+    afresh, one wants to bid or a consortium may form.
+
+    Returns:
+        (the tender it stopped at, or ``stop``; the status; the screen's fresh, want and
+        blocked counts at a QUIET_SCREENED stop; the draws of ``u`` used).
+    """
+    pos = 0
+    for k in range(start, stop):
+        c = comm[k]
+        if rung[k] == 1:
+            pool = pools[pool_lo[c] : pool_lo[c + 1]]
+            m = pool.size
+            ni = n_invited[c]
+            need = m + ni
+            if pos + need > u.size:
+                return k, QUIET_BEFORE, 0, 0, 0, pos
+            n = _invite_into(
+                pool, t_knowledge, u[pos : pos + need], ni, t_reserves, threshold[k], False, p_take_part[c], out
+            )
+            if n < 0:
+                return k, QUIET_BEFORE, 0, 0, 0, pos
+            pos += need
+            ints[5] += 1
+            ints[6] += ni
+            ints[7] += n
+            if n > 0:
+                take_part(out[:n], cost[k], gain, t_reserves, t_spent, t_awareness, t_changed)
+                ints[8] += 1
+                floats[1] += cost[k] * n
+                if not engaged_flag[c]:
+                    engaged_flag[c] = True
+                    engaged_first[ints[9]] = c
+                    ints[9] += 1
+        # procurement._count_tender
+        ints[0] += 1
+        floats[0] += sv_weight[k]
+        ints[1] += definition[k] == OPEN
+        ints[2] += definition[k] == CO_DEFINED
+        comm_ints[0, c] += 1
+        comm_sv[c] += sv_weight[k]
+        comm_ints[1, c] += definition[k] == OPEN
+        lo = bounds[k]
+        hi = bounds[k + 1]
+        nv = n_vso[k]
+        ints[3] += nv
+        if nv and count_part[0]:
+            ints[4] += count_participants(lo, hi, rows, is_vso, t_codesign)
+        if hi == lo:
+            continue
+        n_fresh, n_want, n_blocked = screen_pairs(
+            lo,
+            hi,
+            True,
+            rows,
+            areas,
+            per_tender,
+            flags,
+            terms,
+            seen,
+            fresh,
+            odds,
+            bid_cost,
+            t_changed,
+            t_areas,
+            t_bids_this_year,
+            t_bid_capacity,
+            t_min_sv_weight,
+            t_capacity,
+            t_contracted,
+            t_turnover,
+            t_kind,
+            t_unit_cost,
+            t_sv_intrinsic,
+            t_markup,
+            t_belief,
+            t_sensitivity,
+            t_reserves,
+            t_min_win_probability,
+            t_mission,
+            max_loss_share,
+            odds_lo,
+            odds_hi,
+            vso,
+        )
+        if n_fresh or n_want or (consortia and n_blocked >= 2):
+            return k, QUIET_SCREENED, n_fresh, n_want, n_blocked, pos
+    return stop, QUIET_DONE, 0, 0, 0, pos
 
 
 @_compiled
@@ -1080,10 +1311,7 @@ def warm_up() -> None:
     b = np.zeros(1, dtype=np.bool_)
     z2 = np.ones((7, 1))
     b2 = np.zeros((3, 1), dtype=np.bool_)
-    screen_pairs(
-        0,
-        1,
-        False,
+    screen_args = (
         i,
         i,
         z2,
@@ -1115,6 +1343,12 @@ def warm_up() -> None:
         0.9,
         0,
     )
+    screen_pairs(0, 1, False, *screen_args)
+    quiet_tenders(
+        *(0, 0, i, i, i, z, z, z, i, i, i, i, i, z, 0.0, z, z, z.copy(), z.copy(), i.copy(), b, b, b, False),
+        *(np.zeros(10, np.int64), np.zeros(2), np.zeros((2, 1), np.int64), z.copy(), i.copy(), b.copy()),
+        *screen_args,
+    )
     decide_pairs(i, 0, i, z2[:4].copy(), z, z, z, z, 0.0, b)
     decide_fresh(i, 0, z, i, z2[:4].copy(), z, z, z, z, 0.0, b)
     count_participants(0, 1, i, b, b)
@@ -1130,6 +1364,7 @@ def warm_up() -> None:
     )
     learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0, b.copy())
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)
+    invite_take_part(i, z, np.ones(2), 1, z.copy(), 0.0, False, 0.5, 0.0, 0.0, z.copy(), z.copy(), b.copy(), i.copy())
     take_part(i, 0.0, 0.0, z.copy(), z.copy(), z.copy(), b.copy())
     codesign_part(i, 1.0, 0.0, True, 0.0, z.copy(), b.copy())
     deliver_contracts(i, z, z, z, z, z, z, i, i, b, i, z.copy(), z.copy(), z.copy(), z.copy(), 1, 1, 0)

@@ -26,6 +26,10 @@ row per provider, so that a tender evaluates every candidate at once; the Provid
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import mesa
 import numpy as np
 
@@ -45,6 +49,32 @@ from safsim.streams import RunStreams
 from safsim.warmup import Institutions
 
 __all__ = ["FieldModel"]
+
+
+# Fields of at least this many initial providers run their steps with the cyclic garbage
+# collector paused (``collection_paused``; speed only).
+PAUSE_COLLECTOR_PROVIDERS = 1000
+
+
+@contextmanager
+def collection_paused(pause: bool = True) -> Iterator[None]:
+    """Python's cyclic garbage collector held off for a run's steps if ``pause`` (speed only).
+
+    A large field makes many long-lived records (contracts, tenders, bids, agents), and the
+    collector's full passes over every live object, several a run in the national field, find
+    next to nothing to free; the objects made meanwhile are examined once, at the first
+    collection after the steps.  In a small field those passes are rare and the one deferred
+    pass costs more than it saves, so only fields of ``PAUSE_COLLECTOR_PROVIDERS`` or more pause
+    it.  Nothing the model computes depends on when the collector runs.
+    """
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class FieldModel(mesa.Model):
@@ -85,6 +115,7 @@ class FieldModel(mesa.Model):
         self.timeseries_rows: list[dict[str, object]] = []
         self.award_rows: list[dict[str, object]] = []
         self.next_tender_id = 0
+        self.invite_scratch = np.zeros(0, np.int64)  # engagement's participants (engagement.engage)
         # The actors.
         self.commissioners: list[Commissioner] = self._make_commissioners()
         self.government = Government(self)
@@ -100,6 +131,7 @@ class FieldModel(mesa.Model):
         for kind in PROVIDER_KINDS:
             add_providers(self, kind, scenario.providers.of(kind).count, initial=True)
         self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)
+        self.pause_collector = self.pop.n >= PAUSE_COLLECTOR_PROVIDERS  # speed only
         self.providers_ever = len(self.providers)
         self.peers = peer_lists(len(self.commissioners), scenario.field.peer_network)
         # Warm-up (docs/ODD.md, "Initialisation"): steps numbered -warmup_steps..-1 run here, so the
@@ -116,9 +148,10 @@ class FieldModel(mesa.Model):
         if self.in_warmup:
             # FieldModel's own step, not a subclass's (the dashboard's wrapper is not built yet);
             # the counter moves as Mesa's wrapper would move it.
-            for i in range(self.warmup_steps):
-                self.steps = i + 1
-                self._advance(i - self.warmup_steps)
+            with collection_paused(self.pause_collector):
+                for i in range(self.warmup_steps):
+                    self.steps = i + 1
+                    self._advance(i - self.warmup_steps)
             self._end_warmup()
 
     def _end_warmup(self) -> None:
@@ -148,6 +181,7 @@ class FieldModel(mesa.Model):
         for name in LEDGER_COLUMNS:
             getattr(T, name)[:n] = 0.0
         self.initial_vso_count = self.pop.count(ProviderKind.sme_vso)
+        self.pause_collector = self.pop.n >= PAUSE_COLLECTOR_PROVIDERS  # speed only
         self.providers_ever = int(np.count_nonzero(T.active[:n]))
 
     def _make_commissioners(self) -> list[Commissioner]:
@@ -193,8 +227,9 @@ class FieldModel(mesa.Model):
 
     def run(self) -> None:
         """Run ``scenario.horizon_steps`` counted steps (the warm-up ran when the model was built)."""
-        for _ in range(self.scenario.horizon_steps):
-            self.step()
+        with collection_paused(self.pause_collector):
+            for _ in range(self.scenario.horizon_steps):
+                self.step()
 
     def release(self) -> None:
         """Drop references that keep this model alive (Mesa 3.3.1's ``Agent._ids`` registry)."""

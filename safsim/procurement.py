@@ -12,15 +12,16 @@ contract is ``safsim.delivery``.  See docs/ODD.md, "Submodels: tender round".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safsim.bidding import BidBook, RoundBids, bid_cost_args, count_bid_costs, learn
+from safsim.bidding import _DEFINITION_CODE, BidBook, RoundBids, bid_cost_args, count_bid_costs, learn
 from safsim.config import Engagement, SvDefinition
 from safsim.delivery import open_contract
-from safsim.engagement import engage
-from safsim.kernels import pay_and_score
+from safsim.engagement import engage, engagement_cost_gbp
+from safsim.kernels import QUIET_BEFORE, QUIET_DONE, QUIET_SCREENED, pay_and_score, quiet_tenders
 from safsim.population import VSO
 from safsim.tendering import Scored, Tender, pick_winner, score_args
 
@@ -36,6 +37,14 @@ MAX_FAILED_ROUNDS = 10
 
 # Engagement levels at co-design or above (``rung >= 2``), looked up without ``Engagement.rung``.
 _CODESIGN_LEVELS = frozenset(e for e in Engagement if e.rung >= 2)
+_RUNG = {e: e.rung for e in Engagement}
+_NO_DRAWS = np.zeros(0)
+
+# Rounds of at least this many tenders run their tenders without bids in compiled batches
+# (``_run_quietly``; the same draws and decisions as tender by tender, faster where many
+# tenders draw no bid, as with many small lots; in a small round its set-up costs more than
+# it saves).
+QUIET_MIN_TENDERS = 32
 
 
 def make_tender(
@@ -54,6 +63,12 @@ def make_tender(
     duration = model.scenario.commissioners.contract_years * spy
     weights = (c.price_weight, c.quality_weight, c.sv_weight)
     bits = c.line_area_bits()
+    if len(portions) == 1:
+        areas = bits[portions[0][0]]  # sum() of one: 0 + bits
+    else:
+        areas = 0
+        for i, _ in portions:
+            areas += bits[i]
     if c.sv_weight > 0 and not c.has_sv_policy and not model.government.in_scope(ceiling * duration / spy):
         pq = c.price_weight + c.quality_weight
         weights = (c.price_weight / pq, c.quality_weight / pq, 0.0) if pq > 0 else (1.0, 0.0, 0.0)
@@ -71,7 +86,7 @@ def make_tender(
         engagement=c.engagement,
         sv_definition=c.sv_definition,
         eligibility_turnover_gbp=model.behaviour.eligibility_turnover_multiple * c.risk_aversion * ceiling,
-        areas_mask=sum(bits[i] for i, _ in portions),
+        areas_mask=areas,
         years=duration / spy,
     )
 
@@ -108,20 +123,208 @@ def tender_round(model: FieldModel, step: int) -> None:
     whole round are screened together (``bidding.RoundBids``).
     """
     lots: list[Tender] = []
+    ids: list[int] = []
     for c in model.commissioners:
         last = None
         for lot in c.package_lots(model.behaviour):
-            if lot is last:  # the next equal part of a split lot: the same tender, a new id
-                lots.append(_next_part(model, lots[-1]))
+            if lot is last:
+                # The next equal part of a split lot: the same tender with the next id
+                # (``_next_part``), its record made only if it is awarded (``_run``).
+                lots.append(lots[-1])
+                ids.append(model.next_tender_id)
+                model.next_tender_id += 1
             else:
-                lots.append(make_tender(model, c, step, *lot))
+                tender = make_tender(model, c, step, *lot)
+                lots.append(tender)
+                ids.append(tender.tender_id)
                 last = lot
     if not lots:
         return
-    tenders = [lots[i] for i in model.streams.tendering.permutation(len(lots))]
+    order = model.streams.tendering.permutation(len(lots)).tolist()
+    tenders = [lots[i] for i in order]
     screened = RoundBids(model, tenders)
+    if len(tenders) >= QUIET_MIN_TENDERS:
+        _run_quietly(model, tenders, [ids[i] for i in order], screened)
+        return
     for i, tender in enumerate(tenders):
-        _run(model, engage(model, tender), screened, i)
+        _run(model, engage(model, tender), screened, i, ids[order[i]])
+
+
+def _run_quietly(model: FieldModel, tenders: list[Tender], tender_ids: list[int], screened: RoundBids) -> None:
+    """The round's tenders in order, those that draw no bid in compiled batches.
+
+    ``kernels.quiet_tenders`` runs tenders one after another (their engagement by consultation
+    or none, their count, their screen) until one must go on in Python: one that may draw a
+    bid is finished here from its screen (``RoundBids.bids_screened``, ``_conclude``); a
+    co-design round, a reimbursed round, a tender with barred participants or tied invitations
+    is run as ``engage`` and ``_run`` run it.  The engagement draws of a batch are drawn from
+    the tendering stream up front, and the stream is set back to just after the draws the
+    batch used, so every draw is the one the tender-by-tender round makes.  Same counters,
+    in the same order where they are running float sums.
+    """
+    T = model.pop
+    b = model.behaviour
+    pol = model.policies
+    comms = model.commissioners
+    rng = model.streams.tendering
+    bg = rng.bit_generator
+    n = len(tenders)
+    n_comm = len(comms)
+    reimburse = pol.reimburse_engagement
+    multiple = b.engagement_reserve_multiple
+    # Per record (equal parts of a split lot share one, RoundBids.records), then per tender:
+    # commissioner, engagement code (0 none, 1 consultation, 2 Python's), definition code; SV
+    # weight, engagement cost, threshold.
+    codes, figures = [], []
+    for t in screened.records:
+        code = _RUNG[t.engagement]
+        if code >= 2 or (code == 1 and reimburse) or t.excluded:
+            code = 2
+        cost = engagement_cost_gbp(t, b) if code == 1 else 0.0
+        codes.append((t.commissioner, code, _DEFINITION_CODE[t.sv_definition]))
+        figures.append((t.sv_weight, cost, multiple * cost))
+    records = screened.records
+    record_of = screened.record_of
+    comm, rung, definition = np.array(codes, np.int64).reshape(-1, 3)[record_of].T.copy()
+    sv_weight, cost, threshold = np.array(figures, float).reshape(-1, 3)[record_of].T.copy()
+    # Per commissioner: the engagement pool (ProviderTable.serves_small), invitees, take-up.
+    consulting = set(comm[rung == 1].tolist())
+    empty = np.zeros(0, np.int64)
+    pools = [T.serves_small(c) if c in consulting else empty for c in range(n_comm)]
+    pool_size = np.fromiter((p.size for p in pools), np.int64, n_comm)
+    pool_lo = np.concatenate(([0], np.cumsum(pool_size)))
+    pool_rows = np.concatenate(pools) if n_comm else empty
+    n_invited = np.minimum(pool_size, b.codesign_invitees)
+    slope = b.participation_trust_slope
+    p_take_part = np.array([1.0 - slope + slope * c.trust for c in comms], float)
+    need = np.where(rung == 1, (pool_size + n_invited)[comm], 0)
+    drawn_before = np.concatenate(([0], np.cumsum(need))).tolist()
+    python_at = [*np.flatnonzero(rung == 2).tolist(), n]
+    out = model.invite_scratch
+    if out.size < b.codesign_invitees:
+        out = model.invite_scratch = np.empty(b.codesign_invitees, np.int64)
+    # Counters (kernels.quiet_tenders), put on the totals at the end; running float sums kept
+    # here and handed to and from the tenders that run in Python.
+    t = model.totals
+    ints = np.zeros(10, np.int64)
+    floats = np.array([t.sv_weight_sum, t.engagement_cost_unpaid], float)
+    comm_ints = np.zeros((2, n_comm), np.int64)
+    comm_sv = np.array([c.sv_weight_sum for c in comms], float)
+    engaged_first = np.zeros(n_comm, np.int64)
+    engaged_flag = np.zeros(n_comm, bool)
+    engaged = model.engaged_this_step
+    count_part = np.array([model.codesign_happened])  # co-design in a tender run in Python sets it
+    fixed = (
+        cost,
+        threshold,
+        screened.n_vso,
+        screened.offsets,
+        pool_rows,
+        pool_lo,
+        n_invited,
+        p_take_part,
+        b.participant_awareness_gain,
+    )
+    rest = (
+        T.local_knowledge,
+        T.spent_engagement_gbp,
+        T.criteria_awareness,
+        out,
+        count_part,
+        screened.is_vso,
+        T.codesign_participant,
+        pol.consortia,
+        ints,
+        floats,
+        comm_ints,
+        comm_sv,
+        engaged_first,
+        engaged_flag,
+        *screened._screen_args,
+    )
+    batch = 1
+    i = 0
+    next_python = 0  # index into python_at
+    while i < n:
+        while python_at[next_python] < i:
+            next_python += 1
+        stop = min(python_at[next_python], i + batch)
+        k = stop
+        status = QUIET_BEFORE
+        if stop > i:
+            n_draws = drawn_before[stop] - drawn_before[i]
+            saved = bg.state if n_draws and stop - i > 1 else None
+            u = rng.random(n_draws) if n_draws else _NO_DRAWS
+            k, status, n_fresh, n_want, n_blocked, used = quiet_tenders(
+                i, stop, comm, rung, definition, sv_weight, *fixed, u, *rest
+            )
+            if ints[9]:  # commissioners whose consultation had participants, in order
+                for c in engaged_first[: ints[9]].tolist():
+                    engaged[c] = max(engaged.get(c, 0), 1)
+                    engaged_flag[c] = False
+                ints[9] = 0
+            if k - i > 4:  # the batch's tenders drew no bid: their lines' failures, per record
+                # (a failure count is a whole number: adding 1 a time up to the cap, over the
+                # batch in any order, is adding them all at once up to the cap)
+                counts = np.bincount(record_of[i:k], minlength=len(records))
+                for j in np.flatnonzero(counts).tolist():
+                    record = records[j]
+                    fails = comms[record.commissioner].line_failures
+                    for line, _ in record.portions:
+                        fails[line] = min(fails[line] + int(counts[j]), MAX_FAILED_ROUNDS)
+            else:
+                for j in range(i, k):
+                    fails = comms[tenders[j].commissioner].line_failures
+                    for line, _ in tenders[j].portions:
+                        fails[line] = min(fails[line] + 1, MAX_FAILED_ROUNDS)
+            if used < n_draws:
+                if saved is None:  # one tender, stopped before its engagement: its own draws
+                    u_left = u
+                else:
+                    bg.state = saved
+                    if used:
+                        rng.random(used)
+                    u_left = None
+            else:
+                u_left = None
+            batch = min(2 * batch, n) if status == QUIET_DONE else 1
+        else:
+            u_left = None
+        if status == QUIET_DONE:
+            i = stop
+            continue
+        tender = tenders[k]
+        c = comms[tender.commissioner]
+        if status == QUIET_SCREENED:
+            _conclude(model, c, tender, screened.bids_screened(k, tender, n_fresh, n_want, n_blocked), tender_ids[k])
+        else:  # the tender in Python, the running sums handed over and back
+            t.sv_weight_sum = float(floats[0])
+            t.engagement_cost_unpaid = float(floats[1])
+            c.sv_weight_sum = float(comm_sv[c.index])
+            _run(model, engage(model, tender, u_left), screened, k, tender_ids[k])
+            floats[0] = t.sv_weight_sum
+            floats[1] = t.engagement_cost_unpaid
+            comm_sv[c.index] = c.sv_weight_sum
+            count_part[0] = model.codesign_happened
+        i = k + 1
+    t.sv_weight_sum = float(floats[0])
+    t.engagement_cost_unpaid = float(floats[1])
+    (n_tenders, n_supplier, n_codefined, n_vso, n_participant, n_engaged, n_inv, n_part, n_rounds, _) = ints.tolist()
+    t.tenders += n_tenders
+    model.step_acc.tenders += n_tenders
+    t.supplier_defined_tenders += n_supplier
+    t.codefined_tenders += n_codefined
+    t.vso_opportunities += n_vso
+    model.step_acc.vso_opportunities += n_vso
+    t.participant_opportunities += n_participant
+    t.engaged_tenders += n_engaged
+    t.engagement_invited += n_inv
+    t.engagement_participants += n_part
+    t.engagement_rounds += n_rounds
+    for c, n_c, n_open, sv in zip(comms, *comm_ints.tolist(), comm_sv.tolist(), strict=True):
+        c.tenders_n += n_c
+        c.supplier_defined_n += n_open
+        c.sv_weight_sum = sv
 
 
 def run_tender(model: FieldModel, tender: Tender) -> None:
@@ -157,14 +360,25 @@ def _count_tender(model: FieldModel, tender: Tender, comm: Commissioner, screene
             t.participant_opportunities += np.count_nonzero(part)
 
 
-def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int) -> None:
+def _run(model: FieldModel, tender: Tender, screened: RoundBids, i: int, tender_id: int | None = None) -> None:
+    """Tender ``i`` of ``screened`` (as specified after engagement); ``tender_id``: its id where
+    ``tender`` is the record of an earlier equal part of the same split lot (every field but
+    the id the same), which is then given its own id if it is awarded."""
     comm = model.commissioners[tender.commissioner]
     _count_tender(model, tender, comm, screened, i)
-    book = screened.bids(i, tender)
+    _conclude(model, comm, tender, screened.bids(i, tender), tender_id)
+
+
+def _conclude(
+    model: FieldModel, comm: Commissioner, tender: Tender, book: BidBook | None, tender_id: int | None
+) -> None:
+    """A tender's bid costs, award, learning and contract once its bids are known (``_run``)."""
     if book is None:
         for line, _ in tender.portions:
             comm.line_failures[line] = min(comm.line_failures[line] + 1, MAX_FAILED_ROUNDS)
         return
+    if tender_id is not None and tender_id != tender.tender_id:
+        tender = replace(tender, tender_id=tender_id)
     # pay_bid_costs, then score_and_pick, their kernels in one call (kernels.pay_and_score).
     paid, result = pay_and_score(
         *bid_cost_args(model, tender, book),

@@ -27,12 +27,15 @@ from safsim.bidding import (
 from safsim.config import BehaviourConfig, Engagement, ProviderKind, SvDefinition
 from safsim.engagement import engage, engage_reference
 from safsim.kernels import (
+    invite,
+    invite_take_part,
     pay_and_score,
     pay_bids,
     pay_rows,
     score_pick,
     set_win_chance,
     spend_rows,
+    take_part,
     warm_up,
     win_half_logit,
     win_odds,
@@ -542,3 +545,132 @@ def test_pay_and_score_equals_pay_bids_then_score_pick(seed, n_bids, with_cf):
         np.testing.assert_array_equal(x, y, strict=True)
     for x, y in zip(got_table, want_table, strict=True):
         np.testing.assert_array_equal(x, y, strict=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seeds, st.integers(0, 12), st.integers(0, 15), st.booleans(), st.booleans())
+def test_invite_take_part_equals_invite_then_take_part(seed, m, invitees, reimburse, ties):
+    """kernels.invite_take_part returns and changes exactly what invite, then (in a round that
+    is not reimbursed) take_part of its participants, do; nothing where invite is not ok."""
+    g = np.random.default_rng(seed)
+    n_rows = 16
+    local = np.sort(g.choice(n_rows, m, replace=False)).astype(np.int64)
+    knowledge = np.where(g.random(n_rows) < (0.3 if ties else 0.0), 1e12, g.uniform(0, 1, n_rows))
+    n_invited = min(invitees, m)
+    u = g.random(m + n_invited)
+    threshold, p_take_part, cost, gain = (float(x) for x in g.uniform(0, 1, 4))
+    table = [g.uniform(-1, 2, n_rows), g.uniform(0, 1, n_rows), g.uniform(0, 1, n_rows)]
+    changed = g.random(n_rows) < 0.3
+
+    got = [a.copy() for a in table]
+    got_changed = changed.copy()
+    out = np.full(n_invited + int(g.integers(0, 3)), -7, np.int64)
+    n = invite_take_part(
+        local, knowledge, u, n_invited, got[0], threshold, reimburse, p_take_part, cost, gain, got[1], got[2],
+        got_changed, out,
+    )  # fmt: skip
+    want = [a.copy() for a in table]
+    want_changed = changed.copy()
+    ok, participants = invite(local, knowledge, u, n_invited, want[0], threshold, reimburse, p_take_part)
+    if ok and not reimburse:
+        take_part(participants, cost, gain, want[0], want[1], want[2], want_changed)
+    assert n == (participants.size if ok else -1)
+    if ok:
+        np.testing.assert_array_equal(out[:n], participants, strict=True)
+    for x, y in zip(got, want, strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+    np.testing.assert_array_equal(got_changed, want_changed, strict=True)
+
+
+def _round_state(m) -> tuple:
+    T = m.pop
+    cols = {n: getattr(T, n)[: T.n].copy() for n in (*PROVIDER_COLUMNS, "changed", "codesign_participant")}
+    comms = [
+        (
+            c.tenders_n,
+            c.sv_weight_sum,
+            c.supplier_defined_n,
+            c.codesign_n,
+            c.line_failures.tolist(),
+            c.line_free.tolist(),
+        )
+        for c in m.commissioners
+    ]
+    return (
+        cols,
+        {f.name: getattr(m.totals, f.name) for f in dataclasses.fields(m.totals)},
+        {f.name: getattr(m.step_acc, f.name) for f in dataclasses.fields(m.step_acc)},
+        m.streams.tendering.bit_generator.state,
+        m.streams.diagnostics.bit_generator.state,
+        comms,
+        list(m.engaged_this_step.items()),
+        set(m.coproduced_this_step),
+        m.codesign_happened,
+        m.award_rows,
+        m.contracts.n,
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(seeds, st.integers(1, 120), st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_compiled_quiet_tenders_equal_the_round_tender_by_tender(seed, n, reimburse, consortia, ties, codesign):
+    """procurement._run_quietly (kernels.quiet_tenders and the tenders it hands back to Python)
+    changes the table, the totals, the commissioners' records, the engagement record, the
+    streams and the award log exactly as running the round's tenders one by one (engage, then
+    procurement._run) does: tenders with and without bids, consultation, co-design and none,
+    reimbursed or not, equal parts sharing one record, tied invitations."""
+    from safsim.procurement import _run, _run_quietly
+
+    overrides = {
+        "policies.reimburse_engagement": reimburse,
+        "policies.consortia": consortia,
+        "field.n_authorities": 3,
+        "providers.sme_vso.count": 30,
+        "providers.social_enterprise.count": 6,
+    }
+    results = []
+    for quietly in (False, True):
+        g = np.random.default_rng(seed)
+        m = tiny(overrides, seed=seed % 1000)
+        m.record_awards = True
+        T = m.pop
+        rows = np.arange(T.n)
+        if ties:
+            T.local_knowledge[rows] = np.where(g.random(T.n) < 0.04, 1e12, T.local_knowledge[rows])
+        T.belief[rows] = g.uniform(0, 1, T.n)
+        m.codesign_happened = codesign
+        T.codesign_participant[rows] = g.random(T.n) < 0.3
+        tenders, ids = [], []
+        for _ in range(n):
+            if tenders and g.random() < 0.4:  # the next equal part of a split lot
+                tenders.append(tenders[-1])
+            else:
+                c = int(g.integers(0, 3))
+                volume = float(10.0 ** g.uniform(3, 7))  # many too large for anyone: runs without bids
+                tenders.append(
+                    tender_for(
+                        m,
+                        commissioner=c,
+                        volume_gbp=volume,
+                        ceiling_gbp=volume * float(g.uniform(0.5, 2.0)),
+                        portions=((int(g.integers(0, m.commissioners[c].service_lines)), 1.0),),
+                        sv_weight=float(g.choice([0.0, 0.05, 0.2])),
+                        engagement=[Engagement.none, Engagement.consultation, Engagement.co_design][
+                            int(g.choice(3, p=[0.25, 0.7, 0.05]))
+                        ],
+                        sv_definition=[SvDefinition.supplier_open, SvDefinition.commissioner_list][int(g.integers(2))],
+                    )
+                )
+            ids.append(20_000 + len(ids))
+        T.changed[:] = False
+        screened = RoundBids(m, tenders)
+        if quietly:
+            _run_quietly(m, tenders, ids, screened)
+        else:
+            for i, t in enumerate(tenders):
+                _run(m, engage(m, t), screened, i, ids[i])
+        results.append(_round_state(m))
+    (ref_cols, *ref), (got_cols, *got) = results
+    for name in ref_cols:
+        np.testing.assert_array_equal(got_cols[name], ref_cols[name], err_msg=name, strict=True)
+    assert got == ref
