@@ -29,6 +29,7 @@ CASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("case_a", ()),
     ("case_b", ()),
     ("case_c", ()),
+    ("grant_shift", ()),
     ("baseline", ("commissioners.max_lot_gbp=50000",)),
 )
 
