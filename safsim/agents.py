@@ -237,9 +237,8 @@ class Commissioner(mesa.Agent):
         if g_now != g_shifted and g_shifted < 1.0:  # money moved from grants to contracts by cuts
             kept *= (1.0 - g_now) / (1.0 - g_shifted)
         m = min(1.0, kept * (1.0 + squeeze * self.budget_pressure))
-        if g_shifted != self.grant_share:  # grant money moved to contracts by a shift
-            m *= (1.0 - g_shifted) / (1.0 - self.grant_share)
-        base = self.line_weights * self.base_budget_gbp * (1.0 - self.grant_share) * m
+        # The contract share of the base budget: 1 - grant_share, more once a shift has moved grants.
+        base = self.line_weights * self.base_budget_gbp * (1.0 - g_shifted) * m
         return base * (1.0 - self.model.behaviour.failed_tender_volume_cut) ** self.line_failures
 
     def line_area_bits(self) -> list[int]:

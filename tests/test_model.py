@@ -288,6 +288,21 @@ def test_a_grant_shift_moves_the_grant_pot_to_contracts_and_keeps_the_budget():
     assert moved.step_acc.grants_sme_vso == 0.0 < kept.step_acc.grants_sme_vso
 
 
+def test_a_grant_shift_from_an_all_grant_budget_puts_the_whole_budget_out_to_contract():
+    """With grant_share 1 (no contracts at first) a full shift leaves finite volumes: every line's
+    contract volume is its share of the whole base budget (less any lot that drew no bid), not a
+    division by zero."""
+    shift = [{"kind": "grants_to_contracts", "at_step": 0, "over_steps": 1}]
+    m = FieldModel(small(**{"warmup_steps": 0, "commissioners.grant_share": 1.0}, shocks=shift), seed=4)
+    c = m.commissioners[0]
+    assert float(c.line_volume_gbp(0.0).sum()) == 0.0
+    m.step()
+    vol = c.line_volume_gbp(0.0)
+    assert np.isfinite(vol).all()
+    shrink = (1.0 - m.behaviour.failed_tender_volume_cut) ** c.line_failures  # lots that drew no bid
+    np.testing.assert_allclose(vol, c.base_budget_gbp * c.line_weights * shrink)
+
+
 def _institutions(m: FieldModel) -> list[tuple[object, ...]]:
     from safsim.warmup import COMMISSIONER_INSTITUTIONS
 
