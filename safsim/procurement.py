@@ -91,31 +91,6 @@ def make_tender(
     )
 
 
-def _next_part(model: FieldModel, tender: Tender) -> Tender:
-    """Another part of a lot split into equal parts: ``tender`` with the next tender id (what
-    ``make_tender`` gives for the same lot, without working it out again)."""
-    tid = model.next_tender_id
-    model.next_tender_id += 1
-    return Tender(
-        tender_id=tid,
-        commissioner=tender.commissioner,
-        step=tender.step,
-        volume_gbp=tender.volume_gbp,
-        ceiling_gbp=tender.ceiling_gbp,
-        duration_steps=tender.duration_steps,
-        portions=tender.portions,
-        price_weight=tender.price_weight,
-        quality_weight=tender.quality_weight,
-        sv_weight=tender.sv_weight,
-        engagement=tender.engagement,
-        sv_definition=tender.sv_definition,
-        eligibility_turnover_gbp=tender.eligibility_turnover_gbp,
-        years=tender.years,
-        areas_mask=tender.areas_mask,
-        excluded=tender.excluded,
-    )
-
-
 def tender_round(model: FieldModel, step: int) -> None:
     """Every commissioner packages its uncovered lines into lots; tenders run in random order.
 
@@ -128,8 +103,9 @@ def tender_round(model: FieldModel, step: int) -> None:
         last = None
         for lot in c.package_lots(model.behaviour):
             if lot is last:
-                # The next equal part of a split lot: the same tender with the next id
-                # (``_next_part``), its record made only if it is awarded (``_run``).
+                # The next equal part of a split lot: the same tender with the next id, its
+                # record (``dataclasses.replace`` with that id) made only if it is awarded
+                # (``_conclude``).
                 lots.append(lots[-1])
                 ids.append(model.next_tender_id)
                 model.next_tender_id += 1
