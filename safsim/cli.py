@@ -1296,7 +1296,7 @@ def _add_calibrate_parser(sub: Any) -> None:
 
 def _cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
     from safsim.calibration.history import calibrate
-    from safsim.experiments.sweep import SweepError
+    from safsim.experiments.sweep import SweepError, SweepMismatchError
     from safsim.util import unique_path
 
     if args.resume and args.force:
@@ -1325,17 +1325,13 @@ def _cmd_calibrate(args: argparse.Namespace, argv: list[str]) -> int:
             progress=_show_progress(args),
             log=log,
         )
+    except SweepMismatchError as exc:  # a wave run with other settings: it cannot be resumed
+        raise BadInput(
+            f"--resume: the wave sweep in {exc.out} was run with other settings (the set-up, a scenario "
+            "default or the model changed since) and cannot be resumed; run the calibration again with --force"
+        ) from None
     except SweepError as exc:
-        # A wave's sweep in --out was run with other settings (the set-up, a scenario default or
-        # the model's parameters changed since): it cannot be resumed, only run again.
-        msg = str(exc)
-        if args.resume and "different sweep" in msg:
-            where = msg.split(" holds ")[0].removeprefix("--out ")
-            msg = (
-                f"--resume: the wave sweep in {where} was run with other settings (the set-up, a scenario "
-                "default or the model changed since) and cannot be resumed; run the calibration again with --force"
-            )
-        raise BadInput(msg) from None
+        raise BadInput(str(exc)) from None
     except KeyboardInterrupt:
         _err(f"safsim: interrupted; finished waves are kept in {out}; finish with --out {out} --resume")
         return EXIT_INTERRUPTED

@@ -67,7 +67,7 @@ from safsim.experiments.experiment import Experiment, load_experiment
 from safsim.metrics import TIMESERIES_COLUMNS
 from safsim.runner import run_scenario
 
-__all__ = ["BACKENDS", "SweepError", "SweepResult", "run_sweep"]
+__all__ = ["BACKENDS", "SweepError", "SweepMismatchError", "SweepResult", "run_sweep"]
 
 BACKENDS = ("serial", "processes", "dask")
 MANIFEST_FORMAT = "safsim-sweep/1"
@@ -92,6 +92,15 @@ _MANIFEST_GAP_PER_WRITE = 19.0
 
 class SweepError(ValueError):
     """A sweep that cannot start, e.g. ``out`` holds another sweep's results (one-line message)."""
+
+
+class SweepMismatchError(SweepError):
+    """``--resume`` onto an ``out`` whose results are another sweep's (its experiment, a scenario
+    setting or the model's parameters differ); ``out`` is that directory."""
+
+    def __init__(self, message: str, out: Path) -> None:
+        super().__init__(message)
+        self.out = out
 
 
 class SweepResult:
@@ -485,8 +494,9 @@ def _prepare_out(out: Path, identity: str, *, resume: bool, force: bool) -> None
     if resume and old_id == identity:
         return
     if resume and old_id is not None:
-        raise SweepError(
-            f"--out {out} holds the results of a different sweep (its experiment differs); use --force to replace them"
+        raise SweepMismatchError(
+            f"--out {out} holds the results of a different sweep (its experiment differs); use --force to replace them",
+            out,
         )
     if old_id == identity:
         raise SweepError(
