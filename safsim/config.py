@@ -914,6 +914,13 @@ class BehaviourConfig(_Frozen):
     # tender evaluation commonly uses 0-5 marks (assumption, not in the seeds).
     score_levels: int = Field(5, ge=0, le=100)
     sv_score_range_by_understanding: bool = True  # SV marks use only the understood share of the scale (Th §4.3, §6.1)
+    # SV answers are marked against a rubric, as UK evaluators mark written answers against
+    # published descriptors (Cabinet Office 2020, Guide to using the Social Value Model, s.3): an
+    # answer offering this much perceived social value per pound of the contract's volume earns
+    # the top mark, less earns proportionally less, whatever the rival bids offer; 0 marks answers
+    # relative to the best one (the rule until December 2026).  The value (about the true SV per pound of
+    # the average small VSO) is an assumption; F16c holds from 0.2 to 0.4 (docs/validation.md).
+    sv_full_marks_rate: float = Field(0.3, ge=0)
     # Delivery and monitoring (step 8)
     shortfall_tolerance: float = Field(0.1, ge=0, le=1)
     credibility_penalty: float = Field(0.5, ge=0, le=1)  # share of the way credibility moves to 1 - shortfall per check

@@ -422,14 +422,15 @@ def gather_bids(
 
 
 @_compiled
-def _relative_marks(x, scale, levels):  # pragma: no cover - compiled
-    """``tendering._marks(scale * tendering._relative_to_best(x), levels)``."""
+def _relative_marks(x, scale, levels, full_marks=0.0):  # pragma: no cover - compiled
+    """``tendering._marks(scale * tendering._against(x, full_marks), levels)``: relative to the
+    best answer when ``full_marks`` is 0, else against a rubric whose top mark needs ``full_marks``."""
     out = np.zeros(x.size)
-    top = np.max(x) if x.size else 0.0
+    top = full_marks if full_marks > 0.0 else (np.max(x) if x.size else 0.0)
     if top <= 0.0:
         return out
     for i in range(x.size):
-        v = x[i] / top
+        v = min(x[i] / top, 1.0)
         if scale != 1.0:
             v = scale * v
         out[i] = np.rint(v * levels) / levels if levels > 0 else v
@@ -468,6 +469,7 @@ def score_pick(
     track_weight,
     levels,
     sv_range,
+    sv_full_marks,
     cf_price_weight,
     cf_quality_weight,
     counterfactual,
@@ -489,7 +491,7 @@ def score_pick(
     for i in range(n):
         price_scores[i] = lowest / prices[i]
     quality_scores = _relative_marks(quality, 1.0, levels)
-    sv_scores = _relative_marks(sv_perceived, sv_range, levels)
+    sv_scores = _relative_marks(sv_perceived, sv_range, levels, sv_full_marks)
     scores = np.empty(n)
     for i in range(n):
         scores[i] = (
@@ -604,6 +606,7 @@ def pay_and_score(
     track_weight,
     levels,
     sv_range,
+    sv_full_marks,
     cf_price_weight,
     cf_quality_weight,
     counterfactual,
@@ -645,6 +648,7 @@ def pay_and_score(
         track_weight,
         levels,
         sv_range,
+        sv_full_marks,
         cf_price_weight,
         cf_quality_weight,
         counterfactual,
@@ -1356,11 +1360,11 @@ def warm_up() -> None:
     win_half_logit(i, 1, z, i, z, z, z, i, 0, 0.0)
     set_win_chance(i, 1, z, z.copy())
     gather_bids(0, b, i, z, z, z, z, i, z, z, z, z, z, z, z, z, z, 0.0, 0.0, 0, 0.0, 0.0)
-    score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True)
+    score_pick(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, True)
     pay_bids(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0)
     pay_and_score(
         *(i, i, z, 1, 0.0, 1.0, 1.0, z, z.copy(), z.copy(), z.copy(), z.copy(), i, b, z, 0, 0.0),
-        *(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, True),
+        *(z, z, z, z, z, z, z, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0, True),
     )
     learn_bids(i, i, z, 0, 0.0, 0.0, 0.0, 0.0, False, 0.0, z.copy(), z.copy(), z, z.copy(), z.copy(), i, 0, b.copy())
     invite(i, z, np.ones(2), 1, z, 0.0, False, 0.5)

@@ -207,6 +207,14 @@ def _relative_to_best(x: np.ndarray) -> np.ndarray:
     return x / top
 
 
+def _against(x: np.ndarray, full_marks: float) -> np.ndarray:
+    """Answers as shares of the top mark: of the best answer (``full_marks`` 0), or of a rubric's
+    top descriptor, which an answer offering ``full_marks`` or more reaches."""
+    if full_marks <= 0.0:
+        return _relative_to_best(x)
+    return np.minimum(x / full_marks, 1.0)
+
+
 def _marks(x: np.ndarray, levels: int) -> np.ndarray:
     """Relative scores rounded to a 0..levels marking scale (levels = 0 keeps them exact)."""
     if levels <= 0:
@@ -223,6 +231,7 @@ def score_bids(
     track_weight: float,
     score_levels: int = 0,
     sv_range: float = 1.0,
+    sv_full_marks: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MEAT scores of all bids: one vectorised expression.
 
@@ -237,7 +246,7 @@ def score_bids(
     wp, wq, ws = weights
     price_scores = prices.min() / prices
     quality_scores = _marks(_relative_to_best(quality), score_levels)
-    sv_scores = _marks(sv_range * _relative_to_best(sv_perceived), score_levels)
+    sv_scores = _marks(sv_range * _against(sv_perceived, sv_full_marks), score_levels)
     scores = wp * price_scores + wq * quality_scores + ws * sv_scores + track_weight * track_record
     return scores, price_scores, quality_scores, sv_scores
 
@@ -307,6 +316,7 @@ def score_args(tender: Tender, understanding: float, risk_aversion: float, behav
     # ("a weak understanding of social value often attracts a low score", Th §4.3, §6.1; scoring
     # "depends on the commissioner's understanding", Th §6.1).
     sv_range = u_eff if behaviour.sv_score_range_by_understanding else 1.0
+    full_marks = behaviour.sv_full_marks_rate * tender.volume_gbp * tender.years
     pq = tender.price_weight + tender.quality_weight
     cf_w = (tender.price_weight / pq, tender.quality_weight / pq) if pq > 0 else (1.0, 0.0)
     return (
@@ -318,6 +328,7 @@ def score_args(tender: Tender, understanding: float, risk_aversion: float, behav
         float(track_weight),
         int(behaviour.score_levels),
         float(sv_range),
+        float(full_marks),
         float(cf_w[0]),
         float(cf_w[1]),
         tender.sv_weight > 0.0,

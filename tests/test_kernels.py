@@ -190,7 +190,8 @@ def reference_pick(tender, cols, understanding, risk_aversion, b, rng, diag):
     tw = b.track_record_weight * risk_aversion
     weights = (tender.price_weight, tender.quality_weight, tender.sv_weight)
     sv_range = u if b.sv_score_range_by_understanding else 1.0
-    scores, ps, qs, ss = score_bids(cols[0], cols[1], perceived, cols[6], weights, tw, b.score_levels, sv_range)
+    full = b.sv_full_marks_rate * tender.volume_gbp * tender.years
+    scores, ps, qs, ss = score_bids(cols[0], cols[1], perceived, cols[6], weights, tw, b.score_levels, sv_range, full)
     winner = _argmax_tiebreak(scores, rng)
     counterfactual = winner
     if tender.sv_weight > 0.0:
@@ -222,16 +223,19 @@ bid_columns = st.integers(1, 8).flatmap(
     st.floats(0.0, 1.0),
     st.sampled_from([0, 4, 10]),
     st.booleans(),
+    st.sampled_from([0.0, 0.1, 0.3, 2.0]),
     seeds,
 )
 def test_compiled_scoring_equals_score_bids_and_the_tie_rule(
-    cols, weights, definition, understanding, risk_aversion, levels, by_understanding, seed
+    cols, weights, definition, understanding, risk_aversion, levels, by_understanding, full_rate, seed
 ):
     """score_and_pick (kernels.score_pick) gives the same scores, winner, counterfactual winner and
     tie-break draws as the NumPy rules (perceived_social_value, score_bids, _argmax_tiebreak),
-    ties included."""
+    ties included, with SV marked relative to the best answer (rate 0) or against a rubric."""
     arrays = [np.asarray(c, dtype=float) for c in cols]
-    b = BehaviourConfig(score_levels=levels, sv_score_range_by_understanding=by_understanding)
+    b = BehaviourConfig(
+        score_levels=levels, sv_score_range_by_understanding=by_understanding, sv_full_marks_rate=full_rate
+    )
     tender = replace(
         bare_tender(),
         price_weight=weights[0],
@@ -512,7 +516,8 @@ def test_pay_and_score_equals_pay_bids_then_score_pick(seed, n_bids, with_cf):
     kind = g.integers(0, 4, n_rows)
     codesign = g.random(n_rows) < 0.5
     bids = [g.uniform(0.1, 1.0, n_bids) * 10.0 ** g.integers(0, 6) for _ in range(7)]
-    scalars = (*g.uniform(0, 1, 6).tolist(), int(g.integers(0, 5)), float(g.uniform(0, 1)), 0.6, 0.4, with_cf)
+    full_marks = float(g.choice([0.0, g.uniform(0, 10)]))
+    scalars = (*g.uniform(0, 1, 6).tolist(), int(g.integers(0, 5)), float(g.uniform(0, 1)), full_marks, 0.6, 0.4, with_cf)
 
     def pay_args(t):
         return (

@@ -18,7 +18,9 @@ from safsim.tendering import (
     soft_legibility,
 )
 
-B = BehaviourConfig(score_levels=0, track_record_weight=0.0)
+# The analytic cases give social value in toy units (a few SV units per bid), so they mark it
+# relative to the best answer; the rubric has its own tests at the end.
+B = BehaviourConfig(score_levels=0, track_record_weight=0.0, sv_full_marks_rate=0.0)
 
 
 def make_tender(price_w: float = 0.6, quality_w: float = 0.35, sv_w: float = 0.05, **kw) -> Tender:
@@ -196,3 +198,34 @@ def test_award_invariants(rows, sv_share, understanding, seed):
     assert res.price_scores.max() == pytest.approx(1.0)
     for arr in (res.price_scores, res.quality_scores, res.sv_scores):
         assert np.all((arr >= -1e-12) & (arr <= 1 + 1e-12))
+
+
+def test_rubric_marks_an_answer_whatever_the_rivals_offer():
+    """Against a rubric (sv_full_marks > 0) an SV answer's mark depends on what it offers, not on
+    the best rival answer: a better answer from the best bidder earns more (it stays at the top
+    mark when marked relative to the best), and a stronger rival leaves the others' marks alone."""
+    prices, q, track = np.full(2, 100.0), np.full(2, 0.5), np.zeros(2)
+    w = (0.6, 0.3, 0.1)
+    full = 10.0  # the perceived SV of an answer that earns the top mark
+    better = score_bids(prices, q, np.array([6.0, 2.0]), track, w, 0.0, 0, 1.0, full)[3]
+    worse = score_bids(prices, q, np.array([4.0, 2.0]), track, w, 0.0, 0, 1.0, full)[3]
+    assert better[0] > worse[0]
+    assert better[1] == worse[1] == pytest.approx(0.2)
+    relative = [score_bids(prices, q, np.array([s, 2.0]), track, w, 0.0, 0, 1.0, 0.0)[3] for s in (6.0, 4.0)]
+    assert relative[0][0] == relative[1][0] == 1.0
+    assert relative[0][1] < relative[1][1]
+    capped = score_bids(prices, q, np.array([25.0, 10.0]), track, w, 0.0, 0, 0.6, full)[3]
+    assert capped.tolist() == pytest.approx([0.6, 0.6])  # the top descriptor, on the understood range
+
+
+def test_rubric_full_marks_scale_with_the_contract():
+    """The rubric's top mark asks for behaviour.sv_full_marks_rate SV per pound of the
+    contract's volume over its term, so a bid's mark is the same on a contract twice as large
+    when it offers twice the social value."""
+    b = BehaviourConfig(score_levels=0, track_record_weight=0.0, sv_full_marks_rate=0.3)
+    marks = []
+    for volume in (100_000.0, 200_000.0):
+        tender = make_tender(volume_gbp=volume, ceiling_gbp=volume)
+        bids = [make_bid(volume, sv=0.1 * volume * 3.0, claim=0.0, member=0), make_bid(volume, member=1, sv=0.0, claim=0.0)]
+        marks.append(award(tender, bids, 1.0, 0.0, b, np.random.default_rng(0)).sv_scores[0])
+    assert marks[0] == pytest.approx(marks[1]) == pytest.approx(1.0 / 3.0)
