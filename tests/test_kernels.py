@@ -517,7 +517,15 @@ def test_pay_and_score_equals_pay_bids_then_score_pick(seed, n_bids, with_cf):
     codesign = g.random(n_rows) < 0.5
     bids = [g.uniform(0.1, 1.0, n_bids) * 10.0 ** g.integers(0, 6) for _ in range(7)]
     full_marks = float(g.choice([0.0, g.uniform(0, 10)]))
-    scalars = (*g.uniform(0, 1, 6).tolist(), int(g.integers(0, 5)), float(g.uniform(0, 1)), full_marks, 0.6, 0.4, with_cf)
+    scalars = (
+        *g.uniform(0, 1, 6).tolist(),
+        int(g.integers(0, 5)),
+        float(g.uniform(0, 1)),
+        full_marks,
+        0.6,
+        0.4,
+        with_cf,
+    )
 
     def pay_args(t):
         return (

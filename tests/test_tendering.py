@@ -226,6 +226,9 @@ def test_rubric_full_marks_scale_with_the_contract():
     marks = []
     for volume in (100_000.0, 200_000.0):
         tender = make_tender(volume_gbp=volume, ceiling_gbp=volume)
-        bids = [make_bid(volume, sv=0.1 * volume * 3.0, claim=0.0, member=0), make_bid(volume, member=1, sv=0.0, claim=0.0)]
+        bids = [
+            make_bid(volume, sv=0.1 * volume * 3.0, claim=0.0, member=0),
+            make_bid(volume, member=1, sv=0.0, claim=0.0),
+        ]
         marks.append(award(tender, bids, 1.0, 0.0, b, np.random.default_rng(0)).sv_scores[0])
     assert marks[0] == pytest.approx(marks[1]) == pytest.approx(1.0 / 3.0)
