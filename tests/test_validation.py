@@ -648,3 +648,46 @@ def test_base_as_settings_mapping_layers_like_the_file(tmp_path):
     assert seen["file"] == seen["map"]
     pd.testing.assert_frame_equal(a.table(), b.table())
     assert b.base == "settings commissioners.monitoring_rate=0.9, commissioners.grant_share=0.02"
+
+
+def test_a_criterion_with_a_replicate_factor_reads_more_seeds_and_the_others_their_own():
+    """A criterion with replicate_factor k reads its arms on the first k x n seeds of
+    child_seeds(root, k x n), whose first n are every other criterion's; an arm shared with other
+    criteria runs once on the longer list, and the report counts every run."""
+    from safsim.experiments.replicates import run_seeds as real_run_seeds
+    from safsim.runner import child_seeds
+
+    ran: dict[str, list[int]] = {}
+
+    def backend(scenario, seeds, workers=1, progress=None):
+        ran[scenario.commissioners.engagement.value] = list(seeds)
+        return real_run_seeds(scenario.model_copy(update={"horizon_steps": 4, "warmup_steps": 0}), seeds)
+
+    base, other = Arm("base", "baseline"), Arm("none", "baseline", {"commissioners.engagement": "none"})
+    level = Contrast(
+        "X1",
+        "a level on the baseline",
+        ((1.0, Quantity("base", outcome("sv_hard_share"))),),
+        Expect.greater,
+        origin=Origin.emergent,
+        origin_reason="test",
+    )
+    paired = Contrast(
+        "X2",
+        "a paired difference on three times the seeds",
+        ((1.0, Quantity("base", outcome("bids_per_tender"))), (-1.0, Quantity("none", outcome("bids_per_tender")))),
+        Expect.less,
+        origin=Origin.emergent,
+        origin_reason="test",
+        replicate_factor=3,
+    )
+    fact = Fact("F99", "t", "c", "moderate", "e", "x", (base, other), (level, paired))
+    result = run_validation([fact], 2, root_seed=5, run_seeds=backend)
+    six = child_seeds(5, 6)
+    assert ran == {"consultation": six, "none": six}
+    assert six[:2] == child_seeds(5, 2) == list(result.seeds)
+    by_id = {c.criterion: c for c in result.criteria}
+    assert by_id["X1"].n_replicates == 2 and by_id["X2"].n_replicates == 6
+    assert list(by_id["X1"].data["seeds"]) == six[:2]
+    assert sorted(result.raw["F99"]["seed"].unique().tolist()) == sorted(six)
+    assert "12 runs" in render_markdown(result, plots=False)

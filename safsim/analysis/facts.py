@@ -181,6 +181,10 @@ class Contrast:
     test: str = "paired"
     origin: Origin = field(kw_only=True)
     origin_reason: str = field(kw_only=True)
+    # The criterion's arms run on this many times the mode's replicates (the first seeds of the
+    # longer list are everyone's), for an effect a power calculation shows the mode's replicates
+    # cannot detect; the criterion's note says why.
+    replicate_factor: int = field(default=1, kw_only=True)
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -737,9 +741,18 @@ F3 = Fact(
                 "Win beliefs learn from award outcomes; that small VSOs mostly lose, and so bid less,"
                 " emerges from the contests."
             ),
+            # Power: the learned belief can decide only about 1% of the bid rate's (small VSO,
+            # tender) pairs (the rest fail the service area, the SV hurdle or size first), so the
+            # effect expected from counting the bids it deters is about -0.0007 against a per-seed
+            # sd of the paired difference of about 0.0035 (benchmarks/f3c_decisions.py, 40 runs);
+            # 80% power needs (2.8 x 0.0035 / 0.0007)^2, about 220 seeds.
+            replicate_factor=4,
         ),
     ),
-    notes="F3c isolates the loss-learning mechanism by an ablation; a provider-level test (bid "
+    notes="F3c isolates the loss-learning mechanism by an ablation, on four times the mode's "
+    "replicates (240 seeds in full mode): learning can decide only about 1% of the bid rate's "
+    "pairs, so its effect is small beside run-to-run noise and 60 seeds detect it about one time "
+    "in three (power calculation in the criterion's definition). A provider-level test (bid "
     "rate after k consecutive losses) would need a provider snapshot outcome.",
 )
 
@@ -964,10 +977,17 @@ F7 = Fact(
                 "The lag is not written anywhere; it comes from beliefs, awareness and reserves "
                 "building up over the run."
             ),
+            # Power: a difference of differences of two income shares, about 0.008-0.010 against
+            # a per-seed sd of about 0.031 (240 seeds, with SV marked against a rubric and
+            # relative to the best answer alike); 80% power needs (2.8 x 0.031 / 0.008)^2, about
+            # 120 seeds, and 60 seeds detect it about one time in three.
+            replicate_factor=4,
         ),
     ),
     notes="The LA keeps control by construction: the commissioner alone scores and awards "
-    "(no transfer of final authority is modelled); not tested.",
+    "(no transfer of final authority is modelled); not tested. F7c, a difference of "
+    "differences, runs on four times the mode's replicates (240 seeds in full mode; power "
+    "calculation in the criterion's definition).",
 )
 
 _RA_ARMS = tuple(
@@ -1466,13 +1486,17 @@ F16 = Fact(
                 (-1.0, _q("baseline", "sv_score_sme_vso")),
             ),
             _G,
-            note="counted since the claim names bid quality; SV marks are relative to the best "
-            "bid, so when every bidder learns the published criteria a small VSO's mark need not "
-            "rise even though its own claim improves.",
-            origin=Origin.emergent,
+            note="counted since the claim names bid quality; SV answers are marked against a "
+            "rubric (behaviour.sv_full_marks_rate), so a better-evidenced answer earns more marks "
+            "even when it is its tender's best; marked relative to the best answer instead, a "
+            "small VSO's mark could hardly rise, because most small-VSO bids already held their "
+            "tender's top mark.",
+            origin=Origin.constrained,
             origin_reason=(
-                "SV marks are relative to the best bid; whether small VSOs' marks rise when every "
-                "bidder learns the criteria emerges from the contest."
+                "Awareness raises articulation and claims by rule, and a rubric marks a larger "
+                "claim higher; whether small VSOs' marks rise depends on the top descriptor (answers "
+                "already there cannot gain), the rounding to marks, and credibility, which checks "
+                "lower when claims outrun delivery."
             ),
         ),
     ),

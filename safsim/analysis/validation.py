@@ -50,7 +50,7 @@ import os
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,7 @@ from safsim.analysis.facts import (
     AuthorityAssociation,
     AuthorityStat,
     Contrast,
+    Criterion,
     Expect,
     Fact,
     Trend,
@@ -798,6 +799,42 @@ def _raw_table(fact: Fact, arm_results: Mapping[str, Results]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
+def _criterion_arms(c: Criterion) -> tuple[str, ...]:
+    """The labels of the arms a criterion reads."""
+    if isinstance(c, Contrast):
+        return c.arm_labels
+    if isinstance(c, Trend):
+        return tuple(c.arms)
+    return (c.arm,)
+
+
+def _criterion_n(c: Criterion, n: int) -> int:
+    """The seeds a criterion reads: the mode's ``n`` times its replicate factor."""
+    return n * max(1, int(getattr(c, "replicate_factor", 1)))
+
+
+def _first_runs(results: Results, seeds: Sequence[int], n_arm: int) -> Results:
+    """An arm's results on ``seeds``, the first of its ``n_arm`` seeds (all of them when as many)."""
+    if len(seeds) >= n_arm:
+        return results
+    keep_seeds = {int(s) for s in seeds}
+    ran = results.runs["seed"].astype("int64")
+    kept = ran.isin(keep_seeds).to_numpy()
+
+    def keep(table: pd.DataFrame) -> pd.DataFrame:
+        if table.empty or "seed" not in table.columns:
+            return table
+        return table[table["seed"].astype("int64").isin(keep_seeds)].reset_index(drop=True)
+
+    return replace(
+        results,
+        runs=keep(results.runs),
+        timeseries=keep(results.timeseries),
+        authorities=keep(results.authorities),
+        elapsed_s=tuple(e for e, k in zip(results.elapsed_s, kept, strict=False) if k),
+    )
+
+
 def unique_arms(facts: Iterable[Fact]) -> dict[str, Arm]:
     """Arm key -> the first Arm with that key, over ``facts`` (each is simulated once)."""
     out: dict[str, Arm] = {}
@@ -857,6 +894,16 @@ def run_validation(
     t0 = time.perf_counter()
     seeds = child_seeds(root_seed, n)
     arms = unique_arms(facts)
+    # A criterion with a replicate factor reads its arms on a longer seed list whose first n
+    # seeds are everyone's (SeedSequence children are spawned in order); an arm runs on the
+    # longest list any criterion reading it needs, and each criterion reads its own prefix.
+    arm_n = dict.fromkeys(arms, n)
+    for f in facts:
+        for c in f.criteria:
+            for label in _criterion_arms(c):
+                key = f.arm(label).key
+                arm_n[key] = max(arm_n[key], _criterion_n(c, n))
+    all_seeds = child_seeds(root_seed, max(arm_n.values())) if max(arm_n.values()) > n else seeds
     # Load every scenario first, so that a bad arm fails before anything runs.
     if base is None:
         layered: dict[str, Any] = {}
@@ -865,35 +912,46 @@ def run_validation(
     else:
         layered = own_settings(base)
     scenarios = {key: load_scenario(a.scenario, {**layered, **a.overrides}) for key, a in arms.items()}
-    total = len(arms) * n
+    total = sum(arm_n.values())
     results: dict[str, Results] = {}
     arms_run: dict[str, dict[str, Any]] = {
-        key: {"scenario": arms[key].scenario, "overrides": dict(arms[key].overrides)} for key in arms
+        key: {"scenario": arms[key].scenario, "overrides": dict(arms[key].overrides), "runs": arm_n[key]}
+        for key in arms
     }
     if run_seeds is None:
         # Every arm on one shared pool of workers (no per-arm process start-up).
         from safsim.experiments.replicates import run_batches
 
-        batches = [(scenario, list(seeds)) for scenario in scenarios.values()]
+        batches = [(scenario, list(all_seeds[: arm_n[key]])) for key, scenario in scenarios.items()]
         for key, res in zip(scenarios, run_batches(batches, workers=workers, progress=progress), strict=True):
             results[key] = res
     else:
-        for i, (key, scenario) in enumerate(scenarios.items()):
-            offset = i * n
+        offset = 0
+        for key, scenario in scenarios.items():
 
             def arm_progress(done: int, _total: int, offset: int = offset) -> None:
                 if progress is not None:
                     progress(offset + done, total)
 
             t_arm = time.perf_counter()
-            results[key] = run_seeds(scenario, seeds, workers=workers, progress=arm_progress)
+            results[key] = run_seeds(scenario, list(all_seeds[: arm_n[key]]), workers=workers, progress=arm_progress)
             arms_run[key]["wall_time_s"] = round(time.perf_counter() - t_arm, 3)
+            offset += arm_n[key]
     criteria: list[CriterionResult] = []
     raw: dict[str, pd.DataFrame] = {}
     for f in facts:
-        by_label = {a.label: results[a.key] for a in f.arms}
-        criteria.extend(evaluate_fact(f, by_label, seeds, mode.rule, root_seed))
-        raw[f.id] = _raw_table(f, by_label)
+        for c in f.criteria:
+            c_seeds = all_seeds[: _criterion_n(c, n)]
+            by_label = {a.label: _first_runs(results[a.key], c_seeds, arm_n[a.key]) for a in f.arms}
+            criteria.extend(evaluate_fact(replace(f, criteria=(c,)), by_label, c_seeds, mode.rule, root_seed))
+        # The raw table holds every run a criterion of the fact read, per arm.
+        reads = {a.label: n for a in f.arms}
+        for c in f.criteria:
+            for label in _criterion_arms(c):
+                reads[label] = max(reads[label], _criterion_n(c, n))
+        raw[f.id] = _raw_table(
+            f, {a.label: _first_runs(results[a.key], all_seeds[: reads[a.label]], arm_n[a.key]) for a in f.arms}
+        )
     return ValidationResult(
         facts=tuple(facts),
         criteria=tuple(criteria),
@@ -1005,10 +1063,12 @@ def power_table(result: ValidationResult, n_quick: int | None = None, n_sub: int
         else:  # no variation at all: the effect is exactly where it is
             margin = math.copysign(math.inf, gap) if gap != 0 else 0.0
         n_all = c.n_replicates
+        # A fact with a replicate factor has as many times the quick mode's seeds too.
+        nq = n_quick * max(1, n_all // max(1, result.n_replicates))
         hits = []
-        if n_quick < n_all:
+        if nq < n_all:
             for _ in range(n_sub):
-                pick = rng.choice(n_all, size=n_quick, replace=False)
+                pick = rng.choice(n_all, size=nq, replace=False)
                 est = _subsample_statistic(c, pick)
                 hits.append(verdict(est, est, est, c.expect, c.threshold, "direction") == "pass")
             reliability = float(np.mean(hits))
@@ -1024,7 +1084,7 @@ def power_table(result: ValidationResult, n_quick: int | None = None, n_sub: int
                 "se": se,
                 "mde_80": 2.80 * se,
                 "margin_se": margin,
-                "n_quick": n_quick,
+                "n_quick": nq,
                 "quick_reliability": reliability,
             }
         )
@@ -1205,7 +1265,7 @@ def render_markdown(
         ),
         f"- Created: {result.created_utc}; wall time {result.wall_time_s:.0f} s; "
         f"{len(result.arms_run)} arm{'' if len(result.arms_run) == 1 else 's'}, "
-        f"{len(result.arms_run) * result.n_replicates} runs",
+        f"{sum(int(a.get('runs', result.n_replicates)) for a in result.arms_run.values())} runs",
         f"- **{result.headline()}** ({n_pass} of {len(fv)} facts pass): "
         + ", ".join(
             f"{k} {'pass' if v == 'pass' else '**FAIL**'}{' (input check)' if fc[k] == 'input' else ''}"
