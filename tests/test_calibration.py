@@ -250,10 +250,13 @@ def test_calibration_is_reproducible_and_independent_of_workers(small_calibratio
 
 def test_history_matching_rules_out_the_parameters_that_miss_a_target(tmp_path):
     """With a target made by the model itself at a known budget, the plausible region covers the
-    true value and both far ends of the prior are ruled out: the method finds a parameter."""
+    true value and both far ends of the prior are ruled out: the method finds a parameter.
+    The true value is the base budget, within the range where spending follows the budget: above
+    about three times the budget the field cannot absorb the money and spending varies widely
+    between runs, so a point there is not reliably told apart from the target."""
     base = load_scenario("baseline").commissioners.annual_budget_gbp
     short = load_scenario("baseline", {"horizon_steps": 8, "field.n_authorities": 2})
-    runs = run_replicates(load_scenario(short, {"commissioners.annual_budget_gbp": 2.0 * base}), 4, seed=99).runs
+    runs = run_replicates(load_scenario(short, {"commissioners.annual_budget_gbp": base}), 4, seed=99).runs
     value = float(runs["budget_spent_gbp"].mean())
     targets = yaml.safe_load((DATA / "targets.yaml").read_text())
     targets["targets"][0]["maps_to"]["metric"] = "budget_spent_gbp"
@@ -265,19 +268,16 @@ def test_history_matching_rules_out_the_parameters_that_miss_a_target(tmp_path):
         "parameters:\n"
         "  - {path: commissioners.annual_budget_gbp, low: 0.25, high: 4.0, log: true, scale: true,"
         " reason: a test prior}\n"
-        # 4 replicates a point: above about three times the budget the field cannot absorb the
-        # money and the spending varies widely between runs, so 2 replicates estimate its
-        # variance too poorly to rule the top of the prior out.
-        "method: {waves: 2, points: 12, replicates: 4, check_replicates: 2, seed: 3}\n"
+        "method: {waves: 2, points: 12, replicates: 2, check_replicates: 2, seed: 3}\n"
     )
     path = _write(tmp_path, "setup.yaml", text)
     res = calibrate(load_setup(path), backend="serial", progress=False)
     pts = res.points
     name = "commissioners.annual_budget_gbp*"
     kept = pts.loc[pts["nroy"], name]
-    assert kept.min() <= 2.0 <= kept.max()
-    assert not pts.loc[(pts[name] < 1.0) | (pts[name] > 3.5), "nroy"].any()
-    assert res.chosen[name] == pytest.approx(2.0, rel=0.25)
+    assert kept.min() <= 1.0 <= kept.max()
+    assert not pts.loc[(pts[name] < 0.5) | (pts[name] > 2.0), "nroy"].any()
+    assert res.chosen[name] == pytest.approx(1.0, rel=0.25)
 
 
 # --- command line ------------------------------------------------------------------------

@@ -51,6 +51,14 @@ def _value_at(scenario: Scenario, path: str) -> Any:
     return node
 
 
+def _scale_base(scenario: Scenario, prior: Prior) -> Any:
+    """What a scale factor multiplies: the prior's reference, else the scenario's value (None
+    for a direct value)."""
+    if not prior.scale:
+        return None
+    return prior.reference if prior.reference is not None else _value_at(scenario, prior.path)
+
+
 def _expand(prior: Prior, base_value: Any, x: float) -> dict[str, Any]:
     """The concrete overrides of one prior at value ``x``."""
     if not prior.scale:
@@ -73,7 +81,7 @@ def point_overrides(setup: Setup, experiment: str, theta: Mapping[str, float]) -
     scenario = base_scenario(setup, experiment)
     out: dict[str, Any] = {}
     for p in setup.parameters:
-        base = _value_at(scenario, p.path) if p.scale else None
+        base = _scale_base(scenario, p)
         out.update(_expand(p, base, float(theta[p.name])))
     return out
 
@@ -103,7 +111,7 @@ def check_parameters(setup: Setup, origin: Callable[[tuple[str | int, ...]], tup
         for i, p in enumerate(setup.parameters):
             for x in (p.low, p.high):
                 try:
-                    base = _value_at(scenario, p.path) if p.scale else None
+                    base = _scale_base(scenario, p)
                     load_scenario(scenario, _expand(p, base, x))
                 except (KeyError, ValueError, ScenarioError) as exc:
                     file, line = origin(("parameters", i, "path"))

@@ -182,6 +182,9 @@ class Prior(_Frozen):
             at ``path``: a number, or every location parameter of a distribution (``low`` and
             ``high`` of a uniform, ``mean`` of a normal, ``median`` of a lognormal), so a
             distribution's spread scales with it.  When false, the value is set directly.
+        reference: what a scale factor multiplies instead of the base scenario's value (a number
+            or a distribution mapping), so that the prior does not move when the defaults do
+            (the bundled set-up names the values assumed before calibration).
         integer: round to a whole number (direct values only).
         reason: why this range (shown in docs/calibration.md).
     """
@@ -191,6 +194,7 @@ class Prior(_Frozen):
     high: float
     log: bool = False
     scale: bool = False
+    reference: float | dict[str, Any] | None = None
     integer: bool = False
     reason: str = Field(min_length=10)
 
@@ -202,6 +206,8 @@ class Prior(_Frozen):
             raise ValueError("low: a log-uniform prior needs low > 0")
         if self.scale and self.integer:
             raise ValueError("integer: a scale factor is not rounded")
+        if self.reference is not None and not self.scale:
+            raise ValueError("reference: only a scale factor multiplies a reference value")
         return self
 
     @property
