@@ -235,10 +235,12 @@ def score_bids(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """MEAT scores of all bids: one vectorised expression.
 
-    ``w_p * min(price)/price + w_q * marks(q/max(q)) + w_sv * marks(sv_range * sv/max(sv))
+    ``w_p * min(price)/price + w_q * marks(q/max(q)) + w_sv * marks(sv_range * min(1, sv/F))
     + track_weight * track``, where ``marks`` rounds to a 0..score_levels scale as
-    evaluators mark written answers (price is scored by formula, unrounded) and ``sv_range``
-    is the share of the SV marking scale the evaluator uses.
+    evaluators mark written answers (price is scored by formula, unrounded), ``sv_range``
+    is the share of the SV marking scale the evaluator uses and ``F = sv_full_marks`` is
+    what an SV answer must offer for the rubric's top mark (0: ``F = max(sv)``, marks
+    relative to the best answer).
 
     Returns:
         (scores, price_scores, quality_scores, sv_scores).

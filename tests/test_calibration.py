@@ -149,6 +149,27 @@ def test_point_overrides_give_a_loadable_scenario_with_the_values_set():
     assert s.providers.sme_vso.reserves_gbp.high == pytest.approx(2 * base.providers.sme_vso.reserves_gbp.high)
 
 
+def test_a_scale_prior_with_a_reference_multiplies_the_reference_not_the_default(tmp_path):
+    """A scale prior naming a reference multiplies it, whatever the experiment's scenario holds,
+    so moving the defaults does not move the prior; a reference on a direct value is refused at
+    load on the set-up's line."""
+    text = SETUP.read_text().replace(
+        "scale: true, reason:", "scale: true, reference: {dist: uniform, low: 1000, high: 3000}, reason:", 1
+    )
+    (tmp_path / "targets.yaml").write_text((DATA / "targets.yaml").read_text())
+    setup = load_setup(_write(tmp_path, "setup.yaml", text))
+    ov = point_overrides(setup, "baseline", {"providers.sme_vso.reserves_gbp*": 2.0, "providers.sme_vso.count": 17})
+    assert ov["providers.sme_vso.reserves_gbp.low"] == 2000.0
+    assert ov["providers.sme_vso.reserves_gbp.high"] == 6000.0
+    bad = SETUP.read_text().replace("integer: true,", "integer: true, reference: 5,", 1)
+    path = _write(tmp_path, "bad.yaml", bad)
+    with pytest.raises(ScenarioError) as info:
+        load_setup(path)
+    line = next(i for i, t in enumerate(bad.splitlines(), 1) if "reference: 5" in t)
+    assert str(info.value).startswith(f"{path}:{line}:")
+    assert "only a scale factor multiplies a reference value" in str(info.value)
+
+
 # --- implausibility and metrics ----------------------------------------------------------
 
 
