@@ -735,16 +735,18 @@ def evaluate_fact(
     root_seed: int,
 ) -> tuple[CriterionResult, ...]:
     """Judge every criterion of ``fact`` from its simulated arms (by arm label)."""
-    out = []
-    for c in fact.criteria:
-        rng = _criterion_rng(root_seed, c.id)
-        if isinstance(c, Contrast):
-            out.append(_evaluate_contrast(fact, c, arm_results, seeds, rule, rng))
-        elif isinstance(c, Trend):
-            out.append(_evaluate_trend(fact, c, arm_results, seeds, rule, rng))
-        else:
-            out.append(_evaluate_association(fact, c, arm_results, seeds, rule, rng))
-    return tuple(out)
+    return tuple(_evaluate_criterion(fact, c, arm_results, seeds, rule, root_seed) for c in fact.criteria)
+
+
+def _evaluate_criterion(
+    fact: Fact, c: Criterion, arm_results: Mapping[str, Results], seeds: Sequence[int], rule: str, root_seed: int
+) -> CriterionResult:
+    rng = _criterion_rng(root_seed, c.id)
+    if isinstance(c, Contrast):
+        return _evaluate_contrast(fact, c, arm_results, seeds, rule, rng)
+    if isinstance(c, Trend):
+        return _evaluate_trend(fact, c, arm_results, seeds, rule, rng)
+    return _evaluate_association(fact, c, arm_results, seeds, rule, rng)
 
 
 def _raw_table(fact: Fact, arm_results: Mapping[str, Results]) -> pd.DataFrame:
@@ -897,12 +899,15 @@ def run_validation(
     # A criterion with a replicate factor reads its arms on a longer seed list whose first n
     # seeds are everyone's (SeedSequence children are spawned in order); an arm runs on the
     # longest list any criterion reading it needs, and each criterion reads its own prefix.
-    arm_n = dict.fromkeys(arms, n)
+    reads = {(f.id, a.label): n for f in facts for a in f.arms}  # seeds a fact's criteria read per arm
     for f in facts:
         for c in f.criteria:
             for label in _criterion_arms(c):
-                key = f.arm(label).key
-                arm_n[key] = max(arm_n[key], _criterion_n(c, n))
+                reads[f.id, label] = max(reads[f.id, label], _criterion_n(c, n))
+    arm_n = dict.fromkeys(arms, n)
+    for f in facts:
+        for a in f.arms:
+            arm_n[a.key] = max(arm_n[a.key], reads[f.id, a.label])
     all_seeds = child_seeds(root_seed, max(arm_n.values())) if max(arm_n.values()) > n else seeds
     # Load every scenario first, so that a bad arm fails before anything runs.
     if base is None:
@@ -943,14 +948,11 @@ def run_validation(
         for c in f.criteria:
             c_seeds = all_seeds[: _criterion_n(c, n)]
             by_label = {a.label: _first_runs(results[a.key], c_seeds, arm_n[a.key]) for a in f.arms}
-            criteria.extend(evaluate_fact(replace(f, criteria=(c,)), by_label, c_seeds, mode.rule, root_seed))
+            criteria.append(_evaluate_criterion(f, c, by_label, c_seeds, mode.rule, root_seed))
         # The raw table holds every run a criterion of the fact read, per arm.
-        reads = {a.label: n for a in f.arms}
-        for c in f.criteria:
-            for label in _criterion_arms(c):
-                reads[label] = max(reads[label], _criterion_n(c, n))
         raw[f.id] = _raw_table(
-            f, {a.label: _first_runs(results[a.key], all_seeds[: reads[a.label]], arm_n[a.key]) for a in f.arms}
+            f,
+            {a.label: _first_runs(results[a.key], all_seeds[: reads[f.id, a.label]], arm_n[a.key]) for a in f.arms},
         )
     return ValidationResult(
         facts=tuple(facts),
